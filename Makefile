@@ -1,0 +1,123 @@
+# lrflow - one flat Makefile.  `make help` lists the targets and knobs.
+
+PREFIX  ?= /usr/local
+BINDIR   = $(DESTDIR)$(PREFIX)/bin
+INSTALL ?= install
+
+PKGS     = hiredis libcurl jansson libevent sqlite3
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wshadow -Wwrite-strings -Wvla -Wpointer-arith
+# `make WERROR=` builds with a future compiler's new warnings
+WERROR  ?= -Werror
+# `make SANITIZE=address,undefined` builds everything with the sanitizers
+SANITIZE ?=
+SAN      = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer)
+override CFLAGS += -std=c11 -D_GNU_SOURCE -I. -Icommon $(WARN) $(WERROR) $(SAN) -MMD -MP \
+		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+override LDFLAGS += $(SAN) -pthread
+
+# A sanitizer build lives in its own tree so it never mixes with a normal one.
+O       ?= build
+B        = $(if $(SANITIZE),$(O)-san,$(O))
+BIN      = $(if $(SANITIZE),bin-san,bin)
+
+LIBS_REDIS = -lhiredis
+LIBS_CURL  = -lcurl
+LIBS_JSON  = -ljansson
+LIBS_EVENT = -levent
+LIBS_SQL   = -lsqlite3
+
+COMMON_SRC = $(sort $(wildcard common/*.c))
+POLLER_SRC = $(sort $(wildcard poller/*.c))
+WORKER_SRC = $(sort $(wildcard worker/*.c))
+VIEWER_SRC = $(sort $(wildcard viewer/*.c))
+CBSIM_SRC  = $(sort $(wildcard tests/cbsim/*.c))
+UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+# Everything but main.o, so unit tests can link a daemon's logic.
+lib = $(filter-out %/main.o,$(call obj,$(1)))
+
+LIBCOMMON = $(B)/libcommon.a
+DAEMONS   = $(BIN)/lr-poller $(BIN)/lr-worker $(BIN)/lr-viewer
+PROGS     = $(DAEMONS) $(BIN)/lr-cbsim
+UNITS     = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
+
+ALL_LIBS  = $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
+
+.PHONY: all test test-asan test-unit demo deps install clean help format check-format bench
+all: $(PROGS) $(UNITS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/lr-poller: $(call obj,$(POLLER_SRC)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON)
+
+$(BIN)/lr-worker: $(call obj,$(WORKER_SRC)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_SQL)
+
+$(BIN)/lr-viewer: $(call obj,$(VIEWER_SRC)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_JSON) $(LIBS_EVENT)
+
+$(BIN)/lr-cbsim: $(call obj,$(CBSIM_SRC)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
+
+# Each unit test links the daemons' logic (not their main.o) and libcommon.
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(call lib,$(POLLER_SRC) $(WORKER_SRC) $(VIEWER_SRC)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+# deps: install the Debian packages that are missing (needs root or sudo).
+deps:
+	@sh tests/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/run.sh $(BIN) $(B)
+
+test-unit: all
+	@sh tests/run.sh --unit-only $(BIN) $(B)
+
+test-asan: deps
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 LRFLOW_SANITIZED=1 sh tests/run.sh bin-san $(O)-san
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo.sh $(BIN)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench.sh $(BIN)
+
+install: $(DAEMONS)
+	$(INSTALL) -d $(BINDIR)
+	$(INSTALL) -m 755 $(DAEMONS) $(BINDIR)
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+
+check-format:
+	@clang-format --dry-run -Werror $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+
+clean:
+	rm -rf build build-san bin bin-san
+
+help:
+	@echo "targets: all test test-asan test-unit demo bench deps install clean format check-format"
+	@echo "knobs:   PREFIX=$(PREFIX) DESTDIR= WERROR=$(WERROR) SANITIZE= CFLAGS='$(CFLAGS)'"
+
+-include $(shell find $(O) $(O)-san -name '*.d' 2>/dev/null)

@@ -1,0 +1,460 @@
+/* rconn.c - Redis connection: URL parsing, reconnect with backoff,
+ * Sentinel master resolution, and Lua scripts by SHA.
+ *
+ * This file and the viewer's async client are the only users of hiredis's
+ * connection API. */
+#include "rconn.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct rconn {
+	redisContext *ctx;	/* NULL while disconnected */
+	struct rconn_addr addr;
+	char *url;		/* as given; owned */
+	int timeout_ms;		/* connect timeout and default command timeout */
+	int cmd_timeout_ms;	/* current socket timeout */
+	bool warned;		/* "waiting for Redis" already said */
+};
+
+static pthread_mutex_t script_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+parse_hostport(const char *s, size_t len, char *host, size_t hostlen,
+    int *port, char *err, size_t errlen)
+{
+	const char *colon;
+	long long p = 6379;
+	char num[16];
+
+	if (len == 0) {
+		snprintf(err, errlen, "missing host");
+		return -1;
+	}
+	colon = memchr(s, ':', len);
+	if (colon != NULL) {
+		size_t nl = len - (size_t)(colon - s) - 1;
+
+		if (nl == 0 || nl >= sizeof(num)) {
+			snprintf(err, errlen, "bad port");
+			return -1;
+		}
+		memcpy(num, colon + 1, nl);
+		num[nl] = '\0';
+		if (util_parse_int(num, 1, 65535, &p) == -1) {
+			snprintf(err, errlen, "port '%s' is not 1..65535", num);
+			return -1;
+		}
+		len = (size_t)(colon - s);
+	}
+	if (len == 0 || len >= hostlen) {
+		snprintf(err, errlen, "bad host");
+		return -1;
+	}
+	memcpy(host, s, len);
+	host[len] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+static int
+parse_db(const char *s, int *db, char *err, size_t errlen)
+{
+	long long v;
+
+	if (*s == '\0')
+		return 0;
+	if (util_parse_int(s, 0, 1000, &v) == -1) {
+		snprintf(err, errlen, "database '%s' is not a number", s);
+		return -1;
+	}
+	*db = (int)v;
+	return 0;
+}
+
+int
+rconn_parse_url(const char *url, struct rconn_addr *out, char *err,
+    size_t errlen)
+{
+	char sub[200];
+	const char *p, *slash;
+
+	memset(out, 0, sizeof(*out));
+	sub[0] = '\0';
+	if (strncmp(url, "redis://", 8) == 0) {
+		out->kind = RCONN_TCP;
+		p = url + 8;
+		if (strchr(p, '@') != NULL) {
+			snprintf(sub, sizeof(sub), "passwords in the URL are not supported");
+			goto bad;
+		}
+		slash = strchr(p, '/');
+		if (parse_hostport(p, slash ? (size_t)(slash - p) : strlen(p),
+		    out->host, sizeof(out->host), &out->port, sub, sizeof(sub)) == -1)
+			goto bad;
+		if (slash != NULL && parse_db(slash + 1, &out->db, sub, sizeof(sub)) == -1)
+			goto bad;
+		return 0;
+	}
+	if (strncmp(url, "unix://", 7) == 0) {
+		const char *q;
+		size_t len;
+
+		out->kind = RCONN_UNIX;
+		p = url + 7;
+		q = strchr(p, '?');
+		len = q ? (size_t)(q - p) : strlen(p);
+		if (len == 0 || p[0] != '/' || len >= sizeof(out->path)) {
+			snprintf(sub, sizeof(sub), "expected unix:///absolute/path.sock");
+			goto bad;
+		}
+		memcpy(out->path, p, len);
+		out->path[len] = '\0';
+		if (q != NULL) {
+			if (strncmp(q, "?db=", 4) != 0) {
+				snprintf(sub, sizeof(sub), "only ?db=N is understood");
+				goto bad;
+			}
+			if (parse_db(q + 4, &out->db, sub, sizeof(sub)) == -1)
+				goto bad;
+		}
+		return 0;
+	}
+	if (strncmp(url, "sentinel://", 11) == 0) {
+		const char *list = url + 11, *end, *name;
+
+		out->kind = RCONN_SENTINEL;
+		if ((slash = strchr(list, '/')) == NULL || slash[1] == '\0') {
+			snprintf(sub, sizeof(sub), "expected sentinel://host:port[,host:port]/mastername");
+			goto bad;
+		}
+		for (p = list; p < slash; p = end + 1) {
+			int i = out->nsentinels;
+
+			end = memchr(p, ',', (size_t)(slash - p));
+			if (end == NULL)
+				end = slash;
+			if (i == RCONN_MAX_SENTINELS) {
+				snprintf(sub, sizeof(sub), "more than %d sentinels", RCONN_MAX_SENTINELS);
+				goto bad;
+			}
+			out->sentinel_port[i] = 26379;
+			if (parse_hostport(p, (size_t)(end - p), out->sentinel_host[i],
+			    sizeof(out->sentinel_host[i]), &out->sentinel_port[i],
+			    sub, sizeof(sub)) == -1)
+				goto bad;
+			out->nsentinels++;
+			if (end == slash)
+				break;
+		}
+		name = slash + 1;
+		slash = strchr(name, '/');
+		if ((slash ? (size_t)(slash - name) : strlen(name)) >= sizeof(out->master)) {
+			snprintf(sub, sizeof(sub), "master name too long");
+			goto bad;
+		}
+		snprintf(out->master, sizeof(out->master), "%.*s",
+		    (int)(slash ? (size_t)(slash - name) : strlen(name)), name);
+		if (slash != NULL && parse_db(slash + 1, &out->db, sub, sizeof(sub)) == -1)
+			goto bad;
+		return 0;
+	}
+	snprintf(sub, sizeof(sub), "expected redis://, unix:// or sentinel://");
+bad:
+	snprintf(err, errlen, "--redis '%s': %s", url, sub);
+	return -1;
+}
+
+int
+rconn_resolve(struct rconn_addr *addr)
+{
+	struct timeval tv = { 0, 300000 };
+
+	if (addr->kind != RCONN_SENTINEL)
+		return 0;
+	for (int i = 0; i < addr->nsentinels; i++) {
+		redisContext *c;
+		redisReply *r;
+
+		c = redisConnectWithTimeout(addr->sentinel_host[i],
+		    addr->sentinel_port[i], tv);
+		if (c == NULL || c->err) {
+			log_debug("sentinel %s:%d: %s", addr->sentinel_host[i],
+			    addr->sentinel_port[i], c ? c->errstr : "out of memory");
+			redisFree(c);
+			continue;
+		}
+		redisSetTimeout(c, tv);
+		r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", addr->master);
+		if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+			snprintf(addr->host, sizeof(addr->host), "%s", r->element[0]->str);
+			addr->port = atoi(r->element[1]->str);
+			freeReplyObject(r);
+			redisFree(c);
+			return 0;
+		}
+		if (r != NULL)
+			freeReplyObject(r);
+		redisFree(c);
+	}
+	return -1;
+}
+
+struct rconn *
+rconn_new(const char *url, int timeout_ms)
+{
+	struct rconn *rc = xcalloc(1, sizeof(*rc));
+	char err[256];
+
+	if (rconn_parse_url(url, &rc->addr, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	rc->url = xstrdup(url);
+	rc->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
+	rc->cmd_timeout_ms = rc->timeout_ms;
+	return rc;
+}
+
+static void
+drop(struct rconn *rc)
+{
+	if (rc->ctx != NULL) {
+		redisFree(rc->ctx);
+		rc->ctx = NULL;
+	}
+}
+
+void
+rconn_free(struct rconn *rc)
+{
+	if (rc == NULL)
+		return;
+	drop(rc);
+	free(rc->url);
+	free(rc);
+}
+
+static struct timeval
+tv_ms(int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return tv;
+}
+
+int
+rconn_connect(struct rconn *rc)
+{
+	redisContext *c;
+	redisReply *r;
+
+	if (rc->ctx != NULL)
+		return 0;
+	if (rc->addr.kind == RCONN_SENTINEL && rconn_resolve(&rc->addr) == -1) {
+		log_debug("no sentinel of '%s' knows master '%s'", rc->url,
+		    rc->addr.master);
+		return -1;
+	}
+	if (rc->addr.kind == RCONN_UNIX)
+		c = redisConnectUnixWithTimeout(rc->addr.path, tv_ms(rc->timeout_ms));
+	else
+		c = redisConnectWithTimeout(rc->addr.host, rc->addr.port,
+		    tv_ms(rc->timeout_ms));
+	if (c == NULL || c->err) {
+		log_debug("connect '%s': %s", rconn_describe(rc),
+		    c ? c->errstr : "out of memory");
+		redisFree(c);
+		return -1;
+	}
+	redisSetTimeout(c, tv_ms(rc->cmd_timeout_ms));
+	if (rc->addr.kind != RCONN_UNIX)	/* EOPNOTSUPP on unix sockets */
+		redisEnableKeepAlive(c);
+	rc->ctx = c;
+	if (rc->addr.db != 0) {
+		r = redisCommand(c, "SELECT %d", rc->addr.db);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			log_warnx("SELECT %d on '%s': %s", rc->addr.db,
+			    rconn_describe(rc), r ? r->str : c->errstr);
+			if (r)
+				freeReplyObject(r);
+			drop(rc);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	if (rc->addr.kind == RCONN_SENTINEL) {
+		/* A demoted master answers role "slave": not ours to write. */
+		r = redisCommand(c, "ROLE");
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    strcmp(r->element[0]->str, "master") != 0) {
+			if (r)
+				freeReplyObject(r);
+			drop(rc);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	if (rc->warned)
+		log_info("connected to Redis at %s", rconn_describe(rc));
+	rc->warned = false;
+	return 0;
+}
+
+int
+rconn_wait(struct rconn *rc, volatile sig_atomic_t *stop)
+{
+	int64_t delay = 100;
+
+	while (rconn_connect(rc) == -1) {
+		if (stop != NULL && *stop)
+			return -1;
+		if (!rc->warned) {
+			log_warnx("waiting for Redis at %s", rconn_describe(rc));
+			rc->warned = true;
+		}
+		util_sleep_ms(delay, stop);
+		delay = delay * 2 > 5000 ? 5000 : delay * 2;
+	}
+	return 0;
+}
+
+bool
+rconn_connected(const struct rconn *rc)
+{
+	return rc->ctx != NULL;
+}
+
+void
+rconn_set_timeout(struct rconn *rc, int timeout_ms)
+{
+	rc->cmd_timeout_ms = timeout_ms;
+	if (rc->ctx != NULL)
+		redisSetTimeout(rc->ctx, tv_ms(timeout_ms));
+}
+
+static redisReply *
+after(struct rconn *rc, redisReply *r, const char *what)
+{
+	if (r == NULL) {
+		log_warnx("Redis %s on %s: %s", what, rconn_describe(rc),
+		    rc->ctx && rc->ctx->errstr[0] ? rc->ctx->errstr : "connection lost");
+		drop(rc);
+		rc->warned = true;
+		return NULL;
+	}
+	/* After a failover the old master refuses writes: find the new one. */
+	if (r->type == REDIS_REPLY_ERROR && (strncmp(r->str, "READONLY", 8) == 0 ||
+	    strncmp(r->str, "LOADING", 7) == 0))
+		drop(rc);
+	return r;
+}
+
+redisReply *
+rconn_command(struct rconn *rc, const char *fmt, ...)
+{
+	va_list ap;
+	redisReply *r;
+
+	if (rc->ctx == NULL && rconn_connect(rc) == -1)
+		return NULL;
+	va_start(ap, fmt);
+	r = redisvCommand(rc->ctx, fmt, ap);
+	va_end(ap);
+	return after(rc, r, "command");
+}
+
+redisReply *
+rconn_commandv(struct rconn *rc, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	redisReply *r;
+
+	if (rc->ctx == NULL && rconn_connect(rc) == -1)
+		return NULL;
+	r = redisCommandArgv(rc->ctx, argc, argv, argvlen);
+	return after(rc, r, argc > 0 ? argv[0] : "command");
+}
+
+static int
+script_load(struct rconn *rc, struct rconn_script *s)
+{
+	redisReply *r = rconn_command(rc, "SCRIPT LOAD %s", s->source);
+
+	if (r == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+		log_warnx("SCRIPT LOAD %s: %s", s->name,
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+		freeReplyObject(r);
+		return -1;
+	}
+	pthread_mutex_lock(&script_lock);
+	memcpy(s->sha, r->str, 40);
+	s->sha[40] = '\0';
+	pthread_mutex_unlock(&script_lock);
+	freeReplyObject(r);
+	return 0;
+}
+
+redisReply *
+rconn_eval(struct rconn *rc, struct rconn_script *s, int nkeys, int argc,
+    const char **argv, const size_t *argvlen)
+{
+	const char **av = xcalloc((size_t)argc + 3, sizeof(char *));
+	size_t *al = xcalloc((size_t)argc + 3, sizeof(size_t));
+	char nk[16], sha[41];
+	redisReply *r = NULL;
+
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	for (int loads = 0; loads < 3;) {
+		pthread_mutex_lock(&script_lock);
+		memcpy(sha, s->sha, sizeof(sha));
+		pthread_mutex_unlock(&script_lock);
+		if (sha[0] == '\0') {
+			if (loads++, script_load(rc, s) == -1)
+				goto out;
+			continue;
+		}
+		av[0] = "EVALSHA";
+		al[0] = 7;
+		av[1] = sha;
+		al[1] = 40;
+		av[2] = nk;
+		al[2] = strlen(nk);
+		for (int i = 0; i < argc; i++) {
+			av[i + 3] = argv[i];
+			al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
+		}
+		r = rconn_commandv(rc, argc + 3, av, al);
+		if (r != NULL && r->type == REDIS_REPLY_ERROR &&
+		    strncmp(r->str, "NOSCRIPT", 8) == 0) {
+			freeReplyObject(r);
+			r = NULL;
+			if (loads++, script_load(rc, s) == -1)
+				goto out;
+			continue;	/* loaded now: one more EVALSHA */
+		}
+		break;
+	}
+out:
+	free(av);
+	free(al);
+	if (r != NULL && r->type == REDIS_REPLY_ERROR)
+		log_warnx("script %s: %s", s->name, r->str);
+	return r;
+}
+
+const char *
+rconn_describe(const struct rconn *rc)
+{
+	return rc->url;
+}

@@ -1,0 +1,78 @@
+/* rconn.h - a Redis connection that parses our URLs and reconnects.
+ *
+ * URLs: redis://host:port[/db], unix:///path/redis.sock[?db=N],
+ * sentinel://host:port[,host:port...]/mastername[/db].
+ * A failed command drops the connection; the next command reconnects
+ * (one attempt), and rconn_wait() retries with backoff until Redis is
+ * back.  hiredis 0.14 rules: every non-NULL reply gets one
+ * freeReplyObject(); a context with err set is dead and is freed here. */
+#ifndef LR_RCONN_H
+#define LR_RCONN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <hiredis.h>
+
+enum rconn_kind { RCONN_TCP, RCONN_UNIX, RCONN_SENTINEL };
+
+#define RCONN_MAX_SENTINELS 8
+
+struct rconn_addr {
+	enum rconn_kind kind;
+	char host[256];		/* TCP: host; SENTINEL: resolved master */
+	int port;
+	char path[256];		/* UNIX: socket path */
+	int db;			/* SELECT db, 0 by default */
+	char master[128];	/* SENTINEL: master name */
+	int nsentinels;
+	char sentinel_host[RCONN_MAX_SENTINELS][256];
+	int sentinel_port[RCONN_MAX_SENTINELS];
+};
+
+/* Parses url into *out.  Returns 0, or -1 with one line in err. */
+int rconn_parse_url(const char *url, struct rconn_addr *out, char *err,
+    size_t errlen);
+/* Resolves a sentinel address's current master into out->host/port
+ * (asks each sentinel in turn).  No-op for other kinds. 0 or -1. */
+int rconn_resolve(struct rconn_addr *addr);
+
+struct rconn;
+
+/* A new, not yet connected connection to url (which must parse).
+ * timeout_ms bounds connect and every command (0: 5000). */
+struct rconn *rconn_new(const char *url, int timeout_ms);
+void rconn_free(struct rconn *rc);
+/* One connection attempt (if not connected).  0 or -1 (logged at debug). */
+int rconn_connect(struct rconn *rc);
+/* Connects, retrying with backoff (100 ms doubling to 5 s) and logging
+ * "waiting for Redis" until it works or *stop becomes set.  0 or -1. */
+int rconn_wait(struct rconn *rc, volatile sig_atomic_t *stop);
+bool rconn_connected(const struct rconn *rc);
+/* Sets the socket timeout for the following commands (for BLMOVE). */
+void rconn_set_timeout(struct rconn *rc, int timeout_ms);
+
+/* Runs a command (hiredis printf-style).  Returns a new reply (caller
+ * frees with freeReplyObject) or NULL on a connection error (logged; the
+ * connection is dropped).  Error replies are returned, not NULL. */
+redisReply *rconn_command(struct rconn *rc, const char *fmt, ...);
+redisReply *rconn_commandv(struct rconn *rc, int argc, const char **argv,
+    const size_t *argvlen);
+
+/* A Lua script, loaded lazily: EVALSHA, falling back to EVAL on NOSCRIPT. */
+struct rconn_script {
+	const char *name;	/* for logs */
+	const char *source;	/* Lua text */
+	char sha[41];		/* computed on first use */
+};
+
+/* Runs script with nkeys keys then args: argv holds keys then args.
+ * Returns a new reply or NULL as rconn_command. */
+redisReply *rconn_eval(struct rconn *rc, struct rconn_script *s, int nkeys,
+    int argc, const char **argv, const size_t *argvlen);
+
+/* The redis URL with any password removed, for logs (static buffer). */
+const char *rconn_describe(const struct rconn *rc);
+
+#endif

@@ -1,0 +1,21 @@
+/* poller.h - turns alerts into queued Live Response jobs. */
+#ifndef LR_POLLER_H
+#define LR_POLLER_H
+
+#include <signal.h>
+
+#include "config.h"
+
+struct poller;
+
+/* A poller for cfg (borrowed; must outlive it).  Resolves credentials:
+ * returns NULL with one line in err when they are missing or bad. */
+struct poller *poller_new(const struct config *cfg,
+    volatile sig_atomic_t *stop, char *err, size_t errlen);
+void poller_free(struct poller *p);
+/* One poll: fetch (or make) alerts and enqueue their devices.  Waits for
+ * Redis first.  Returns the number of jobs queued, or -1 when the poll
+ * failed (logged). */
+int poller_poll_once(struct poller *p);
+
+#endif

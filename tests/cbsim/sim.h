@@ -1,0 +1,190 @@
+/* sim.h - the simulated Carbon Black Cloud: devices, Live Response
+ * sessions and their commands, captured files, the notification queue and
+ * the counters behind /_sim/stats.
+ *
+ * Everything is driven by the event loop's single thread.  Time-dependent
+ * states (a session checking in, a command completing, a notification
+ * becoming due) are computed from timestamps when asked, so no timers are
+ * needed.  The HTTP layer (server.c, routes_*.c) renders these as JSON. */
+#ifndef CBSIM_SIM_H
+#define CBSIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "vfs.h"
+
+#define SIM_MAX_COMMANDS 250     /* per session, as the real API */
+#define SIM_CHECK_IN_TIMEOUT 900 /* s, reported in session objects */
+#define SIM_COMMAND_TIMEOUT 120  /* s, reported in command objects */
+
+/* HRESULTs as the signed ints the v3 API reports. */
+#define SIM_E_FILE_NOT_FOUND (-2147024894) /* 0x80070002 */
+#define SIM_E_PATH_NOT_FOUND (-2147024893) /* 0x80070003 */
+#define SIM_E_ACCESS_DENIED (-2147024891)  /* 0x80070005 */
+
+/* One row of a user's Chrome history. */
+struct sim_visit {
+	char *url;       /* stored verbatim; owned */
+	char *title;     /* stored verbatim; owned */
+	int64_t time_ms; /* last visit, epoch ms */
+	int visit_count; /* >= 1 */
+	int typed_count; /* >= 0 */
+};
+
+/* What a user's Chrome History file is. */
+enum sim_history {
+	SIM_HISTORY_SQLITE = 0, /* a real SQLite database */
+	SIM_HISTORY_CORRUPT,    /* garbage bytes */
+	SIM_HISTORY_NONE,       /* no file: "get file" fails */
+};
+
+/* A user logged in on a device (owns an explorer.exe). */
+struct sim_user {
+	char *name; /* "jdoe"; owned */
+	enum sim_history history;
+	bool has_visits;          /* false: generate plausible rows */
+	struct sim_visit *visits; /* owned array of nvisits */
+	size_t nvisits;
+};
+
+/* A simulated endpoint, from the scenario or POST /_sim/device. */
+struct sim_device {
+	int64_t id;             /* deviceId == sensor_id */
+	char *name;             /* host name; owned */
+	char *os;               /* WINDOWS, LINUX, MAC; owned */
+	char *os_version;       /* "Windows 10 x64"; owned */
+	int checkin_after;      /* s after session create; -1 never */
+	char *fail_command;     /* command that ends "error"; NULL */
+	struct sim_user *users; /* owned array of nusers */
+	size_t nusers;
+	char **services; /* net start display names; owned */
+	size_t nservices;
+	struct vfs files; /* template copied into each session */
+	struct sim_device *next;
+};
+
+/* A file captured by "get file", served by .../file/{id}/content. */
+struct sim_file {
+	int64_t id;            /* unique in the simulator, from 1 */
+	struct vfs_blob *blob; /* bytes as of "get file"; one ref */
+	struct sim_file *next;
+};
+
+/* A command.  Its outcome is decided when it is submitted; it reports
+ * "pending" until done_ms. */
+struct sim_command {
+	json_t *obj;     /* v3 object minus status; owned */
+	json_t *result;  /* fields added when done; owned */
+	bool failed;     /* ends "error" rather than "complete" */
+	int64_t done_ms; /* epoch ms when it completes */
+};
+
+/* A Live Response session. */
+struct sim_session {
+	char *id; /* "<n>:<device_id>"; owned */
+	int64_t device_id;
+	int64_t create_ms;        /* epoch ms */
+	int64_t checkin_ms;       /* epoch ms it turns ACTIVE; -1 never */
+	bool closed;              /* status CLOSE; resources released */
+	int64_t close_ms;         /* epoch ms of the close, if closed */
+	struct vfs vfs;           /* the endpoint's files, as seen here */
+	struct sim_command *cmds; /* owned array; index == command id */
+	size_t ncmds, cmdcap;
+	struct sim_file *files;   /* captured files; owned list */
+	struct sim_session *next; /* in creation order */
+};
+
+/* A queued notification. */
+struct sim_notif {
+	int64_t due_ms;         /* served by the first GET after this */
+	json_t *obj;            /* the notification; owned */
+	struct sim_notif *next; /* FIFO */
+};
+
+/* Counters for /_sim/stats (admin requests are not counted). */
+struct sim_stats {
+	long long requests;     /* API requests answered */
+	long long unauthorized; /* of which 401 */
+	long long errors;       /* of which 4xx/5xx */
+	long long sessions_opened;
+	long long sessions_closed;
+	long long commands;       /* accepted commands */
+	json_t *commands_by_name; /* name -> count; owned */
+	long long notifications_served;
+	long long files_served;
+};
+
+struct sim {
+	int64_t start_ms;   /* epoch ms at sim_new() */
+	int64_t latency_ms; /* delay added to each API answer */
+	int64_t command_ms; /* how long commands stay pending */
+	char *token;        /* API / Live Response key; owned */
+	char *siem_token;   /* SIEM key; owned */
+	struct sim_device *devices;
+	struct sim_session *sessions; /* oldest first */
+	struct sim_notif *notifs;     /* oldest first */
+	long long next_session;       /* session counter, from 1 */
+	long long next_file;          /* file id counter, from 1 */
+	long long next_pid;           /* pids handed to "create process" */
+	struct sim_stats stats;
+};
+
+/* Returns a new, empty simulator with default keys and timings. */
+struct sim *sim_new(void);
+/* Frees s and everything in it; NULL-safe. */
+void sim_free(struct sim *s);
+/* Replaces a key: *dst gets a copy of value. */
+void sim_set_string(char **dst, const char *value);
+
+/* Returns a new device with defaults for every field but id. */
+struct sim_device *sim_device_new(int64_t id);
+/* Frees a device not (or no longer) in a simulator; NULL-safe. */
+void sim_device_free(struct sim_device *d);
+/* Builds d's files (History databases...) and adds it, replacing a device
+ * with the same id.  Steals d.  Returns 0, or -1 with err set (d freed). */
+int sim_device_add(
+    struct sim *s, struct sim_device *d, char *err, size_t errsize);
+/* Returns the device (borrowed) or NULL. */
+struct sim_device *sim_device_find(const struct sim *s, int64_t id);
+
+/* Opens a session on d; returns it (borrowed). */
+struct sim_session *sim_session_open(struct sim *s, const struct sim_device *d);
+/* Returns the session (open or closed; borrowed) or NULL. */
+struct sim_session *sim_session_find(const struct sim *s, const char *id);
+/* True once the sensor has checked in (and the session is not closed). */
+bool sim_session_active(const struct sim_session *ss, int64_t now_ms);
+/* Closes a session and releases its commands and files; idempotent. */
+void sim_session_close(struct sim *s, struct sim_session *ss);
+
+/* True if the simulator implements this command name. */
+bool sim_command_supported(const char *name);
+/* Runs a command (name supported, session active) from the v3 request
+ * body req (borrowed).  Returns the new command (borrowed). */
+struct sim_command *sim_command_run(struct sim *s, struct sim_session *ss,
+    const char *name, json_t *req, int64_t now_ms);
+/* Returns the command with this id, or NULL. */
+struct sim_command *sim_command_find(struct sim_session *ss, long long id);
+/* Returns the v3 command object as of now_ms (new reference); a negative
+ * now_ms gives it as submitted, "pending". */
+json_t *sim_command_json(const struct sim_command *c, int64_t now_ms);
+
+/* Returns the captured file (borrowed) or NULL. */
+struct sim_file *sim_file_find(const struct sim_session *ss, long long id);
+
+/* Queues a synthetic notification of type ("THREAT" if NULL) for a device,
+ * served from due_ms on. */
+void sim_notify(
+    struct sim *s, int64_t device_id, const char *type, int64_t due_ms);
+/* Queues obj verbatim, due now.  Steals obj. */
+void sim_notify_raw(struct sim *s, json_t *obj);
+/* Removes and returns (new array) every notification due by now_ms. */
+json_t *sim_notify_take(struct sim *s, int64_t now_ms);
+
+/* Returns the /_sim/stats object (new reference). */
+json_t *sim_stats_json(const struct sim *s);
+
+#endif

@@ -1,0 +1,144 @@
+/* api.c - JSON and Prometheus bodies for the viewer's machine routes. */
+#include "api.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "page.h"
+#include "xmalloc.h"
+
+const char *const api_json_fields[] = {
+	"alert_ids", "alert", "services", "users", "browser_history", NULL
+};
+
+static bool
+is_json_field(const char *name)
+{
+	int i;
+
+	for (i = 0; api_json_fields[i] != NULL; i++)
+		if (strcmp(api_json_fields[i], name) == 0)
+			return true;
+	return false;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *
+api_device(const json_t *fields)
+{
+	json_t *obj = json_object();
+	size_t n = 0, i;
+	const char **keys;
+	const char *key;
+	json_t *v;
+
+	/* sorted keys: HGETALL order is the hash's, i.e. arbitrary */
+	keys = xcalloc(json_object_size(fields) + 1, sizeof(*keys));
+	json_object_foreach((json_t *)fields, key, v)
+		keys[n++] = key;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 0; i < n; i++) {
+		json_t *parsed = NULL;
+
+		v = json_object_get(fields, keys[i]);
+		if (is_json_field(keys[i]) && json_is_string(v))
+			parsed = json_loads(json_string_value(v),
+			    JSON_DECODE_ANY, NULL);
+		if (parsed != NULL)
+			json_object_set_new(obj, keys[i], parsed);
+		else
+			json_object_set(obj, keys[i], v);
+	}
+	free(keys);
+	return obj;
+}
+
+json_t *
+api_devices(const json_t *devices, json_int_t total)
+{
+	json_t *list = json_is_array(devices) ? json_copy((json_t *)devices) :
+	    json_array();
+
+	return json_pack("{s:o, s:I, s:I}", "devices", list, "count",
+	    (json_int_t)json_array_size(list), "total", total);
+}
+
+/* True for a name Prometheus accepts after "lrflow_" ([a-z0-9_]). */
+static bool
+metric_name_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 100)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+		    *s != '_')
+			return false;
+	return true;
+}
+
+/* One gauge with its HELP and TYPE lines. */
+static void
+gauge(struct evbuffer *out, const char *name, const char *help,
+    const json_t *v)
+{
+	evbuffer_add_printf(out, "# HELP lrflow_%s %s\n# TYPE lrflow_%s gauge\n"
+	    "lrflow_%s %" JSON_INTEGER_FORMAT "\n", name, help, name, name,
+	    json_integer_value(v));
+}
+
+void
+api_metrics(struct evbuffer *out, const json_t *overview)
+{
+	const json_t *counts = json_object_get(overview, "status_counts");
+	const json_t *stats = json_object_get(overview, "stats");
+	const char *key;
+	json_t *v;
+	int i;
+
+	gauge(out, "queue_depth", "Jobs waiting in the queue.",
+	    json_object_get(overview, "queue_depth"));
+	gauge(out, "inflight", "Devices with a job queued, running or deferred.",
+	    json_object_get(overview, "inflight"));
+	gauge(out, "workers_live", "Workers with a heartbeat in the last 30 s.",
+	    json_object_get(overview, "workers_live"));
+	gauge(out, "sessions_in_use", "Live Response sessions in use.",
+	    json_object_get(overview, "sessions_in_use"));
+	gauge(out, "dead", "Jobs in the dead letter set.",
+	    json_object_get(overview, "dead"));
+	evbuffer_add_printf(out, "# HELP lrflow_devices Devices by result "
+	    "status.\n# TYPE lrflow_devices gauge\n");
+	for (i = 0; page_statuses[i] != NULL; i++)
+		evbuffer_add_printf(out, "lrflow_devices{status=\"%s\"} %"
+		    JSON_INTEGER_FORMAT "\n", page_statuses[i],
+		    json_integer_value(json_object_get(counts,
+		    page_statuses[i])));
+	json_object_foreach((json_t *)stats, key, v) {
+		if (!json_is_integer(v) || !metric_name_ok(key))
+			continue;
+		evbuffer_add_printf(out, "# TYPE lrflow_%s_total counter\n"
+		    "lrflow_%s_total %" JSON_INTEGER_FORMAT "\n", key, key,
+		    json_integer_value(v));
+	}
+}
+
+char *
+api_dump(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(1) | JSON_ENCODE_ANY);
+	char *r;
+
+	if (s == NULL)
+		return xstrdup("null\n");
+	r = xasprintf("%s\n", s);
+	free(s);
+	return r;
+}

@@ -1,0 +1,390 @@
+/* collect.c - one Live Response collection, start to finish.
+ *
+ * The order is cb-api.md Appendix A.1: device, session, check-in,
+ * net start (create process with an output file, get it, delete it),
+ * process list, each user's History.  The session is closed whatever
+ * happens once it was opened, and the error left in the result is a
+ * sentence for an analyst. */
+#include "collect.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chrome.h"
+#include "log.h"
+#include "netstart.h"
+#include "sha256.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define COLLECT_NET_START "c:\\windows\\system32\\net.exe start"
+#define COLLECT_STOPPED "worker shut down during collection"
+#define COLLECT_REVOKED "another worker took over this job"
+
+/* One job's state, so every step can bail out the same way. */
+struct collect_job {
+	struct lr *lr;
+	const struct collect_opts *o;
+	const struct collect_sink *sink;
+	int64_t device_id;
+	char *sid;      /* open session, or NULL; owned */
+	json_t *result; /* borrowed */
+	bool revoked;   /* progress said the job is not ours */
+};
+
+/* Writes fields (stolen) as progress.  Returns -1 if the job was
+ * revoked. */
+static int
+collect_progress(struct collect_job *j, json_t *fields)
+{
+	int r = 0;
+
+	if (j->sink->progress(j->sink->arg, fields) == -1) {
+		j->revoked = true;
+		r = -1;
+	}
+	json_decref(fields);
+	return r;
+}
+
+static int
+collect_step(struct collect_job *j, const char *step)
+{
+	return collect_progress(
+	    j, json_pack("{s:s,s:s}", "status", "running", "step", step));
+}
+
+/* Records the error for this job: a failing step's own sentence, unless
+ * the real cause is a shutdown or a revoked claim.  Returns -1. */
+static int
+collect_fail(struct collect_job *j, const char *msg)
+{
+	const char *why = msg;
+
+	if (j->revoked)
+		why = COLLECT_REVOKED;
+	else if (lr_errkind(j->lr) == LR_ESTOPPED ||
+		 (j->o->stop != NULL && *j->o->stop &&
+		     lr_errkind(j->lr) == LR_ETRANSIENT))
+		why = COLLECT_STOPPED; /* retries were cut short */
+	json_object_set_new(j->result, "error", json_string(why));
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parsing what the device sent */
+
+json_t *
+collect_users(json_t *processes)
+{
+	json_t *users = json_array(), *p;
+	size_t i, k;
+
+	json_array_foreach(processes, i, p)
+	{
+		const char *path, *user, *bs;
+		json_t *u;
+		bool dup = false;
+
+		path = json_string_value(json_object_get(p, "path"));
+		if (path == NULL)
+			path = json_string_value(
+			    json_object_get(p, "process_path"));
+		user = json_string_value(json_object_get(p, "username"));
+		if (user == NULL)
+			user = json_string_value(
+			    json_object_get(p, "process_username"));
+		if (path == NULL || user == NULL ||
+		    util_stristr(path, "explorer.exe") == NULL)
+			continue;
+		if ((bs = strrchr(user, '\\')) != NULL)
+			user = bs + 1;
+		if (*user == '\0')
+			continue;
+		json_array_foreach(users, k, u) dup =
+		    dup || util_strieq(json_string_value(u), user);
+		if (!dup)
+			json_array_append_new(users, json_string(user));
+	}
+	return users;
+}
+
+bool
+collect_user_ok(const char *name)
+{
+	if (*name == '\0' || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || strlen(name) > 256)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f ||
+		    strchr("\\/:*?\"<>|", *p) != NULL)
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* The steps */
+
+/* net start: create process with an output file, get the file, delete it
+ * (a failed delete is only a warning).  Sets "services".  0 or -1. */
+static int
+collect_services(struct collect_job *j)
+{
+	char rnd[13], *out_path, *data = NULL;
+	json_t *extra, *cmd, *services;
+	size_t len = 0;
+	int ret = -1;
+
+	if (collect_step(j, "net start") == -1)
+		return collect_fail(j, NULL);
+	util_random_alnum(rnd, 12);
+	out_path = xasprintf("c:\\windows\\temp\\cblr.%s.tmp", rnd);
+	extra = json_pack("{s:b,s:s}", "wait", 1, "output_file", out_path);
+	cmd = lr_command(
+	    j->lr, j->sid, "create process", COLLECT_NET_START, extra);
+	json_decref(extra);
+	if (cmd == NULL) {
+		collect_fail(j, lr_error(j->lr));
+		goto out;
+	}
+	json_decref(cmd);
+	if (lr_get_file(j->lr, j->sid, out_path, j->o->max_file_size, &data,
+		&len) == -1) {
+		collect_fail(j, lr_error(j->lr));
+		/* The file may still be there: try to remove it anyway. */
+	} else
+		ret = 0;
+	if (lr_errkind(j->lr) != LR_ESTOPPED &&
+	    lr_delete_file(j->lr, j->sid, out_path) == -1)
+		log_warnx("session %s: could not delete %s: %s", j->sid,
+		    out_path, lr_error(j->lr));
+	if (ret == 0) {
+		services = netstart_parse(data, len);
+		if (json_array_size(services) == 0)
+			log_warnx(
+			    "device %" PRId64
+			    ": net start output has no services (%zu bytes)",
+			    j->device_id, len);
+		json_object_set_new(j->result, "services", services);
+	}
+out:
+	free(data);
+	free(out_path);
+	return ret;
+}
+
+/* Fetches and parses one user's History into a new browser_history
+ * entry.  Returns NULL only when the job must stop (shutdown); a missing
+ * or bad file is an "error" in the entry. */
+static json_t *
+collect_history(struct collect_job *j, const char *user, int *nvisits)
+{
+	char *path, *data = NULL, *step, sha[65], err[256];
+	json_t *entry, *visits;
+	size_t len = 0;
+
+	path = xasprintf(
+	    "c:\\users\\%s\\appdata\\local\\google\\chrome\\user data\\default\\history",
+	    user);
+	entry = json_pack("{s:s,s:s,s:s,s:s}", "user", user, "browser",
+	    "chrome", "profile", "Default", "path", path);
+	step = xasprintf("history %s", user);
+	if (collect_step(j, step) == -1)
+		goto fail;
+	if (!collect_user_ok(user)) {
+		json_object_set_new(entry, "error",
+		    json_string(
+			"the user name cannot be a folder name, so there is no History file to fetch"));
+		goto out;
+	}
+	if (lr_get_file(
+		j->lr, j->sid, path, j->o->max_file_size, &data, &len) == -1) {
+		char *msg;
+
+		if (lr_errkind(j->lr) == LR_ESTOPPED)
+			goto fail;
+		msg = xasprintf(
+		    "could not fetch the Chrome History file of %s: %s", user,
+		    lr_error(j->lr));
+		log_warnx("device %" PRId64 ": %s", j->device_id, msg);
+		json_object_set_new(entry, "error", json_string(msg));
+		free(msg);
+		goto out;
+	}
+	json_object_set_new(entry, "size", json_integer((json_int_t)len));
+	if (j->sink->store(j->sink->arg, data, len, sha) == 0) {
+		json_object_set_new(entry, "artifact",
+		    json_sprintf("%s:artifact:%s", j->o->prefix, sha));
+	} else {
+		sha256_hex(data, len, sha);
+		log_warnx("device %" PRId64
+			  ": could not store the History file of %s",
+		    j->device_id, user);
+	}
+	json_object_set_new(entry, "sha256", json_string(sha));
+	visits = chrome_history_visits(
+	    data, len, CHROME_MAX_VISITS, err, sizeof(err));
+	if (visits == NULL) {
+		json_object_set_new(entry, "error",
+		    json_sprintf("History file of %s %s", user, err));
+		log_warnx("device %" PRId64 ": History file of %s %s",
+		    j->device_id, user, err);
+		goto out;
+	}
+	*nvisits += (int)json_array_size(visits);
+	json_object_set_new(entry, "visits", visits);
+out:
+	free(data);
+	free(step);
+	free(path);
+	return entry;
+fail:
+	json_decref(entry);
+	entry = NULL;
+	goto out;
+}
+
+/* Closes the session, if one is open, and counts it. */
+static void
+collect_close(struct collect_job *j)
+{
+	if (j->sid == NULL)
+		return;
+	collect_step(j, "closing session");
+	if (lr_session_close(j->lr, j->sid) == 0) {
+		j->sink->count(j->sink->arg, "sessions_closed", 1);
+		log_debug("session %s closed", j->sid);
+	} else
+		log_warnx("could not close Live Response session %s: %s",
+		    j->sid, lr_error(j->lr));
+	free(j->sid);
+	j->sid = NULL;
+}
+
+/* Everything that needs the open session.  0 or -1 (error set). */
+static int
+collect_in_session(struct collect_job *j, int *nvisits)
+{
+	json_t *procs, *users, *history, *u;
+	int64_t t0 = util_mono_ms();
+	size_t i;
+
+	if (collect_step(j, "waiting for check-in") == -1)
+		return collect_fail(j, NULL);
+	if (lr_session_wait(j->lr, j->sid, j->o->checkin_timeout_s) == -1) {
+		char *msg = NULL;
+
+		if (lr_errkind(j->lr) == LR_ETIMEOUT)
+			msg = xasprintf(
+			    "device %" PRId64
+			    " did not check in within %d s (offline?)",
+			    j->device_id, j->o->checkin_timeout_s);
+		collect_fail(j, msg ? msg : lr_error(j->lr));
+		free(msg);
+		return -1;
+	}
+	log_info("session %s active after %.1f s", j->sid,
+	    (double)(util_mono_ms() - t0) / 1000);
+
+	if (collect_services(j) == -1)
+		return -1;
+
+	if (collect_step(j, "process list") == -1)
+		return collect_fail(j, NULL);
+	if ((procs = lr_process_list(j->lr, j->sid)) == NULL)
+		return collect_fail(j, lr_error(j->lr));
+	users = collect_users(procs);
+	json_decref(procs);
+	json_object_set(j->result, "users", users);
+
+	history = json_array();
+	json_object_set_new(j->result, "browser_history", history);
+	json_array_foreach(users, i, u)
+	{
+		json_t *entry =
+		    collect_history(j, json_string_value(u), nvisits);
+
+		if (entry == NULL) {
+			json_decref(users);
+			return collect_fail(j, lr_error(j->lr));
+		}
+		json_array_append_new(history, entry);
+	}
+	json_decref(users);
+	return 0;
+}
+
+enum collect_outcome
+collect_device(struct lr *lr, const struct collect_opts *o,
+    const struct collect_sink *sink, int64_t device_id, json_t *result)
+{
+	struct collect_job j = {.lr = lr,
+	    .o = o,
+	    .sink = sink,
+	    .device_id = device_id,
+	    .result = result};
+	struct lr_device dev;
+	long long ncmd = lr_commands(lr);
+	int nvisits = 0, ret;
+
+	if (o->stop != NULL && *o->stop)
+		return COLLECT_UNSTARTED;
+	log_info("Performing live response on %" PRId64 " (Live Response %s)",
+	    device_id, lr_api_name(lr));
+
+	if (lr_device_get(lr, device_id, &dev) == -1) {
+		char *msg = NULL;
+
+		if (lr_errkind(lr) == LR_ENOTFOUND)
+			msg = xasprintf("device %" PRId64
+					" not found in Carbon Black Cloud",
+			    device_id);
+		collect_fail(&j, msg ? msg : lr_error(lr));
+		free(msg);
+		ret = -1;
+		goto out;
+	}
+	if (dev.name != NULL)
+		json_object_set_new(
+		    result, "device_name", json_string(dev.name));
+	if (dev.os != NULL)
+		json_object_set_new(result, "os", json_string(dev.os));
+	lr_device_release(&dev);
+
+	ret = -1;
+	if (collect_progress(
+		&j, json_pack("{s:s,s:s,s:O*,s:O*}", "status", "running",
+			"step", "opening session", "device_name",
+			json_object_get(result, "device_name"), "os",
+			json_object_get(result, "os"))) == -1) {
+		collect_fail(&j, NULL);
+		goto out;
+	}
+	if ((j.sid = lr_session_open(lr, device_id)) == NULL) {
+		collect_fail(&j, lr_error(lr));
+		goto out;
+	}
+	sink->count(sink->arg, "sessions_opened", 1);
+	log_debug("device %" PRId64 ": session %s opened", device_id, j.sid);
+	json_object_set_new(result, "session_id", json_string(j.sid));
+	collect_progress(&j, json_pack("{s:s}", "session_id", j.sid));
+
+	ret = collect_in_session(&j, &nvisits);
+	collect_close(&j);
+out:
+	sink->count(sink->arg, "commands", lr_commands(lr) - ncmd);
+	if (ret == 0) {
+		log_info(
+		    "collected %zu services, %zu users, %d visits from %" PRId64,
+		    json_array_size(json_object_get(result, "services")),
+		    json_array_size(json_object_get(result, "users")), nvisits,
+		    device_id);
+		return COLLECT_DONE;
+	}
+	log_warnx("live response on %" PRId64 " failed: %s", device_id,
+	    json_string_value(json_object_get(result, "error")));
+	return COLLECT_FAILED;
+}

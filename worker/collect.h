@@ -1,0 +1,60 @@
+/* collect.h - what a worker collects on one device (design §7, seed
+ * parity): net start, logged-in users, each user's Chrome History.
+ *
+ * collect_device() is the job's straight-line code; it knows nothing of
+ * Redis: progress, artifacts and counters go through a sink. */
+#ifndef LR_WORKER_COLLECT_H
+#define LR_WORKER_COLLECT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "lr.h"
+
+/* Where collection reports to (the worker writes these to Redis). */
+struct collect_sink {
+	/* Writes fields (borrowed) to the result hash.  Returns -1 when the
+	 * job is no longer ours (a newer attempt owns it): stop early. */
+	int (*progress)(void *arg, json_t *fields);
+	/* Stores a collected file's bytes; fills sha256hex.  0 or -1. */
+	int (*store)(
+	    void *arg, const void *data, size_t len, char sha256hex[65]);
+	/* Adds n to a counter ("sessions_opened", ...). */
+	void (*count)(void *arg, const char *name, long long n);
+	void *arg;
+};
+
+struct collect_opts {
+	const char *prefix;          /* key prefix, for artifact names */
+	int checkin_timeout_s;       /* --checkin-timeout */
+	size_t max_file_size;        /* --max-file-size */
+	volatile sig_atomic_t *stop; /* set at shutdown; borrowed */
+};
+
+enum collect_outcome {
+	COLLECT_DONE,      /* result holds everything */
+	COLLECT_FAILED,    /* result holds "error" and what was found */
+	COLLECT_UNSTARTED, /* stopping before any cloud call: hand back */
+};
+
+/* Collects from device_id, adding the design §3 fields to result
+ * (device_name, os, session_id, services, users, browser_history, error).
+ * Closes the session on every path. */
+enum collect_outcome collect_device(struct lr *lr, const struct collect_opts *o,
+    const struct collect_sink *sink, int64_t device_id, json_t *result);
+
+/* Returns a new JSON array of the users that own an explorer.exe in
+ * processes (a "process list" array; v3 path/username or v6
+ * process_path/process_username), the part after the last backslash, in
+ * order, without duplicates (compared without case). */
+json_t *collect_users(json_t *processes);
+
+/* True if name can be a folder under c:\users (no separators, wildcards,
+ * control characters, "." or ".."). */
+bool collect_user_ok(const char *name);
+
+#endif

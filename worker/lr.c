@@ -1,0 +1,451 @@
+/* lr.c - Live Response sessions, commands and files, on any back end.
+ *
+ * Polling follows the SDKs: the session every second until it is active,
+ * commands every half second until complete.  Statuses compare without
+ * case (v6 answers in lower case), and command id 0 is a valid id. */
+#include "lr.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "lr_backend.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define LR_SESSION_POLL_MS 1000
+#define LR_COMMAND_POLL_MS 500
+#define LR_HTTP_TIMEOUT_MS 60000
+
+struct lr *
+lr_new(const struct cb_cred *cred, enum config_api api, int command_timeout_s,
+    volatile sig_atomic_t *stop)
+{
+	struct lr *lr;
+	long timeout_ms = LR_HTTP_TIMEOUT_MS;
+
+	if (api == CONFIG_API_V6)
+		return NULL; /* NEEDSWORK: the v6 back end (lr_v6.c) */
+	/* A download may take as long as a command may. */
+	if ((long)command_timeout_s * 1000 > timeout_ms)
+		timeout_ms = (long)command_timeout_s * 1000;
+	lr = xcalloc(1, sizeof(*lr));
+	lr->be = &lr_v3_backend;
+	lr->cred = cred;
+	lr->http = cbhttp_new(cred, timeout_ms);
+	lr->stop = stop;
+	lr->command_timeout_s = command_timeout_s > 0 ? command_timeout_s : 120;
+	lr->session_poll_ms = LR_SESSION_POLL_MS;
+	lr->command_poll_ms = LR_COMMAND_POLL_MS;
+	/* Retries stop early at shutdown; a request in flight still ends. */
+	cbhttp_set_stop(lr->http, stop);
+	return lr;
+}
+
+void
+lr_free(struct lr *lr)
+{
+	if (lr == NULL)
+		return;
+	cbhttp_free(lr->http);
+	free(lr);
+}
+
+void
+lr_set_intervals(struct lr *lr, int session_ms, int command_ms)
+{
+	lr->session_poll_ms = session_ms;
+	lr->command_poll_ms = command_ms;
+}
+
+const char *
+lr_error(const struct lr *lr)
+{
+	return lr->err;
+}
+
+enum lr_errkind
+lr_errkind(const struct lr *lr)
+{
+	return lr->errkind;
+}
+
+long long
+lr_commands(const struct lr *lr)
+{
+	return lr->ncommands;
+}
+
+const char *
+lr_api_name(const struct lr *lr)
+{
+	return lr->be->name;
+}
+
+int
+lr_fail(struct lr *lr, enum lr_errkind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(lr->err, sizeof(lr->err), fmt, ap);
+	va_end(ap);
+	lr->errkind = kind;
+	return -1;
+}
+
+static bool
+lr_stopping(const struct lr *lr)
+{
+	return lr->stop != NULL && *lr->stop;
+}
+
+/* Copies the server's own explanation of a 4xx (message, reason or
+ * errorMessage), printable ASCII only, into buf: "" if none. */
+static void
+lr_server_reason(const struct cbhttp_resp *r, char *buf, size_t size)
+{
+	static const char *const keys[] = {
+	    "message", "reason", "errorMessage", "error"};
+	const char *msg = NULL;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < 4 && msg == NULL; i++)
+		if (json_is_object(r->json))
+			msg = json_string_value(
+			    json_object_get(r->json, keys[i]));
+	if (msg == NULL && r->json == NULL && r->body != NULL)
+		msg = r->body;
+	if (msg == NULL || size < 4)
+		return;
+	buf[n++] = ':';
+	buf[n++] = ' ';
+	for (; *msg != '\0' && n + 1 < size && n < 160; msg++)
+		buf[n++] = isprint((unsigned char)*msg) ? *msg : ' ';
+	buf[n] = '\0';
+}
+
+json_t *
+lr_call(struct lr *lr, const char *method, const char *path, json_t *body,
+    const char *what)
+{
+	struct cbhttp_resp r;
+	char reason[200];
+	json_t *json = NULL;
+
+	lr->errkind = LR_OK;
+	lr->err[0] = '\0';
+	if (cbhttp_request(lr->http, method, path, body, &r) == -1) {
+		lr_fail(lr, LR_ETRANSIENT,
+		    "could not %s: no answer from Carbon Black Cloud (%s)",
+		    what, r.err);
+		goto out;
+	}
+	lr_server_reason(&r, reason, sizeof(reason));
+	if (r.status == 401)
+		lr_fail(lr, LR_EAUTH,
+		    "could not %s: Carbon Black Cloud rejected the API key (HTTP 401); check the Live Response key",
+		    what);
+	else if (r.status == 403 && util_stristr(r.body ? r.body : "", "limit"))
+		lr_fail(lr, LR_ELIMIT,
+		    "could not %s: the Live Response session limit is reached (HTTP 403%s)",
+		    what, reason);
+	else if (r.status == 403)
+		lr_fail(lr, LR_EAUTH,
+		    "could not %s: the API key is not allowed to do this (HTTP 403%s)",
+		    what, reason);
+	else if (r.status == 404)
+		lr_fail(lr, LR_ENOTFOUND,
+		    "could not %s: not found (HTTP 404%s)", what, reason);
+	else if (r.status == 429)
+		lr_fail(lr, LR_ETRANSIENT,
+		    "could not %s: Carbon Black Cloud is rate limiting us (HTTP 429)",
+		    what);
+	else if (r.status >= 500)
+		lr_fail(lr, LR_ETRANSIENT,
+		    "could not %s: Carbon Black Cloud had a server error (HTTP %ld) and kept failing after retries",
+		    what, r.status);
+	else if (r.status < 200 || r.status > 299)
+		lr_fail(lr, LR_EPROTO,
+		    "could not %s: Carbon Black Cloud refused the request (HTTP %ld%s)",
+		    what, r.status, reason);
+	else if (r.len > 0 && r.json == NULL)
+		lr_fail(lr, LR_EPROTO,
+		    "could not %s: Carbon Black Cloud sent an answer that is not JSON",
+		    what);
+	else
+		json = r.json != NULL ? json_incref(r.json) : json_object();
+out:
+	cbhttp_resp_release(&r);
+	return json;
+}
+
+/* ------------------------------------------------------------------ */
+/* Devices and sessions */
+
+int
+lr_device_get(struct lr *lr, int64_t device_id, struct lr_device *out)
+{
+	memset(out, 0, sizeof(*out));
+	return lr->be->device_get(lr, device_id, out);
+}
+
+void
+lr_device_release(struct lr_device *d)
+{
+	free(d->name);
+	free(d->os);
+	memset(d, 0, sizeof(*d));
+}
+
+char *
+lr_session_open(struct lr *lr, int64_t device_id)
+{
+	char *sid = lr->be->session_open(lr, device_id);
+
+	/* The id goes into URL paths: refuse anything but "1:21212"-like. */
+	if (sid != NULL &&
+	    (strlen(sid) > 100 ||
+		strspn(sid, "0123456789abcdefABCDEF:-_.") != strlen(sid))) {
+		lr_fail(lr, LR_EPROTO,
+		    "Carbon Black Cloud returned an unusable session id");
+		free(sid);
+		return NULL;
+	}
+	return sid;
+}
+
+/* True for the session statuses that will never become active. */
+static bool
+lr_session_ended(const char *status)
+{
+	static const char *const ended[] = {"error", "close", "closed",
+	    "timeout", "inactive", "cancelled", "canceled"};
+
+	for (size_t i = 0; i < sizeof(ended) / sizeof(ended[0]); i++)
+		if (util_strieq(status, ended[i]))
+			return true;
+	return false;
+}
+
+int
+lr_session_wait(struct lr *lr, const char *sid, int timeout_s)
+{
+	int64_t deadline = util_mono_ms() + (int64_t)timeout_s * 1000;
+
+	for (;;) {
+		json_t *s;
+		const char *status;
+
+		if (lr_stopping(lr))
+			return lr_fail(lr, LR_ESTOPPED,
+			    "the worker shut down while waiting for the device to check in");
+		if ((s = lr->be->session_get(lr, sid)) == NULL)
+			return -1;
+		status = json_string_value(json_object_get(s, "status"));
+		if (status == NULL) {
+			json_decref(s);
+			return lr_fail(lr, LR_EPROTO,
+			    "Live Response session %s has no status", sid);
+		}
+		if (util_strieq(status, "active")) {
+			json_decref(s);
+			return 0;
+		}
+		if (lr_session_ended(status)) {
+			lr_fail(lr, LR_ESESSION,
+			    "Live Response session %s ended with status %s before the device checked in",
+			    sid, status);
+			json_decref(s);
+			return -1;
+		}
+		json_decref(s);
+		if (util_mono_ms() + lr->session_poll_ms > deadline)
+			return lr_fail(lr, LR_ETIMEOUT,
+			    "the device did not check in within %d s",
+			    timeout_s);
+		util_sleep_ms(lr->session_poll_ms, lr->stop);
+	}
+}
+
+int
+lr_session_close(struct lr *lr, const char *sid)
+{
+	return lr->be->session_close(lr, sid);
+}
+
+/* ------------------------------------------------------------------ */
+/* Commands */
+
+/* Sets the error for a command that ended with status "error":
+ * result_desc and the HRESULT, unsigned ("0x80070002"). */
+static int
+lr_command_failed(struct lr *lr, const char *name, const char *arg, json_t *cmd)
+{
+	const char *desc =
+	    json_string_value(json_object_get(cmd, "result_desc"));
+	json_t *code = json_object_get(cmd, "result_code");
+	char hex[32] = "";
+
+	if (json_is_integer(code))
+		snprintf(hex, sizeof(hex), " (0x%08X)",
+		    (uint32_t)json_integer_value(code));
+	return lr_fail(lr, LR_ECOMMAND, "%s%s%s failed on the device: %s%s",
+	    name, arg ? " " : "", arg ? arg : "",
+	    desc && *desc ? desc : "no reason given", hex);
+}
+
+json_t *
+lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
+    json_t *extra)
+{
+	int64_t deadline;
+	json_t *sub, *cmd = NULL;
+	long long id;
+
+	if (lr_stopping(lr)) {
+		lr_fail(
+		    lr, LR_ESTOPPED, "the worker shut down before %s", name);
+		return NULL;
+	}
+	if ((sub = lr->be->command_submit(lr, sid, name, arg, extra)) == NULL)
+		return NULL;
+	lr->ncommands++;
+	/* Id 0 is the first command of every session: test the type, never
+	 * the value. */
+	if (!json_is_integer(json_object_get(sub, "id"))) {
+		lr_fail(lr, LR_EPROTO,
+		    "Carbon Black Cloud did not give %s a command id", name);
+		json_decref(sub);
+		return NULL;
+	}
+	id = json_integer_value(json_object_get(sub, "id"));
+	log_debug("session %s: %s is command %lld", sid, name, id);
+	deadline = util_mono_ms() + (int64_t)lr->command_timeout_s * 1000;
+	cmd = json_incref(sub);
+	for (;;) {
+		const char *status =
+		    json_string_value(json_object_get(cmd, "status"));
+
+		if (status != NULL && util_strieq(status, "complete"))
+			break;
+		if (status != NULL && util_strieq(status, "error")) {
+			lr_command_failed(lr, name, arg, cmd);
+			goto fail;
+		}
+		if (status != NULL && (util_strieq(status, "cancel") ||
+					  util_strieq(status, "cancelled") ||
+					  util_strieq(status, "canceled"))) {
+			lr_fail(lr, LR_ECOMMAND, "%s was cancelled", name);
+			goto fail;
+		}
+		if (util_mono_ms() + lr->command_poll_ms > deadline) {
+			lr_fail(lr, LR_ETIMEOUT,
+			    "%s did not complete within %d s", name,
+			    lr->command_timeout_s);
+			goto fail;
+		}
+		util_sleep_ms(lr->command_poll_ms, lr->stop);
+		if (lr_stopping(lr)) {
+			lr_fail(lr, LR_ESTOPPED,
+			    "the worker shut down during %s", name);
+			goto fail;
+		}
+		json_decref(cmd);
+		if ((cmd = lr->be->command_get(lr, sid, id)) == NULL)
+			goto fail;
+	}
+	/* Keep what the submit answer said that the poll may not repeat
+	 * (v3 "get file" gives file_id only there). */
+	json_object_set(cmd, "_submitted", sub);
+	json_decref(sub);
+	return cmd;
+fail:
+	json_decref(cmd);
+	json_decref(sub);
+	return NULL;
+}
+
+int
+lr_get_file(struct lr *lr, const char *sid, const char *path, size_t max,
+    char **data, size_t *len)
+{
+	struct cbhttp_resp r;
+	char file_id[128];
+	json_t *cmd;
+	int ret = -1;
+
+	*data = NULL;
+	*len = 0;
+	if ((cmd = lr_command(lr, sid, "get file", path, NULL)) == NULL)
+		return -1;
+	if (lr->be->file_id(json_object_get(cmd, "_submitted"), cmd, file_id,
+		sizeof(file_id)) == -1) {
+		lr_fail(lr, LR_EPROTO,
+		    "Carbon Black Cloud did not say where the fetched file %s is",
+		    path);
+		goto out;
+	}
+	if (lr->be->file_content(lr, sid, file_id, max, &r) == -1) {
+		if (r.too_large)
+			lr_fail(lr, LR_ETOOLARGE,
+			    "%s is larger than the %zu-byte limit (--max-file-size)",
+			    path, max);
+		else
+			lr_fail(lr, LR_ETRANSIENT, "could not download %s: %s",
+			    path, r.err);
+		cbhttp_resp_release(&r);
+		goto out;
+	}
+	if (r.status != 200) {
+		lr_fail(lr,
+		    r.status == 404              ? LR_ENOTFOUND
+		    : cbhttp_transient(r.status) ? LR_ETRANSIENT
+						 : LR_EPROTO,
+		    "could not download %s: HTTP %ld", path, r.status);
+		cbhttp_resp_release(&r);
+		goto out;
+	}
+	/* Take the body: it is NUL-terminated and ours once detached. */
+	*data = r.body != NULL ? r.body : xstrdup("");
+	*len = r.body != NULL ? r.len : 0;
+	r.body = NULL;
+	cbhttp_resp_release(&r);
+	ret = 0;
+out:
+	json_decref(cmd);
+	return ret;
+}
+
+int
+lr_delete_file(struct lr *lr, const char *sid, const char *path)
+{
+	json_t *cmd = lr_command(lr, sid, "delete file", path, NULL);
+
+	json_decref(cmd);
+	return cmd != NULL ? 0 : -1;
+}
+
+json_t *
+lr_process_list(struct lr *lr, const char *sid)
+{
+	json_t *cmd, *procs;
+
+	if ((cmd = lr_command(lr, sid, "process list", NULL, NULL)) == NULL)
+		return NULL;
+	procs = lr->be->processes(cmd);
+	if (!json_is_array(procs)) {
+		lr_fail(lr, LR_EPROTO,
+		    "process list came back without a list of processes");
+		json_decref(cmd);
+		return NULL;
+	}
+	json_incref(procs);
+	json_decref(cmd);
+	return procs;
+}

@@ -1,0 +1,90 @@
+/* lr.h - one Live Response interface, back ends per API generation.
+ *
+ * Straight-line calls that read like the seed: open a session, wait for
+ * the device to check in, run commands to completion, fetch files, close.
+ * Every call that can fail returns -1 (or NULL) and leaves a sentence an
+ * analyst understands in lr_error(), plus a kind that says whether trying
+ * again later could help.  The back end (v3 today; v6 later) is chosen
+ * once, in lr_new(); nothing above this file knows the routes. */
+#ifndef LR_WORKER_LR_H
+#define LR_WORKER_LR_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+enum lr_errkind {
+	LR_OK = 0,
+	LR_ENOTFOUND,  /* 404: device, session or file gone */
+	LR_EAUTH,      /* 401/403: key rejected or not allowed */
+	LR_ELIMIT,     /* 403 "session limit reached" */
+	LR_ETRANSIENT, /* no answer, 429 or 5xx after retries */
+	LR_EPROTO,     /* another 4xx, or an answer we cannot read */
+	LR_ECOMMAND,   /* a command ended with status "error" */
+	LR_ESESSION,   /* the session ended (error, close, timeout) */
+	LR_ETIMEOUT,   /* our deadline passed */
+	LR_ESTOPPED,   /* the worker is shutting down */
+	LR_ETOOLARGE,  /* a file is over the size limit */
+};
+
+struct lr;
+
+/* A device as the cloud describes it. */
+struct lr_device {
+	char *name; /* host name, NULL if unknown; owned */
+	char *os;   /* "WINDOWS Windows 10 x64", NULL if unknown; owned */
+};
+
+/* A client on cred (borrowed: must outlive the client) for api (V3; V6
+ * is not implemented yet and returns NULL).  command_timeout_s bounds each
+ * command; *stop (borrowed) makes polls give up with LR_ESTOPPED.  One per
+ * thread. */
+struct lr *lr_new(const struct cb_cred *cred, enum config_api api,
+    int command_timeout_s, volatile sig_atomic_t *stop);
+void lr_free(struct lr *lr);
+/* Sets the poll intervals (tests); the defaults are 1000 and 500 ms. */
+void lr_set_intervals(struct lr *lr, int session_ms, int command_ms);
+
+/* The last error: borrowed, valid until the next call on lr. */
+const char *lr_error(const struct lr *lr);
+enum lr_errkind lr_errkind(const struct lr *lr);
+/* Commands submitted through lr so far (for the "commands" counter). */
+long long lr_commands(const struct lr *lr);
+/* "v3" or "v6". */
+const char *lr_api_name(const struct lr *lr);
+
+/* Looks the device up.  0, or -1 (LR_ENOTFOUND when it does not exist). */
+int lr_device_get(struct lr *lr, int64_t device_id, struct lr_device *out);
+void lr_device_release(struct lr_device *d);
+
+/* Asks for a session on the device.  Returns a new session id string
+ * ("1:21212", caller frees) or NULL. */
+char *lr_session_open(struct lr *lr, int64_t device_id);
+/* Polls the session until it is active, at most timeout_s.  0, or -1:
+ * LR_ETIMEOUT (never checked in), LR_ESESSION (ended), LR_ESTOPPED, ... */
+int lr_session_wait(struct lr *lr, const char *sid, int timeout_s);
+/* Closes the session.  Called on every path; 0 or -1. */
+int lr_session_close(struct lr *lr, const char *sid);
+
+/* Runs a command to completion: name ("process list"), arg (the path or
+ * command line, or NULL), extra fields (borrowed, or NULL: "wait",
+ * "output_file").  Returns the completed command object (new reference)
+ * or NULL; LR_ECOMMAND carries result_desc and the HRESULT. */
+json_t *lr_command(struct lr *lr, const char *sid, const char *name,
+    const char *arg, json_t *extra);
+/* Runs "get file" on path and downloads the bytes (at most max).  On 0,
+ * *data is a new buffer (caller frees; NUL-terminated) of *len bytes. */
+int lr_get_file(struct lr *lr, const char *sid, const char *path, size_t max,
+    char **data, size_t *len);
+/* Runs "delete file" on path.  0 or -1. */
+int lr_delete_file(struct lr *lr, const char *sid, const char *path);
+/* Runs "process list": returns the processes array (new reference) or
+ * NULL. */
+json_t *lr_process_list(struct lr *lr, const char *sid);
+
+#endif

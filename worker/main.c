@@ -1,0 +1,102 @@
+/* main.c - lr-worker: runs queued Live Response jobs and stores what they
+ * collect (services, logged-in users, Chrome history) in Redis.
+ *
+ * Options and credentials, signals, then worker_run() until SIGTERM or
+ * SIGINT; a second SIGINT exits at once. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "log.h"
+#include "worker.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	if (stopping && sig == SIGINT)
+		_exit(1); /* second ^C: the user insists */
+	stopping = 1;
+}
+
+static void
+signals_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Picks the Live Response API: v3 for now (see lr.h).  0, or -1 with err. */
+static int
+pick_api(const struct config *cfg, const struct cb_cred *cred,
+    enum config_api *api, char *err, size_t errlen)
+{
+	*api = config_api_for(cfg, cred);
+	if (*api != CONFIG_API_V6)
+		return 0;
+	if (cfg->api == CONFIG_API_V6) {
+		snprintf(err, errlen,
+		    "Live Response v6 is not available yet (use --api v3)");
+		return -1;
+	}
+	log_warnx(
+	    "an org key is configured, but Live Response v6 is not available yet: using v3");
+	*api = CONFIG_API_V3;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct cb_cred cred;
+	struct worker *w;
+	enum config_api api;
+	char err[512];
+	int rc;
+
+	config_init(&cfg, CONFIG_WORKER);
+	if ((rc = config_parse(&cfg, argc, argv, err, sizeof(err))) != 0) {
+		if (rc == -1)
+			fprintf(stderr, "lr-worker: %s\n", err);
+		config_release(&cfg);
+		return rc == 1 ? 0 : 2;
+	}
+	log_init(
+	    "lr-worker", cfg.verbose ? LOG_DEBUG : LOG_INFO, cfg.log_format);
+	memset(&cred, 0, sizeof(cred));
+	if (config_credentials(&cfg, NULL, &cred, err, sizeof(err)) == -1 ||
+	    pick_api(&cfg, &cred, &api, err, sizeof(err)) == -1) {
+		fprintf(stderr, "lr-worker: %s\n", err);
+		cb_cred_release(&cred);
+		config_release(&cfg);
+		return 2;
+	}
+	if (cfg.check_only) {
+		printf("configuration OK\n");
+		cb_cred_release(&cred);
+		config_release(&cfg);
+		return 0;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	signals_init();
+	w = worker_new(&cfg, &cred, api, &stopping);
+	rc = worker_run(w);
+	worker_free(w);
+	curl_global_cleanup();
+	cb_cred_release(&cred);
+	config_release(&cfg);
+	return rc == 0 ? 0 : 1;
+}
