@@ -91,6 +91,8 @@ static const struct option_spec specs[] = {
 	    "N", "attempts before a job fails (default 8)" },
 	{ "artifact-ttl", 0, OPT_INT, OFF(artifact_ttl_s), CONFIG_WORKER, 60,
 	    INT_MAX, "SECONDS", "keep raw collected files this long (default 30 days)" },
+	{ "drain-timeout", 0, OPT_INT, OFF(drain_timeout_s), CONFIG_WORKER, 0,
+	    86400, "SECONDS", "at shutdown, let jobs in hand finish this long (default 120)" },
 	{ "id", 0, OPT_STR, OFF(worker_id), CONFIG_WORKER, 0, 0, "NAME",
 	    "worker id (default host:pid)" },
 	{ "listen", 0, OPT_STR, OFF(listen), CONFIG_VIEWER, 0, 0, "ADDR:PORT",
@@ -129,6 +131,7 @@ config_init(struct config *cfg, enum config_daemon d)
 	cfg->offline_ttl_s = 7 * 86400;
 	cfg->max_attempts = 8;
 	cfg->artifact_ttl_s = 30 * 86400;
+	cfg->drain_timeout_s = 120;
 }
 
 void

@@ -67,6 +67,7 @@ struct config {
 	int offline_ttl_s;	/* --offline-ttl SECONDS */
 	int max_attempts;	/* --max-attempts N */
 	int artifact_ttl_s;	/* --artifact-ttl SECONDS for raw files */
+	int drain_timeout_s;	/* --drain-timeout SECONDS at shutdown */
 	char *worker_id;	/* --id NAME, default host:pid */
 
 	/* viewer */

@@ -44,8 +44,11 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 		 * profile, the main credentials are tried. */
 		if (config_credentials(cfg, cfg->siemprofile, &cred, sub,
 		    sizeof(sub)) == -1) {
-			if (config_credentials(cfg, NULL, &cred, err, errlen) == -1) {
-				snprintf(err, errlen, "SIEM key: %s", sub);
+			char sub2[300];
+
+			if (config_credentials(cfg, NULL, &cred, sub2,
+			    sizeof(sub2)) == -1) {
+				snprintf(err, errlen, "SIEM key: %s; and %s", sub, sub2);
 				free(p);
 				return NULL;
 			}

@@ -2,7 +2,9 @@
  * collect (services, logged-in users, Chrome history) in Redis.
  *
  * Options and credentials, signals, then worker_run() until SIGTERM or
- * SIGINT; a second SIGINT exits at once. */
+ * SIGINT.  The first signal stops claiming and lets the jobs in hand
+ * finish; a second one closes their sessions and hands them back; a third
+ * SIGINT exits at once. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,13 +16,16 @@
 #include "log.h"
 #include "worker.h"
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping; /* first signal: stop claiming */
+static volatile sig_atomic_t aborting; /* second: give up jobs in hand */
 
 static void
 on_stop(int sig)
 {
-	if (stopping && sig == SIGINT)
-		_exit(1); /* second ^C: the user insists */
+	if (aborting && sig == SIGINT)
+		_exit(1); /* third ^C: the user insists */
+	if (stopping)
+		aborting = 1;
 	stopping = 1;
 }
 
@@ -92,7 +97,7 @@ main(int argc, char **argv)
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signals_init();
-	w = worker_new(&cfg, &cred, api, &stopping);
+	w = worker_new(&cfg, &cred, api, &stopping, &aborting);
 	rc = worker_run(w);
 	worker_free(w);
 	curl_global_cleanup();

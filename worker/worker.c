@@ -41,6 +41,7 @@ struct worker {
 	const struct cb_cred *cred;
 	enum config_api api;
 	volatile sig_atomic_t *stop;   /* shutdown: stop claiming */
+	volatile sig_atomic_t *abort;  /* give up the jobs in hand */
 	volatile sig_atomic_t hb_stop; /* set once all jobs are done */
 	char *id;                      /* worker id; owned */
 	struct rconn *hb_rc;           /* the heartbeat's Redis */
@@ -50,7 +51,8 @@ struct worker {
 
 struct worker *
 worker_new(const struct config *cfg, const struct cb_cred *cred,
-    enum config_api api, volatile sig_atomic_t *stop)
+    enum config_api api, volatile sig_atomic_t *stop,
+    volatile sig_atomic_t *abort)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
 
@@ -58,6 +60,7 @@ worker_new(const struct config *cfg, const struct cb_cred *cred,
 	w->cred = cred;
 	w->api = api;
 	w->stop = stop;
+	w->abort = abort;
 	if (cfg->worker_id != NULL)
 		w->id = xstrdup(cfg->worker_id);
 	else {
@@ -161,7 +164,7 @@ worker_job(struct worker_thread *t, struct queue_job *job)
 	struct collect_opts opts = {.prefix = cfg->prefix,
 	    .checkin_timeout_s = cfg->checkin_timeout_s,
 	    .max_file_size = (size_t)cfg->max_file_size,
-	    .stop = t->w->stop};
+	    .stop = t->w->abort};
 	json_t *result;
 
 	log_debug("thread %d: job %s for device %" PRId64 " (attempt %d)", t->n,
@@ -185,6 +188,13 @@ worker_job(struct worker_thread *t, struct queue_job *job)
 		worker_complete(t, job, "done", result);
 		break;
 	case COLLECT_FAILED:
+		/* Cut short by shutdown: another worker will do it again. */
+		if (*t->w->abort &&
+		    queue_release(t->rc, cfg->prefix, job) == 1) {
+			log_info("handed back the interrupted job for device %" PRId64,
+			    job->device_id);
+			break;
+		}
 		worker_complete(t, job, "failed", result);
 		break;
 	}
@@ -227,11 +237,23 @@ static void *
 worker_heartbeat_main(void *arg)
 {
 	struct worker *w = arg;
+	int64_t drain_end = 0;
 
 	while (!w->hb_stop) {
-		util_sleep_ms(WORKER_HEARTBEAT_MS, &w->hb_stop);
+		util_sleep_ms(*w->stop ? 500 : WORKER_HEARTBEAT_MS, &w->hb_stop);
 		if (w->hb_stop)
 			break;
+		/* Draining: jobs in hand get --drain-timeout to finish. */
+		if (*w->stop && drain_end == 0) {
+			drain_end = util_mono_ms() +
+			    (int64_t)w->cfg->drain_timeout_s * 1000;
+			log_info("stopping: no new jobs; finishing the jobs in hand (up to %d s)",
+			    w->cfg->drain_timeout_s);
+		}
+		if (drain_end != 0 && !*w->abort && util_mono_ms() >= drain_end) {
+			log_warnx("drain timeout: closing sessions and handing jobs back");
+			*w->abort = 1;
+		}
 		if (queue_heartbeat(w->hb_rc, w->cfg->prefix, w->id,
 			WORKER_LEASE_MS) == -1 &&
 		    rconn_wait(w->hb_rc, &w->hb_stop) == 0)
@@ -283,7 +305,7 @@ worker_run(struct worker *w)
 		t->n = i;
 		t->rc = rconn_new(cfg->redis_url, WORKER_REDIS_MS);
 		t->lr =
-		    lr_new(w->cred, w->api, cfg->command_timeout_s, w->stop);
+		    lr_new(w->cred, w->api, cfg->command_timeout_s, w->abort);
 		if (pthread_create(&t->tid, NULL, worker_thread_main, t) != 0) {
 			log_error("cannot start job thread %d", i);
 			lr_free(t->lr);

@@ -15,9 +15,12 @@ struct worker;
 
 /* A worker for cfg and cred (both borrowed; they must outlive it) on API
  * generation api.  *stop (borrowed) is the shutdown flag: once set, the
- * threads stop claiming and finish or hand back what they hold. */
+ * threads stop claiming and finish the jobs they hold.  *abort (borrowed)
+ * is set by a second signal or after --drain-timeout: jobs in hand then
+ * close their sessions and go back to the queue. */
 struct worker *worker_new(const struct config *cfg, const struct cb_cred *cred,
-    enum config_api api, volatile sig_atomic_t *stop);
+    enum config_api api, volatile sig_atomic_t *stop,
+    volatile sig_atomic_t *abort);
 void worker_free(struct worker *w);
 /* Runs until *stop is set and every job in hand is finished.  Returns 0,
  * or -1 if the threads could not start. */

@@ -1,0 +1,209 @@
+# lib.sh - helpers for integration tests: a throwaway redis-server and
+# lr-cbsim per test file, the real daemons, checks that print TAP lines.
+# Source it, call the helpers, end with `finish`.
+set -u
+BIN=${LRFLOW_BIN:-$(pwd)/bin}
+TOP=${LRFLOW_TOP:-$(pwd)}
+FIX=$TOP/tests/fixtures
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lrflow-it.XXXXXX")
+pids=""
+t_n=0
+t_failed=0
+# Sanitizer builds run slower: stretch every wait.
+SLOW=1
+[ -n "${LRFLOW_SANITIZED:-}" ] && SLOW=3
+
+cleanup() {
+	# Daemons first, Redis and the simulator (started first) last.
+	rev=""
+	for p in $pids; do rev="$p $rev"; done
+	for p in $rev; do
+		kill -TERM "$p" 2>/dev/null
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 30 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+	done
+	for p in $pids; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	if [ "$t_failed" -ne 0 ] || [ -n "${T_KEEP:-}" ]; then
+		echo "# logs kept in $tmp"
+		for f in "$tmp"/*.log; do
+			[ -f "$f" ] || continue
+			echo "# --- $(basename "$f") (last 15 lines)"
+			tail -n 15 "$f" | sed 's/^/#   /'
+		done
+		[ -n "${T_KEEP:-}" ] || rm -rf "$tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# ok DESC CMD...: one check.
+ok() {
+	desc=$1; shift
+	t_n=$((t_n + 1))
+	if "$@" >/dev/null 2>&1; then
+		echo "ok $t_n - $desc"
+	else
+		echo "not ok $t_n - $desc"
+		t_failed=$((t_failed + 1))
+	fi
+}
+
+# is DESC GOT WANT: equality check that shows both sides on failure.
+is() {
+	t_n=$((t_n + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $t_n - $1"
+	else
+		echo "not ok $t_n - $1"
+		echo "#   got:  '$2'"
+		echo "#   want: '$3'"
+		t_failed=$((t_failed + 1))
+	fi
+}
+
+# like DESC TEXT PATTERN: grep -E check.
+like() {
+	t_n=$((t_n + 1))
+	if printf '%s' "$2" | grep -Eq -- "$3"; then
+		echo "ok $t_n - $1"
+	else
+		echo "not ok $t_n - $1"
+		echo "#   '$(printf '%s' "$2" | head -c 400)'"
+		echo "#   does not match /$3/"
+		t_failed=$((t_failed + 1))
+	fi
+}
+
+finish() {
+	echo "1..$t_n"
+	echo "$((t_n - t_failed)) passed, $t_failed failed"
+	[ "$t_failed" -eq 0 ]
+	exit $?
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
+wait_for() {
+	limit=$(($1 * SLOW * 10)); shift
+	i=0
+	while [ $i -lt $limit ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+start_redis() {
+	redis-server --port 0 --unixsocket "$tmp/redis.sock" --dir "$tmp" \
+	    --save '' --appendonly no >"$tmp/redis.log" 2>&1 &
+	REDIS_PID=$!
+	pids="$pids $REDIS_PID"
+	wait_for 10 test -S "$tmp/redis.sock" || { echo "not ok - redis-server did not start"; exit 1; }
+	REDIS_URL="unix://$tmp/redis.sock"
+	wait_for 5 rcli PING
+}
+
+rcli() {
+	redis-cli -s "$tmp/redis.sock" "$@"
+}
+
+# start_cbsim [SCENARIO]: sets CB_URL, CB_PORT.
+start_cbsim() {
+	set -- ${1:+--scenario "$1"}
+	"$BIN/lr-cbsim" --listen 127.0.0.1:0 "$@" >"$tmp/cbsim.out" 2>"$tmp/cbsim.log" &
+	CBSIM_PID=$!
+	pids="$pids $CBSIM_PID"
+	wait_for 10 grep -q '^listening on ' "$tmp/cbsim.out" ||
+	    { echo "not ok - lr-cbsim did not start"; cat "$tmp/cbsim.log"; exit 1; }
+	CB_PORT=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/cbsim.out")
+	CB_URL="http://127.0.0.1:$CB_PORT"
+	write_creds
+}
+
+LR_TOKEN=SIMSECRETLRKEY000000000/SIMLRID001
+SIEM_TOKEN=SIMSECRETSIEMKEY0000000/SIMSIEMID01
+
+write_creds() {
+	cat >"$tmp/credentials.psc" <<EOC
+[default]
+url=$CB_URL
+token=$LR_TOKEN
+
+[siem]
+url=$CB_URL
+token=$SIEM_TOKEN
+EOC
+	chmod 600 "$tmp/credentials.psc"
+}
+
+# sim_stat FIELD: a number from the simulator's /_sim/stats.
+sim_stat() {
+	curl -s "$CB_URL/_sim/stats" | jq -r ".$1"
+}
+
+# start_worker NAME [ARGS...]: a worker logging to $tmp/NAME.log.
+start_worker() {
+	name=$1; shift
+	"$BIN/lr-worker" --redis "$REDIS_URL" --credentials "$tmp/credentials.psc" \
+	    --id "$name" --checkin-timeout 5 "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
+	eval "${name}_PID=$!"
+	pids="$pids $!"
+}
+
+# poll_once [ARGS...]: one poller pass, logging to $tmp/poller.log.
+poll_once() {
+	"$BIN/lr-poller" --redis "$REDIS_URL" --credentials "$tmp/credentials.psc" \
+	    --once "$@" >>"$tmp/poller.out" 2>>"$tmp/poller.log"
+}
+
+# start_viewer [ARGS...]: sets VIEWER_URL.
+start_viewer() {
+	"$BIN/lr-viewer" --redis "$REDIS_URL" --listen 127.0.0.1:0 "$@" \
+	    >"$tmp/viewer.out" 2>"$tmp/viewer.log" &
+	VIEWER_PID=$!
+	pids="$pids $VIEWER_PID"
+	wait_for 10 grep -q 'listening on' "$tmp/viewer.out" ||
+	    { echo "not ok - lr-viewer did not start"; cat "$tmp/viewer.log"; exit 1; }
+	VIEWER_URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$tmp/viewer.out" | head -n 1)
+	VIEWER_URL=${VIEWER_URL%/}
+}
+
+# status_is DEVICE STATUS: the result hash says so.
+status_is() {
+	[ "$(rcli HGET "lr:result:$1" status)" = "$2" ]
+}
+
+# stop PID: SIGTERM and wait; sets $rc to the exit status.
+stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1"
+	rc=$?
+}
+
+# invariants: design §2.8 on the live keys; prints the first violation.
+invariants() {
+	inflight=$(rcli ZRANGE lr:inflight 0 -1 | sort)
+	jobs=$( (rcli LRANGE lr:queue 0 -1
+		for k in $(rcli --scan --pattern 'lr:processing:*'); do
+			rcli LRANGE "$k" 0 -1
+		done) | jq -r '.device_id' | sort)
+	for d in $jobs; do
+		echo "$inflight" | grep -qx "$d" || { echo "job for $d not in flight"; return 1; }
+	done
+	for d in $inflight; do
+		n=$(echo "$jobs" | grep -cx "$d")
+		[ "$n" -eq 1 ] || { echo "device $d in flight with $n jobs"; return 1; }
+	done
+	return 0
+}
