@@ -33,7 +33,7 @@ parse_hostport(const char *s, size_t len, char *host, size_t hostlen,
     int *port, char *err, size_t errlen)
 {
 	const char *colon;
-	long long p = 6379;
+	long long p = *port;	/* the caller's default */
 	char num[16];
 
 	if (len == 0) {
@@ -92,6 +92,7 @@ rconn_parse_url(const char *url, struct rconn_addr *out, char *err,
 	sub[0] = '\0';
 	if (strncmp(url, "redis://", 8) == 0) {
 		out->kind = RCONN_TCP;
+		out->port = 6379;
 		p = url + 8;
 		if (strchr(p, '@') != NULL) {
 			snprintf(sub, sizeof(sub), "passwords in the URL are not supported");

@@ -22,7 +22,7 @@
 static int t_run, t_failed;
 static pid_t t_redis_pid;
 static char t_redis_dir[128];
-static char t_redis_url[200];
+static char t_redis_url[256];
 
 #define CHECK(cond)                                                        \
 	do {                                                               \

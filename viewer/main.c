@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "rconn.h"
 #include "viewer.h"
 
 /* SIGTERM/SIGINT arrive as events, so this runs in the loop, not in a
@@ -26,6 +27,7 @@ int
 main(int argc, char **argv)
 {
 	struct config cfg;
+	struct rconn_addr addr;
 	struct event_base *base = NULL;
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct viewer *v = NULL;
@@ -42,6 +44,16 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out_release;
 	}
+	if (rconn_parse_url(cfg.redis_url, &addr, err, sizeof(err)) == -1) {
+		fprintf(stderr, "lr-viewer: %s\n", err);
+		rc = 2;
+		goto out_release;
+	}
+	if (cfg.check_only) {
+		printf("configuration OK\n");
+		rc = 0;
+		goto out_release;
+	}
 	log_init("lr-viewer", cfg.verbose ? LOG_DEBUG : LOG_INFO, cfg.log_format);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		goto out_release;
@@ -49,15 +61,8 @@ main(int argc, char **argv)
 		log_error("event_base_new failed");
 		goto out_release;
 	}
-	if ((v = viewer_new(&cfg, base)) == NULL) {
-		rc = 2;		/* a bad --redis URL is a configuration error */
+	if ((v = viewer_new(&cfg, base)) == NULL)
 		goto out_free_base;
-	}
-	if (cfg.check_only) {
-		printf("configuration OK\n");
-		rc = 0;
-		goto out_free_viewer;
-	}
 	if (viewer_listen(v) == -1)
 		goto out_free_viewer;
 	sigterm = evsignal_new(base, SIGTERM, on_stop, base);

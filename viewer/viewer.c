@@ -751,7 +751,7 @@ viewer_new(const struct config *cfg, struct event_base *base)
 	char err[256];
 
 	if (rconn_parse_url(cfg->redis_url, &addr, err, sizeof(err)) == -1) {
-		log_error("--redis: %s", err);
+		log_error("%s", err);
 		return NULL;
 	}
 	v = xcalloc(1, sizeof(*v));

@@ -1,0 +1,60 @@
+# t_lifecycle.sh - daemons started before Redis wait for it; SIGTERM lets
+# the job in hand finish and close its session; a second SIGTERM hands the
+# job back to the queue instead of losing it.
+. "$(dirname "$0")/lib.sh"
+
+cat >"$tmp/scenario.json" <<'EOF2'
+{"command_ms": 50,
+ "devices": [
+  {"id": 21212, "checkin_after": 0, "users": ["jdoe"]},
+  {"id": 2002, "checkin_after": 3, "users": ["jdoe"]},
+  {"id": 2003, "checkin_after": 4, "users": ["jdoe"]}]}
+EOF2
+start_cbsim "$tmp/scenario.json"
+
+# Poller and worker first, Redis five seconds later.
+REDIS_URL="unix://$tmp/redis.sock"
+start_worker w1
+"$BIN/lr-poller" --redis "$REDIS_URL" --synthetic 21212 --once \
+    >"$tmp/poller.out" 2>"$tmp/poller.log" &
+POLLER_PID=$!
+sleep 2
+ok "worker waits for Redis instead of exiting" kill -0 $w1_PID
+ok "poller waits for Redis instead of exiting" kill -0 $POLLER_PID
+ok "waiting is logged" grep -q "waiting for Redis" "$tmp/w1.log"
+start_redis
+wait $POLLER_PID
+is "poller queued once Redis came" "$?" 0
+ok "the job runs once Redis is up" wait_for 30 status_is 21212 done
+
+# SIGTERM while a job waits for check-in: the job finishes.
+"$BIN/lr-poller" --redis "$REDIS_URL" --synthetic 2002 --once 2>>"$tmp/poller.log"
+ok "job 2002 started" wait_for 10 status_is 2002 running
+kill -TERM $w1_PID
+ok "job in hand finishes after SIGTERM" wait_for 20 status_is 2002 done
+stop $w1_PID
+is "worker exits 0 after draining" "$rc" 0
+is "its session was closed" "$(sim_stat sessions_open)" 0
+
+# Second SIGTERM: the job in hand goes back to the queue, session closed.
+start_worker w2
+"$BIN/lr-poller" --redis "$REDIS_URL" --synthetic 2003 --once 2>>"$tmp/poller.log"
+ok "job 2003 started" wait_for 10 status_is 2003 running
+ok "session for 2003 opened" wait_for 10 sh -c "[ \$(curl -s $CB_URL/_sim/stats | jq .sessions_open) -ge 1 ]"
+kill -TERM $w2_PID
+sleep 0.5
+kill -TERM $w2_PID
+stop $w2_PID
+is "worker exits 0 after handing back" "$rc" 0
+is "job is back in the queue" "$(rcli LLEN lr:queue)" 1
+is "result says queued again" "$(rcli HGET lr:result:2003 status)" queued
+is "device still in flight (not lost, not duplicated)" "$(rcli ZCARD lr:inflight)" 1
+ok "invariants hold" invariants
+is "every session closed" "$(sim_stat sessions_open)" 0
+ok "hand back is logged" grep -q "handed back the interrupted job for device 2003" "$tmp/w2.log"
+
+# Another worker picks it up.
+start_worker w3
+ok "handed-back job completes elsewhere" wait_for 30 status_is 2003 done
+is "attempts counts real runs only" "$(rcli HGET lr:result:2003 attempts)" 1
+finish
