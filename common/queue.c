@@ -147,6 +147,16 @@ static struct rconn_script heartbeat_script = { "heartbeat", LUA_PRELUDE
 	"redis.call('ZADD', KEYS[2], now_ms(), ARGV[1])\n"
 	"return 1\n", "" };
 
+/* KEYS: sessions   ARGV: member limit lease_ms
+ * Returns 1 when the slot is held, 0 when the budget is spent. */
+static struct rconn_script session_script = { "session", LUA_PRELUDE
+	"local now = now_ms()\n"
+	"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)\n"
+	"if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and\n"
+	"   redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end\n"
+	"redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])\n"
+	"return 1\n", "" };
+
 static long long
 int_reply(redisReply *r)
 {
@@ -450,6 +460,37 @@ queue_release(struct rconn *rc, const char *prefix, const struct queue_job *job)
 	for (int i = 0; i < 3; i++)
 		free(keys[i]);
 	return v < 0 ? -1 : (int)v;
+}
+
+int
+queue_session_acquire(struct rconn *rc, const char *prefix,
+    const char *member, int limit, int lease_ms)
+{
+	char *key = xasprintf("%s:sessions", prefix), lim[16], lease[16];
+	const char *argv[4] = { key, member, lim, lease };
+	redisReply *r;
+	long long v;
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(lease, sizeof(lease), "%d", lease_ms);
+	r = rconn_eval(rc, &session_script, 1, 4, argv, NULL);
+	v = int_reply(r);
+	if (r != NULL)
+		freeReplyObject(r);
+	free(key);
+	return v < 0 ? -1 : (int)v;
+}
+
+int
+queue_session_release(struct rconn *rc, const char *prefix,
+    const char *member)
+{
+	redisReply *r = rconn_command(rc, "ZREM %s:sessions %s", prefix, member);
+
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
 }
 
 void

@@ -83,6 +83,16 @@ int queue_complete(struct rconn *rc, const char *prefix,
 int queue_release(struct rconn *rc, const char *prefix,
     const struct queue_job *job);
 
+/* The global Live Response session budget, P:sessions (zset member ->
+ * lease expiry ms).  Takes or renews a slot for member while fewer than
+ * limit live leases exist; expired leases (a dead worker's) are dropped.
+ * Returns 1 when held, 0 when the budget is spent, -1 on error. */
+int queue_session_acquire(struct rconn *rc, const char *prefix,
+    const char *member, int limit, int lease_ms);
+/* Gives the slot back.  0 or -1. */
+int queue_session_release(struct rconn *rc, const char *prefix,
+    const char *member);
+
 /* Adds n to counter name in P:stats (best effort). */
 void queue_count(struct rconn *rc, const char *prefix, const char *name,
     long long n);

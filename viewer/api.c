@@ -12,8 +12,7 @@
 #include "xmalloc.h"
 
 const char *const api_json_fields[] = {
-	"alert_ids", "alert", "services", "users", "browser_history", NULL
-};
+    "alert_ids", "alert", "services", "users", "browser_history", NULL};
 
 static bool
 is_json_field(const char *name)
@@ -43,16 +42,15 @@ api_device(const json_t *fields)
 
 	/* sorted keys: HGETALL order is the hash's, i.e. arbitrary */
 	keys = xcalloc(json_object_size(fields) + 1, sizeof(*keys));
-	json_object_foreach((json_t *)fields, key, v)
-		keys[n++] = key;
+	json_object_foreach((json_t *)fields, key, v) keys[n++] = key;
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	for (i = 0; i < n; i++) {
 		json_t *parsed = NULL;
 
 		v = json_object_get(fields, keys[i]);
 		if (is_json_field(keys[i]) && json_is_string(v))
-			parsed = json_loads(json_string_value(v),
-			    JSON_DECODE_ANY, NULL);
+			parsed = json_loads(
+			    json_string_value(v), JSON_DECODE_ANY, NULL);
 		if (parsed != NULL)
 			json_object_set_new(obj, keys[i], parsed);
 		else
@@ -65,8 +63,8 @@ api_device(const json_t *fields)
 json_t *
 api_devices(const json_t *devices, json_int_t total)
 {
-	json_t *list = json_is_array(devices) ? json_copy((json_t *)devices) :
-	    json_array();
+	json_t *list = json_is_array(devices) ? json_copy((json_t *)devices)
+					      : json_array();
 
 	return json_pack("{s:o, s:I, s:I}", "devices", list, "count",
 	    (json_int_t)json_array_size(list), "total", total);
@@ -79,20 +77,20 @@ metric_name_ok(const char *s)
 	if (*s == '\0' || strlen(s) > 100)
 		return false;
 	for (; *s != '\0'; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
-		    *s != '_')
+		if (!islower((unsigned char)*s) &&
+		    !isdigit((unsigned char)*s) && *s != '_')
 			return false;
 	return true;
 }
 
 /* One gauge with its HELP and TYPE lines. */
 static void
-gauge(struct evbuffer *out, const char *name, const char *help,
-    const json_t *v)
+gauge(struct evbuffer *out, const char *name, const char *help, const json_t *v)
 {
-	evbuffer_add_printf(out, "# HELP lrflow_%s %s\n# TYPE lrflow_%s gauge\n"
-	    "lrflow_%s %" JSON_INTEGER_FORMAT "\n", name, help, name, name,
-	    json_integer_value(v));
+	evbuffer_add_printf(out,
+	    "# HELP lrflow_%s %s\n# TYPE lrflow_%s gauge\n"
+	    "lrflow_%s %" JSON_INTEGER_FORMAT "\n",
+	    name, help, name, name, json_integer_value(v));
 }
 
 void
@@ -106,7 +104,8 @@ api_metrics(struct evbuffer *out, const json_t *overview)
 
 	gauge(out, "queue_depth", "Jobs waiting in the queue.",
 	    json_object_get(overview, "queue_depth"));
-	gauge(out, "inflight", "Devices with a job queued, running or deferred.",
+	gauge(out, "inflight",
+	    "Devices with a job queued, running or deferred.",
 	    json_object_get(overview, "inflight"));
 	gauge(out, "workers_live", "Workers with a heartbeat in the last 30 s.",
 	    json_object_get(overview, "workers_live"));
@@ -115,18 +114,21 @@ api_metrics(struct evbuffer *out, const json_t *overview)
 	gauge(out, "dead", "Jobs in the dead letter set.",
 	    json_object_get(overview, "dead"));
 	evbuffer_add_printf(out, "# HELP lrflow_devices Devices by result "
-	    "status.\n# TYPE lrflow_devices gauge\n");
+				 "status.\n# TYPE lrflow_devices gauge\n");
 	for (i = 0; page_statuses[i] != NULL; i++)
-		evbuffer_add_printf(out, "lrflow_devices{status=\"%s\"} %"
-		    JSON_INTEGER_FORMAT "\n", page_statuses[i],
-		    json_integer_value(json_object_get(counts,
-		    page_statuses[i])));
-	json_object_foreach((json_t *)stats, key, v) {
+		evbuffer_add_printf(out,
+		    "lrflow_devices{status=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
+		    page_statuses[i],
+		    json_integer_value(
+			json_object_get(counts, page_statuses[i])));
+	json_object_foreach((json_t *)stats, key, v)
+	{
 		if (!json_is_integer(v) || !metric_name_ok(key))
 			continue;
-		evbuffer_add_printf(out, "# TYPE lrflow_%s_total counter\n"
-		    "lrflow_%s_total %" JSON_INTEGER_FORMAT "\n", key, key,
-		    json_integer_value(v));
+		evbuffer_add_printf(out,
+		    "# TYPE lrflow_%s_total counter\n"
+		    "lrflow_%s_total %" JSON_INTEGER_FORMAT "\n",
+		    key, key, json_integer_value(v));
 	}
 }
 

@@ -54,7 +54,8 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out_release;
 	}
-	log_init("lr-viewer", cfg.verbose ? LOG_DEBUG : LOG_INFO, cfg.log_format);
+	log_init(
+	    "lr-viewer", cfg.verbose ? LOG_DEBUG : LOG_INFO, cfg.log_format);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		goto out_release;
 	if ((base = event_base_new()) == NULL) {

@@ -20,33 +20,30 @@
 #include "xmalloc.h"
 
 const char *const page_statuses[] = {
-	"queued", "running", "deferred", "done", "failed", NULL
-};
+    "queued", "running", "deferred", "done", "failed", NULL};
 
 /* Result-hash fields the device page shows in their own sections. */
-static const char *const known_fields[] = {
-	"device_id", "device_name", "os", "status", "step", "attempts",
-	"queued_at", "started_at", "finished_at", "next_attempt_at", "error",
-	"worker", "session_id", "alert_ids", "alert", "services", "users",
-	"browser_history", NULL
-};
+static const char *const known_fields[] = {"device_id", "device_name", "os",
+    "status", "step", "attempts", "queued_at", "started_at", "finished_at",
+    "next_attempt_at", "error", "worker", "session_id", "alert_ids", "alert",
+    "services", "users", "browser_history", NULL};
 
 static const char style[] =
-	"<style>\n"
-	"body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n"
-	"h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\n"
-	"table{border-collapse:collapse;margin:.5em 0}\n"
-	"th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;"
-	"vertical-align:top}\n"
-	"th{background:#f3f3f3}\n"
-	"td.url,td.t{word-break:break-all;max-width:40em}\n"
-	"pre{background:#f6f6f6;padding:.5em;overflow:auto;max-height:40em}\n"
-	".cards{display:flex;flex-wrap:wrap;gap:.5em}\n"
-	".card{border:1px solid #ccc;padding:.4em .8em;border-radius:4px}\n"
-	".card b{display:block;font-size:1.3em}\n"
-	".s-failed{color:#b00}.s-done{color:#070}.s-deferred{color:#a60}\n"
-	".s-running{color:#06c}.err{color:#b00}.muted{color:#777}\n"
-	"</style>\n";
+    "<style>\n"
+    "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n"
+    "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\n"
+    "table{border-collapse:collapse;margin:.5em 0}\n"
+    "th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;"
+    "vertical-align:top}\n"
+    "th{background:#f3f3f3}\n"
+    "td.url,td.t{word-break:break-all;max-width:40em}\n"
+    "pre{background:#f6f6f6;padding:.5em;overflow:auto;max-height:40em}\n"
+    ".cards{display:flex;flex-wrap:wrap;gap:.5em}\n"
+    ".card{border:1px solid #ccc;padding:.4em .8em;border-radius:4px}\n"
+    ".card b{display:block;font-size:1.3em}\n"
+    ".s-failed{color:#b00}.s-done{color:#070}.s-deferred{color:#a60}\n"
+    ".s-running{color:#06c}.err{color:#b00}.muted{color:#777}\n"
+    "</style>\n";
 
 /* Appends a literal or trusted string. */
 static void
@@ -75,12 +72,23 @@ page_escape(struct evbuffer *out, const char *s, size_t max)
 		const char *ent;
 
 		switch (s[i]) {
-		case '&': ent = "&amp;"; break;
-		case '<': ent = "&lt;"; break;
-		case '>': ent = "&gt;"; break;
-		case '"': ent = "&quot;"; break;
-		case '\'': ent = "&#39;"; break;
-		default: continue;
+		case '&':
+			ent = "&amp;";
+			break;
+		case '<':
+			ent = "&lt;";
+			break;
+		case '>':
+			ent = "&gt;";
+			break;
+		case '"':
+			ent = "&quot;";
+			break;
+		case '\'':
+			ent = "&#39;";
+			break;
+		default:
+			continue;
 		}
 		evbuffer_add(out, s + start, i - start);
 		put(out, ent);
@@ -88,7 +96,7 @@ page_escape(struct evbuffer *out, const char *s, size_t max)
 	}
 	evbuffer_add(out, s + start, len - start);
 	if (cut)
-		put(out, "\xe2\x80\xa6");	/* … */
+		put(out, "\xe2\x80\xa6"); /* … */
 }
 
 char *
@@ -120,8 +128,8 @@ put_value(struct evbuffer *out, const json_t *v)
 		page_escape(out, json_string_value(v), PAGE_MAX_STR);
 		break;
 	case JSON_INTEGER:
-		evbuffer_add_printf(out, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
+		evbuffer_add_printf(
+		    out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
 	case JSON_REAL:
 		evbuffer_add_printf(out, "%g", json_real_value(v));
@@ -154,16 +162,16 @@ put_time(struct evbuffer *out, const json_t *v)
 		put_value(out, v);
 		return;
 	}
-	t = json_is_integer(v) ? json_integer_value(v) :
-	    (json_int_t)json_real_value(v);
+	t = json_is_integer(v) ? json_integer_value(v)
+			       : (json_int_t)json_real_value(v);
 	if (t > 100000000000000000LL || t < 0) {
 		put_value(out, v);
 		return;
 	}
 	if (t >= 1000000000000000LL)
-		t = t / 1000 - 11644473600000LL;	/* webkit us */
+		t = t / 1000 - 11644473600000LL; /* webkit us */
 	else if (t < 100000000000LL)
-		t *= 1000;				/* seconds */
+		t *= 1000; /* seconds */
 	put(out, util_iso8601(t, buf, sizeof(buf)));
 }
 
@@ -204,18 +212,19 @@ void
 page_begin(struct evbuffer *out, const char *title, int refresh_s)
 {
 	put(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n"
-	    "<meta name=\"viewport\" content=\"width=device-width\">\n"
-	    "<meta name=\"referrer\" content=\"no-referrer\">\n");
+		 "<meta charset=\"utf-8\">\n"
+		 "<meta name=\"viewport\" content=\"width=device-width\">\n"
+		 "<meta name=\"referrer\" content=\"no-referrer\">\n");
 	if (refresh_s > 0)
 		evbuffer_add_printf(out,
-		    "<meta http-equiv=\"refresh\" content=\"%d\">\n", refresh_s);
+		    "<meta http-equiv=\"refresh\" content=\"%d\">\n",
+		    refresh_s);
 	put(out, "<title>");
 	page_escape(out, title, PAGE_MAX_STR);
 	put(out, "</title>\n");
 	put(out, style);
 	put(out, "</head>\n<body>\n<p class=\"muted\">"
-	    "<a href=\"/\">lrflow</a></p>\n");
+		 "<a href=\"/\">lrflow</a></p>\n");
 }
 
 void
@@ -260,7 +269,8 @@ dashboard_counters(struct evbuffer *out, const json_t *stats)
 	json_t *v;
 	int n = 0;
 
-	json_object_foreach((json_t *)stats, key, v) {
+	json_object_foreach((json_t *)stats, key, v)
+	{
 		if (n++ == 0)
 			put(out, "<h2>Counters</h2>\n<table>\n");
 		if (n > PAGE_MAX_ROWS)
@@ -276,8 +286,8 @@ dashboard_counters(struct evbuffer *out, const json_t *stats)
 }
 
 void
-page_dashboard(struct evbuffer *out, const json_t *overview,
-    const json_t *devices)
+page_dashboard(
+    struct evbuffer *out, const json_t *overview, const json_t *devices)
 {
 	const json_t *counts = json_object_get(overview, "status_counts");
 	size_t i, n;
@@ -287,14 +297,14 @@ page_dashboard(struct evbuffer *out, const json_t *overview,
 	put(out, "<h1>lrflow \xe2\x80\x94 Live Response results</h1>\n");
 	put(out, "<h2>Status</h2>\n<div class=\"cards\">\n");
 	for (k = 0; page_statuses[k] != NULL; k++)
-		card(out, page_statuses[k], json_object_get(counts,
-		    page_statuses[k]));
+		card(out, page_statuses[k],
+		    json_object_get(counts, page_statuses[k]));
 	put(out, "</div>\n<h2>Pipeline</h2>\n<div class=\"cards\">\n");
 	card(out, "queue depth", json_object_get(overview, "queue_depth"));
 	card(out, "in flight", json_object_get(overview, "inflight"));
 	card(out, "live workers", json_object_get(overview, "workers_live"));
-	card(out, "sessions in use", json_object_get(overview,
-	    "sessions_in_use"));
+	card(out, "sessions in use",
+	    json_object_get(overview, "sessions_in_use"));
 	card(out, "dead jobs", json_object_get(overview, "dead"));
 	card(out, "devices", json_object_get(overview, "devices_total"));
 	put(out, "</div>\n");
@@ -308,21 +318,22 @@ page_dashboard(struct evbuffer *out, const json_t *overview,
 		return;
 	}
 	put(out, "<table>\n<tr><th>device</th><th>name</th><th>status</th>"
-	    "<th>step</th><th>last update</th><th>error</th></tr>\n");
+		 "<th>step</th><th>last update</th><th>error</th></tr>\n");
 	for (i = 0; i < n && i < PAGE_MAX_DEVICES; i++) {
 		const json_t *d = json_array_get(devices, i);
-		json_int_t id = json_integer_value(json_object_get(d,
-		    "device_id"));
+		json_int_t id =
+		    json_integer_value(json_object_get(d, "device_id"));
 		const char *status = str_field(d, "status");
 
 		if (id <= 0)
 			continue;
-		evbuffer_add_printf(out, "<tr><td><a href=\"/device/%"
-		    JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT "</a></td><td>",
+		evbuffer_add_printf(out,
+		    "<tr><td><a href=\"/device/%" JSON_INTEGER_FORMAT
+		    "\">%" JSON_INTEGER_FORMAT "</a></td><td>",
 		    id, id);
 		put_field(out, d, "device_name");
-		evbuffer_add_printf(out, "</td><td class=\"%s\">",
-		    status_class(status));
+		evbuffer_add_printf(
+		    out, "</td><td class=\"%s\">", status_class(status));
 		page_escape(out, status, 64);
 		put(out, "</td><td>");
 		page_escape(out, str_field(d, "step"), 256);
@@ -334,8 +345,10 @@ page_dashboard(struct evbuffer *out, const json_t *overview,
 	}
 	put(out, "</table>\n");
 	if (n > PAGE_MAX_DEVICES)
-		evbuffer_add_printf(out, "<p class=\"muted\">Showing the %d most "
-		    "recent devices.</p>\n", PAGE_MAX_DEVICES);
+		evbuffer_add_printf(out,
+		    "<p class=\"muted\">Showing the %d most "
+		    "recent devices.</p>\n",
+		    PAGE_MAX_DEVICES);
 	page_end(out);
 }
 
@@ -360,8 +373,8 @@ summary_row(struct evbuffer *out, const json_t *fields, const char *name,
 {
 	const json_t *v = json_object_get(fields, name);
 
-	if (v == NULL || json_is_null(v) || (json_is_string(v) &&
-	    json_string_length(v) == 0))
+	if (v == NULL || json_is_null(v) ||
+	    (json_is_string(v) && json_string_length(v) == 0))
 		return;
 	put(out, "<tr><th>");
 	put(out, label);
@@ -383,9 +396,10 @@ first_of(const json_t *obj, const char *const *paths)
 		else {
 			char head[64];
 
-			snprintf(head, sizeof(head), "%.*s", (int)(dot - *paths),
-			    *paths);
-			v = json_object_get(json_object_get(obj, head), dot + 1);
+			snprintf(head, sizeof(head), "%.*s",
+			    (int)(dot - *paths), *paths);
+			v = json_object_get(
+			    json_object_get(obj, head), dot + 1);
 		}
 		if (v != NULL && !json_is_null(v))
 			return v;
@@ -426,16 +440,15 @@ put_raw_json(struct evbuffer *out, const json_t *v)
 static void
 device_alert(struct evbuffer *out, const json_t *fields)
 {
-	static const char *const p_type[] = { "type", NULL };
-	static const char *const p_id[] = { "id", "threatInfo.incidentId",
-		NULL };
-	static const char *const p_time[] = { "backend_timestamp", "eventTime",
-		"create_time", "threatInfo.time", NULL };
-	static const char *const p_score[] = { "severity", "threatInfo.score",
-		NULL };
-	static const char *const p_summary[] = { "reason", "threatInfo.summary",
-		"eventDescription", NULL };
-	static const char *const p_process[] = { "process_name", NULL };
+	static const char *const p_type[] = {"type", NULL};
+	static const char *const p_id[] = {"id", "threatInfo.incidentId", NULL};
+	static const char *const p_time[] = {"backend_timestamp", "eventTime",
+	    "create_time", "threatInfo.time", NULL};
+	static const char *const p_score[] = {
+	    "severity", "threatInfo.score", NULL};
+	static const char *const p_summary[] = {
+	    "reason", "threatInfo.summary", "eventDescription", NULL};
+	static const char *const p_process[] = {"process_name", NULL};
 	json_t *alert = parse_field(fields, "alert");
 	const json_t *ids = json_object_get(fields, "alert_ids");
 
@@ -447,8 +460,9 @@ device_alert(struct evbuffer *out, const json_t *fields)
 		if (json_is_array(parsed)) {
 			size_t i;
 
-			for (i = 0; i < json_array_size(parsed) &&
-			    i < PAGE_MAX_ROWS; i++) {
+			for (i = 0;
+			     i < json_array_size(parsed) && i < PAGE_MAX_ROWS;
+			     i++) {
 				if (i > 0)
 					put(out, ", ");
 				put_value(out, json_array_get(parsed, i));
@@ -460,9 +474,11 @@ device_alert(struct evbuffer *out, const json_t *fields)
 	}
 	if (alert == NULL) {
 		if (json_object_get(fields, "alert") != NULL) {
-			put(out, "<p class=\"err\">The stored alert is not valid "
+			put(out,
+			    "<p class=\"err\">The stored alert is not valid "
 			    "JSON:</p>\n<pre>");
-			page_escape(out, str_field(fields, "alert"), PAGE_MAX_RAW);
+			page_escape(
+			    out, str_field(fields, "alert"), PAGE_MAX_RAW);
 			put(out, "</pre>\n");
 		} else
 			put(out, "<p class=\"muted\">No alert stored.</p>\n");
@@ -494,8 +510,8 @@ device_services(struct evbuffer *out, const json_t *fields)
 	if (!json_is_array(svc)) {
 		if (json_object_get(fields, "services") != NULL) {
 			put(out, "<pre>");
-			page_escape(out, str_field(fields, "services"),
-			    PAGE_MAX_RAW);
+			page_escape(
+			    out, str_field(fields, "services"), PAGE_MAX_RAW);
 			put(out, "</pre>\n");
 		} else
 			put(out, "<p class=\"muted\">Not collected.</p>\n");
@@ -515,8 +531,10 @@ device_services(struct evbuffer *out, const json_t *fields)
 	}
 	put(out, "</ol>\n");
 	if (n > PAGE_MAX_ROWS)
-		evbuffer_add_printf(out, "<p class=\"muted\">Showing %d of %zu."
-		    "</p>\n", PAGE_MAX_ROWS, n);
+		evbuffer_add_printf(out,
+		    "<p class=\"muted\">Showing %d of %zu."
+		    "</p>\n",
+		    PAGE_MAX_ROWS, n);
 	json_decref(svc);
 }
 
@@ -584,8 +602,8 @@ history_profile(struct evbuffer *out, const json_t *h, size_t *budget)
 		return;
 	}
 	put(out, "<table>\n<tr><th>visit time</th><th>title</th>"
-	    "<th>URL</th></tr>\n");
-	for (i = 0; i < n && i < PAGE_MAX_ROWS && *budget > 0; i++) {
+		 "<th>URL</th></tr>\n");
+	for (i = 0; i < n && i<PAGE_MAX_ROWS && * budget> 0; i++) {
 		const json_t *v = json_array_get(visits, i);
 
 		(*budget)--;
@@ -594,13 +612,15 @@ history_profile(struct evbuffer *out, const json_t *h, size_t *budget)
 		put(out, "</td><td class=\"t\">");
 		put_field(out, v, "title");
 		put(out, "</td><td class=\"url\">");
-		put_field(out, v, "url");	/* text, never a link */
+		put_field(out, v, "url"); /* text, never a link */
 		put(out, "</td></tr>\n");
 	}
 	put(out, "</table>\n");
 	if (i < n)
-		evbuffer_add_printf(out, "<p class=\"muted\">Showing %zu of %zu "
-		    "visits.</p>\n", i, n);
+		evbuffer_add_printf(out,
+		    "<p class=\"muted\">Showing %zu of %zu "
+		    "visits.</p>\n",
+		    i, n);
 }
 
 static void
@@ -613,7 +633,7 @@ device_history(struct evbuffer *out, const json_t *fields)
 	if (!json_is_array(hist)) {
 		if (json_object_get(fields, "browser_history") != NULL) {
 			put(out, "<p class=\"err\">The stored history is not "
-			    "valid JSON.</p>\n");
+				 "valid JSON.</p>\n");
 		} else
 			put(out, "<p class=\"muted\">Not collected.</p>\n");
 		json_decref(hist);
@@ -638,8 +658,8 @@ device_runs(struct evbuffer *out, const json_t *runs)
 	if (json_array_size(runs) == 0)
 		return;
 	put(out, "<h2 id=\"runs\">Run history</h2>\n<table>\n<tr><th>status"
-	    "</th><th>started</th><th>finished</th><th>worker</th>"
-	    "<th>error</th></tr>\n");
+		 "</th><th>started</th><th>finished</th><th>worker</th>"
+		 "<th>error</th></tr>\n");
 	for (i = 0; i < json_array_size(runs) && i < PAGE_MAX_ROWS; i++) {
 		const json_t *r = json_array_get(runs, i);
 		json_t *o = NULL;
@@ -688,11 +708,13 @@ device_other(struct evbuffer *out, const json_t *fields)
 	const json_t *v;
 	int n = 0;
 
-	json_object_foreach((json_t *)fields, key, v) {
+	json_object_foreach((json_t *)fields, key, v)
+	{
 		if (is_known_field(key))
 			continue;
 		if (n++ == 0)
-			put(out, "<h2 id=\"other\">Other fields</h2>\n<table>\n");
+			put(out,
+			    "<h2 id=\"other\">Other fields</h2>\n<table>\n");
 		if (n > PAGE_MAX_ROWS)
 			break;
 		put(out, "<tr><th>");
@@ -706,8 +728,8 @@ device_other(struct evbuffer *out, const json_t *fields)
 }
 
 void
-page_device(struct evbuffer *out, int64_t id, const json_t *fields,
-    const json_t *runs)
+page_device(
+    struct evbuffer *out, int64_t id, const json_t *fields, const json_t *runs)
 {
 	const char *name = str_field(fields, "device_name");
 	const char *status = str_field(fields, "status");
@@ -721,11 +743,13 @@ page_device(struct evbuffer *out, int64_t id, const json_t *fields,
 		page_escape(out, name, 256);
 	}
 	put(out, "</h1>\n");
-	evbuffer_add_printf(out, "<p class=\"muted\"><a href=\"#alert\">alert"
+	evbuffer_add_printf(out,
+	    "<p class=\"muted\"><a href=\"#alert\">alert"
 	    "</a> \xc2\xb7 <a href=\"#services\">services</a> \xc2\xb7 "
 	    "<a href=\"#users\">users</a> \xc2\xb7 <a href=\"#history\">"
 	    "browser history</a> \xc2\xb7 <a href=\"/api/devices/%" PRId64
-	    "\">JSON</a></p>\n", id);
+	    "\">JSON</a></p>\n",
+	    id);
 
 	put(out, "<h2 id=\"summary\">Status</h2>\n<table>\n");
 	if (status != NULL) {

@@ -14,12 +14,12 @@
 
 struct evbuffer;
 
-#define PAGE_MAX_STR		2048	/* bytes of one rendered string */
-#define PAGE_MAX_ROWS		1000	/* rows of one table or list */
-#define PAGE_MAX_VISITS		5000	/* history rows on one device page */
-#define PAGE_MAX_PROFILES	100	/* browser profiles on one page */
-#define PAGE_MAX_RAW		65536	/* bytes of a raw JSON dump */
-#define PAGE_MAX_DEVICES	500	/* rows of the dashboard table */
+#define PAGE_MAX_STR 2048     /* bytes of one rendered string */
+#define PAGE_MAX_ROWS 1000    /* rows of one table or list */
+#define PAGE_MAX_VISITS 5000  /* history rows on one device page */
+#define PAGE_MAX_PROFILES 100 /* browser profiles on one page */
+#define PAGE_MAX_RAW 65536    /* bytes of a raw JSON dump */
+#define PAGE_MAX_DEVICES 500  /* rows of the dashboard table */
 
 /* The statuses a result can have, in display order (NULL-terminated). */
 extern const char *const page_statuses[];
@@ -41,12 +41,12 @@ void page_message(struct evbuffer *out, const char *title, const char *text);
 /* The dashboard.  overview is the /api/stats object (status_counts,
  * queue_depth, inflight, workers_live, sessions_in_use, dead,
  * devices_total); devices is the /api/devices "devices" array. */
-void page_dashboard(struct evbuffer *out, const json_t *overview,
-    const json_t *devices);
+void page_dashboard(
+    struct evbuffer *out, const json_t *overview, const json_t *devices);
 /* The device page.  fields is the result hash as an object of strings
  * (JSON-valued fields still as text); runs is an array of past runs (each
  * a JSON text or any JSON value), or NULL. */
-void page_device(struct evbuffer *out, int64_t id, const json_t *fields,
-    const json_t *runs);
+void page_device(
+    struct evbuffer *out, int64_t id, const json_t *fields, const json_t *runs);
 
 #endif

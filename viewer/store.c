@@ -32,44 +32,44 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define STORE_BACKOFF_MIN_MS	100
-#define STORE_BACKOFF_MAX_MS	5000
-#define STORE_STALL_MS		3000	/* no reply for this long: reconnect */
-#define STORE_WATCHDOG_MS	500
+#define STORE_BACKOFF_MIN_MS 100
+#define STORE_BACKOFF_MAX_MS 5000
+#define STORE_STALL_MS 3000 /* no reply for this long: reconnect */
+#define STORE_WATCHDOG_MS 500
 
 struct store {
-	struct event_base	*base;		/* borrowed */
-	struct rconn_addr	 addr;		/* where Redis is (sentinel: re-resolved) */
-	redisAsyncContext	*ac;		/* NULL while disconnected */
-	bool			 ready;		/* ac connected */
-	bool			 warned;	/* "redis unavailable" already logged */
-	bool			 stopping;	/* store_free() running: no reconnect */
-	int			 backoff_ms;	/* next reconnect delay */
-	int64_t			 since_ms;	/* connect start, or last progress */
-	int			 pending;	/* commands sent, not answered */
-	struct event		*retry;		/* reconnect timer */
-	struct event		*watchdog;	/* periodic stall check */
-	char			 desc[300];	/* "unix:/path" or "host:port", for logs */
+	struct event_base *base; /* borrowed */
+	struct rconn_addr addr;  /* where Redis is (sentinel: re-resolved) */
+	redisAsyncContext *ac;   /* NULL while disconnected */
+	bool ready;              /* ac connected */
+	bool warned;             /* "redis unavailable" already logged */
+	bool stopping;           /* store_free() running: no reconnect */
+	int backoff_ms;          /* next reconnect delay */
+	int64_t since_ms;        /* connect start, or last progress */
+	int pending;             /* commands sent, not answered */
+	struct event *retry;     /* reconnect timer */
+	struct event *watchdog;  /* periodic stall check */
+	char desc[300];          /* "unix:/path" or "host:port", for logs */
 };
 
 /* One command of a batch; hiredis's privdata for its reply. */
 struct store_cmd {
-	struct store_batch	*batch;		/* back pointer */
-	size_t			 idx;		/* reply slot */
-	int			 argc;
-	char			**argv;		/* owned */
-	size_t			*argvlen;	/* owned */
+	struct store_batch *batch; /* back pointer */
+	size_t idx;                /* reply slot */
+	int argc;
+	char **argv;     /* owned */
+	size_t *argvlen; /* owned */
 };
 
 struct store_batch {
-	struct store		*s;
-	store_done_fn		*done;
-	void			*arg;
-	struct store_cmd	*cmds;		/* owned */
-	size_t			 ncmds, cap;
-	json_t			*replies;	/* array, one slot per command */
-	size_t			 waiting;	/* replies still to come */
-	bool			 failed;	/* a command was lost */
+	struct store *s;
+	store_done_fn *done;
+	void *arg;
+	struct store_cmd *cmds; /* owned */
+	size_t ncmds, cap;
+	json_t *replies; /* array, one slot per command */
+	size_t waiting;  /* replies still to come */
+	bool failed;     /* a command was lost */
 };
 
 static void store_connect(struct store *s);
@@ -121,7 +121,7 @@ store_string(const char *s, size_t len)
 	buf = xmalloc(len * 3 + 1);
 	while (i < len) {
 		if ((n = utf8_seq(p + i, len - i)) == 0) {
-			memcpy(buf + o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			memcpy(buf + o, "\xef\xbf\xbd", 3); /* U+FFFD */
 			o += 3;
 			i++;
 			continue;
@@ -149,8 +149,8 @@ store_pairs(const json_t *arr)
 
 		if (!json_is_string(k))
 			continue;
-		json_object_set(obj, json_string_value(k),
-		    json_array_get(arr, i + 1));
+		json_object_set(
+		    obj, json_string_value(k), json_array_get(arr, i + 1));
 	}
 	return obj;
 }
@@ -171,7 +171,8 @@ store_reply_json(const redisReply *r)
 	case REDIS_REPLY_ARRAY:
 		arr = json_array();
 		for (i = 0; i < r->elements; i++)
-			json_array_append_new(arr, store_reply_json(r->element[i]));
+			json_array_append_new(
+			    arr, store_reply_json(r->element[i]));
 		return arr;
 	case REDIS_REPLY_ERROR:
 		log_warnx("redis: %.*s", (int)r->len, r->str);
@@ -222,7 +223,7 @@ store_drop(struct store *s, const char *why)
 	s->ready = false;
 	s->pending = 0;
 	if (ac != NULL)
-		redisAsyncFree(ac);	/* on_disconnect sees s->ac != ac */
+		redisAsyncFree(ac); /* on_disconnect sees s->ac != ac */
 	store_unavailable(s, "connection dropped", why);
 	store_schedule(s);
 }
@@ -260,7 +261,7 @@ store_on_disconnect(const redisAsyncContext *ac, int status)
 
 	(void)status;
 	if (s == NULL || s->ac != ac)
-		return;	/* we dropped it ourselves */
+		return; /* we dropped it ourselves */
 	s->ac = NULL;
 	s->ready = false;
 	s->pending = 0;
@@ -282,7 +283,7 @@ store_on_select(redisAsyncContext *ac, void *reply, void *privdata)
 		s->pending--;
 	s->since_ms = util_mono_ms();
 	if (r == NULL)
-		return;		/* connection going away; handled elsewhere */
+		return; /* connection going away; handled elsewhere */
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_warnx("redis %s: SELECT %d: %.*s", s->desc, s->addr.db,
 		    (int)r->len, r->str);
@@ -365,7 +366,7 @@ store_connect(struct store *s)
 	if (s->addr.db != 0) {
 		/* queued before any other command, so it runs first */
 		if (redisAsyncCommand(ac, store_on_select, s, "SELECT %d",
-		    s->addr.db) == REDIS_OK)
+			s->addr.db) == REDIS_OK)
 			s->pending++;
 	}
 }
@@ -374,7 +375,7 @@ struct store *
 store_new(struct event_base *base, const struct rconn_addr *addr)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
-	struct timeval tv = { 0, STORE_WATCHDOG_MS * 1000 };
+	struct timeval tv = {0, STORE_WATCHDOG_MS * 1000};
 
 	s->base = base;
 	s->addr = *addr;
@@ -400,7 +401,7 @@ store_free(struct store *s)
 	s->ac = NULL;
 	s->ready = false;
 	if (ac != NULL)
-		redisAsyncFree(ac);	/* pending batches get NULL */
+		redisAsyncFree(ac); /* pending batches get NULL */
 	event_free(s->retry);
 	event_free(s->watchdog);
 	free(s);
@@ -527,7 +528,7 @@ store_batch_run(struct store_batch *b)
 		struct store_cmd *c = &b->cmds[i];
 
 		if (redisAsyncCommandArgv(s->ac, store_on_reply, c, c->argc,
-		    (const char **)c->argv, c->argvlen) != REDIS_OK) {
+			(const char **)c->argv, c->argvlen) != REDIS_OK) {
 			b->failed = true;
 			b->waiting--;
 			continue;

@@ -38,8 +38,8 @@ bool store_ready(const struct store *s);
 
 /* A new, empty batch; done(replies, arg) is called once store_batch_run()
  * has been called. */
-struct store_batch *store_batch_new(struct store *s, store_done_fn *done,
-    void *arg);
+struct store_batch *store_batch_new(
+    struct store *s, store_done_fn *done, void *arg);
 /* Adds one command: NULL-terminated list of arguments (copied). */
 void store_batch_add(struct store_batch *b, const char *arg0, ...)
     __attribute__((sentinel));

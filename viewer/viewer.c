@@ -10,6 +10,7 @@
 #include "viewer.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -34,14 +35,15 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define VIEWER_MAX_HEADERS	8192
-#define VIEWER_MAX_BODY		1024
-#define VIEWER_TIMEOUT_S	10
-#define VIEWER_COUNT_MAX	5000	/* devices read for the status counts */
-#define VIEWER_LIVE_MS		30000	/* a worker heartbeat this recent is live */
-#define VIEWER_RUNS_MAX		50	/* past runs shown on a device page */
+#define VIEWER_MAX_HEADERS 8192
+#define VIEWER_MAX_BODY 1024
+#define VIEWER_TIMEOUT_S 10
+#define VIEWER_COUNT_MAX 5000 /* devices read for the status counts */
+#define VIEWER_LIVE_MS 30000  /* a worker heartbeat this recent is live */
+#define VIEWER_RUNS_MAX 50    /* past runs shown on a device page */
 
-static const char csp[] = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+static const char csp[] =
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 static const char ct_html[] = "text/html; charset=utf-8";
 static const char ct_json[] = "application/json";
@@ -49,12 +51,12 @@ static const char ct_text[] = "text/plain; charset=utf-8";
 static const char ct_prom[] = "text/plain; version=0.0.4; charset=utf-8";
 
 struct viewer {
-	const struct config	*cfg;		/* borrowed */
-	struct event_base	*base;		/* borrowed */
-	struct evhttp		*http;
-	struct store		*store;
-	char			*auth_b64;	/* base64 of user:password, or NULL */
-	int			 port;		/* bound port, after viewer_listen */
+	const struct config *cfg; /* borrowed */
+	struct event_base *base;  /* borrowed */
+	struct evhttp *http;
+	struct store *store;
+	char *auth_b64; /* base64 of user:password, or NULL */
+	int port;       /* bound port, after viewer_listen */
 };
 
 /* What an overview (two Redis round trips) is for. */
@@ -70,12 +72,12 @@ enum view_kind {
 
 /* One request waiting for Redis. */
 struct view {
-	struct viewer		*v;
-	struct evhttp_request	*req;		/* owned by evhttp until answered */
-	enum view_kind		 kind;
-	int64_t			 id;		/* device pages */
-	json_t			*first;		/* overview: stage-1 replies */
-	json_t			*ids;		/* overview: device ids read */
+	struct viewer *v;
+	struct evhttp_request *req; /* owned by evhttp until answered */
+	enum view_kind kind;
+	int64_t id;    /* device pages */
+	json_t *first; /* overview: stage-1 replies */
+	json_t *ids;   /* overview: device ids read */
 };
 
 /* ---------------------------------------------------------------- */
@@ -103,8 +105,8 @@ viewer_reply(struct evhttp_request *req, int code, const char *reason,
 }
 
 static void
-reply_text(struct evhttp_request *req, int code, const char *reason,
-    const char *text)
+reply_text(
+    struct evhttp_request *req, int code, const char *reason, const char *text)
 {
 	struct evbuffer *b = evbuffer_new();
 
@@ -126,8 +128,7 @@ reply_page(struct evhttp_request *req, int code, const char *reason,
 
 /* Sends v (stolen) as JSON. */
 static void
-reply_json(struct evhttp_request *req, int code, const char *reason,
-    json_t *v)
+reply_json(struct evhttp_request *req, int code, const char *reason, json_t *v)
 {
 	struct evbuffer *b = evbuffer_new();
 	char *s = api_dump(v);
@@ -140,8 +141,8 @@ reply_json(struct evhttp_request *req, int code, const char *reason,
 }
 
 static void
-reply_json_error(struct evhttp_request *req, int code, const char *reason,
-    const char *msg)
+reply_json_error(
+    struct evhttp_request *req, int code, const char *reason, const char *msg)
 {
 	reply_json(req, code, reason, json_pack("{s:s}", "error", msg));
 }
@@ -154,17 +155,18 @@ reply_unavailable(struct view *w)
 	case VIEW_API_STATS:
 	case VIEW_API_DEVICES:
 	case VIEW_DEVICE_JSON:
-		reply_json_error(w->req, 503, "Service Unavailable",
-		    "redis unavailable");
+		reply_json_error(
+		    w->req, 503, "Service Unavailable", "redis unavailable");
 		break;
 	case VIEW_METRICS:
 	case VIEW_HEALTH:
-		reply_text(w->req, 503, "Service Unavailable",
-		    "redis unavailable\n");
+		reply_text(
+		    w->req, 503, "Service Unavailable", "redis unavailable\n");
 		break;
 	default:
 		reply_page(w->req, 503, "Service Unavailable",
-		    "Redis unavailable", "The results store (Redis) is not "
+		    "Redis unavailable",
+		    "The results store (Redis) is not "
 		    "reachable right now. The viewer keeps retrying; reload "
 		    "this page in a few seconds.");
 		break;
@@ -224,13 +226,20 @@ int_at(const json_t *arr, size_t i)
  * Stage 2: ZCOUNT workers (live since Redis time - 30 s), the length of
  * dead, and HMGET of the newest VIEWER_COUNT_MAX result hashes. */
 
-enum { S1_TIME, S1_DEVICES, S1_NDEVICES, S1_QUEUE, S1_INFLIGHT, S1_SESSIONS,
-	S1_STATS, S1_DEADTYPE };
+enum {
+	S1_TIME,
+	S1_DEVICES,
+	S1_NDEVICES,
+	S1_QUEUE,
+	S1_INFLIGHT,
+	S1_SESSIONS,
+	S1_STATS,
+	S1_DEADTYPE
+};
 enum { S2_WORKERS, S2_DEAD, S2_FIRST_DEVICE };
 
 static const char *const hmget_fields[] = {
-	"device_name", "status", "step", "error", "os", NULL
-};
+    "device_name", "status", "step", "error", "os", NULL};
 
 /* Returns the P:stats hash as a new object, numbers as integers. */
 static json_t *
@@ -241,9 +250,11 @@ stats_object(const json_t *reply)
 	json_t *val;
 	long long n;
 
-	json_object_foreach(obj, k, val) {
-		if (json_is_string(val) && util_parse_int(json_string_value(val),
-		    INT64_MIN, INT64_MAX, &n) == 0)
+	json_object_foreach(obj, k, val)
+	{
+		if (json_is_string(val) &&
+		    util_parse_int(
+			json_string_value(val), INT64_MIN, INT64_MAX, &n) == 0)
 			json_object_set_new(obj, k, json_integer(n));
 	}
 	return obj;
@@ -269,7 +280,8 @@ overview_done(json_t *replies, void *arg)
 	json_object_set_new(counts, "other", json_integer(0));
 	devices = json_array();
 	for (i = 0; i < json_array_size(ids); i++) {
-		const json_t *row = json_array_get(replies, S2_FIRST_DEVICE + i);
+		const json_t *row =
+		    json_array_get(replies, S2_FIRST_DEVICE + i);
 		const json_t *dev = json_array_get(ids, i);
 		const char *status = json_string_value(json_array_get(row, 1));
 		json_t *c, *d;
@@ -286,32 +298,32 @@ overview_done(json_t *replies, void *arg)
 		for (f = 0; hmget_fields[f] != NULL; f++) {
 			json_t *fv = json_array_get(row, (size_t)f);
 
-			json_object_set(d, hmget_fields[f], fv ? fv : json_null());
+			json_object_set(
+			    d, hmget_fields[f], fv ? fv : json_null());
 		}
-		json_object_set_new(d, "updated_at", json_string(util_iso8601(
-		    json_integer_value(json_object_get(dev, "ms")), iso,
-		    sizeof(iso))));
+		json_object_set_new(d, "updated_at",
+		    json_string(util_iso8601(
+			json_integer_value(json_object_get(dev, "ms")), iso,
+			sizeof(iso))));
 		json_object_set(d, "updated_at_ms", json_object_get(dev, "ms"));
 		json_array_append_new(devices, d);
 	}
 	overview = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-	    "status_counts", counts,
-	    "queue_depth", int_at(first, S1_QUEUE),
-	    "inflight", int_at(first, S1_INFLIGHT),
-	    "workers_live", int_at(replies, S2_WORKERS),
-	    "sessions_in_use", int_at(first, S1_SESSIONS),
-	    "dead", int_at(replies, S2_DEAD),
-	    "devices_total", int_at(first, S1_NDEVICES),
-	    "devices_counted", (json_int_t)json_array_size(ids),
-	    "stats", stats_object(json_array_get(first, S1_STATS)));
+	    "status_counts", counts, "queue_depth", int_at(first, S1_QUEUE),
+	    "inflight", int_at(first, S1_INFLIGHT), "workers_live",
+	    int_at(replies, S2_WORKERS), "sessions_in_use",
+	    int_at(first, S1_SESSIONS), "dead", int_at(replies, S2_DEAD),
+	    "devices_total", int_at(first, S1_NDEVICES), "devices_counted",
+	    (json_int_t)json_array_size(ids), "stats",
+	    stats_object(json_array_get(first, S1_STATS)));
 
 	switch (w->kind) {
 	case VIEW_API_STATS:
 		reply_json(w->req, 200, "OK", json_incref(overview));
 		break;
 	case VIEW_API_DEVICES:
-		reply_json(w->req, 200, "OK", api_devices(devices,
-		    int_at(first, S1_NDEVICES)));
+		reply_json(w->req, 200, "OK",
+		    api_devices(devices, int_at(first, S1_NDEVICES)));
 		break;
 	case VIEW_METRICS:
 		b = evbuffer_new();
@@ -356,14 +368,15 @@ overview_first_done(json_t *replies, void *arg)
 	deadtype = json_string_value(json_array_get(replies, S1_DEADTYPE));
 
 	b = store_batch_new(v->store, overview_done, w);
-	snprintf(min, sizeof(min), "%" JSON_INTEGER_FORMAT,
-	    now_ms - VIEWER_LIVE_MS);
+	snprintf(
+	    min, sizeof(min), "%" JSON_INTEGER_FORMAT, now_ms - VIEWER_LIVE_MS);
 	k = key(v, "workers", NULL);
 	store_batch_add(b, "ZCOUNT", k, min, "+inf", NULL);
 	free(k);
 	k = key(v, "dead", NULL);
-	store_batch_add(b, deadtype && strcmp(deadtype, "zset") == 0 ? "ZCARD" :
-	    "LLEN", k, NULL);
+	store_batch_add(b,
+	    deadtype && strcmp(deadtype, "zset") == 0 ? "ZCARD" : "LLEN", k,
+	    NULL);
 	free(k);
 
 	/* ZREVRANGE ... WITHSCORES: member, score, member, score... */
@@ -371,17 +384,19 @@ overview_first_done(json_t *replies, void *arg)
 	list = json_array_get(replies, S1_DEVICES);
 	for (i = 0; i + 1 < json_array_size(list); i += 2) {
 		const char *id = json_string_value(json_array_get(list, i));
-		const char *score = json_string_value(json_array_get(list, i + 1));
+		const char *score =
+		    json_string_value(json_array_get(list, i + 1));
 		int64_t dev;
 		char canon[32];
 		double ms;
 
 		if (util_parse_device_id(id, &dev) == -1)
-			continue;	/* not ours; never trust a member */
+			continue; /* not ours; never trust a member */
 		ms = score ? strtod(score, NULL) : 0;
 		snprintf(canon, sizeof(canon), "%" PRId64, dev);
-		json_array_append_new(w->ids, json_pack("{s:I, s:I}", "id",
-		    (json_int_t)dev, "ms", (json_int_t)ms));
+		json_array_append_new(
+		    w->ids, json_pack("{s:I, s:I}", "id", (json_int_t)dev, "ms",
+				(json_int_t)ms));
 		k = key(v, "result", canon);
 		store_batch_add(b, "HMGET", k, hmget_fields[0], hmget_fields[1],
 		    hmget_fields[2], hmget_fields[3], hmget_fields[4], NULL);
@@ -391,11 +406,12 @@ overview_first_done(json_t *replies, void *arg)
 }
 
 static void
-overview_start(struct viewer *v, struct evhttp_request *req,
-    enum view_kind kind)
+overview_start(
+    struct viewer *v, struct evhttp_request *req, enum view_kind kind)
 {
 	struct view *w = view_new(v, req, kind);
-	struct store_batch *b = store_batch_new(v->store, overview_first_done, w);
+	struct store_batch *b =
+	    store_batch_new(v->store, overview_first_done, w);
 	char stop[32], *k;
 
 	snprintf(stop, sizeof(stop), "%d", VIEWER_COUNT_MAX - 1);
@@ -442,8 +458,8 @@ device_done(json_t *replies, void *arg)
 	runs = json_array_get(replies, 1);
 	if (json_object_size(fields) == 0) {
 		if (w->kind == VIEW_DEVICE_JSON)
-			reply_json_error(w->req, 404, "Not Found",
-			    "unknown device");
+			reply_json_error(
+			    w->req, 404, "Not Found", "unknown device");
 		else
 			reply_page(w->req, 404, "Not Found", "Unknown device",
 			    "There is no result for this device.");
@@ -451,7 +467,8 @@ device_done(json_t *replies, void *arg)
 		reply_json(w->req, 200, "OK", api_device(fields));
 	} else {
 		b = evbuffer_new();
-		page_device(b, w->id, fields, json_is_array(runs) ? runs : NULL);
+		page_device(
+		    b, w->id, fields, json_is_array(runs) ? runs : NULL);
 		viewer_reply(w->req, 200, "OK", ct_html, b);
 		evbuffer_free(b);
 	}
@@ -460,8 +477,8 @@ device_done(json_t *replies, void *arg)
 }
 
 static void
-device_start(struct viewer *v, struct evhttp_request *req,
-    enum view_kind kind, int64_t id)
+device_start(struct viewer *v, struct evhttp_request *req, enum view_kind kind,
+    int64_t id)
 {
 	struct view *w = view_new(v, req, kind);
 	struct store_batch *b = store_batch_new(v->store, device_done, w);
@@ -485,14 +502,13 @@ device_start(struct viewer *v, struct evhttp_request *req,
 /* Parses the id after a route prefix; answers 400 and returns -1 when it
  * is not a device id. */
 static int
-parse_id(struct evhttp_request *req, const char *rest, bool json,
-    int64_t *id)
+parse_id(struct evhttp_request *req, const char *rest, bool json, int64_t *id)
 {
 	if (util_parse_device_id(rest, id) == 0)
 		return 0;
 	if (json)
-		reply_json_error(req, 400, "Bad Request",
-		    "a device id is a decimal number");
+		reply_json_error(
+		    req, 400, "Bad Request", "a device id is a decimal number");
 	else
 		reply_page(req, 400, "Bad Request", "Bad device id",
 		    "A device id is a decimal number.");
@@ -500,32 +516,29 @@ parse_id(struct evhttp_request *req, const char *rest, bool json,
 }
 
 static void
-handle_dashboard(struct viewer *v, struct evhttp_request *req,
-    const char *rest)
+handle_dashboard(struct viewer *v, struct evhttp_request *req, const char *rest)
 {
 	(void)rest;
 	overview_start(v, req, VIEW_DASHBOARD);
 }
 
 static void
-handle_api_stats(struct viewer *v, struct evhttp_request *req,
-    const char *rest)
+handle_api_stats(struct viewer *v, struct evhttp_request *req, const char *rest)
 {
 	(void)rest;
 	overview_start(v, req, VIEW_API_STATS);
 }
 
 static void
-handle_api_devices(struct viewer *v, struct evhttp_request *req,
-    const char *rest)
+handle_api_devices(
+    struct viewer *v, struct evhttp_request *req, const char *rest)
 {
 	(void)rest;
 	overview_start(v, req, VIEW_API_DEVICES);
 }
 
 static void
-handle_metrics(struct viewer *v, struct evhttp_request *req,
-    const char *rest)
+handle_metrics(struct viewer *v, struct evhttp_request *req, const char *rest)
 {
 	(void)rest;
 	overview_start(v, req, VIEW_METRICS);
@@ -541,8 +554,8 @@ handle_device(struct viewer *v, struct evhttp_request *req, const char *rest)
 }
 
 static void
-handle_api_device(struct viewer *v, struct evhttp_request *req,
-    const char *rest)
+handle_api_device(
+    struct viewer *v, struct evhttp_request *req, const char *rest)
 {
 	int64_t id;
 
@@ -561,26 +574,28 @@ redirect(struct evhttp_request *req, const char *rest, const char *anchor)
 	if (parse_id(req, rest, false, &id) == -1)
 		return;
 	snprintf(loc, sizeof(loc), "/device/%" PRId64 "%s", id, anchor);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Location",
-	    loc);
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Location", loc);
 	b = evbuffer_new();
-	evbuffer_add_printf(b, "<!DOCTYPE html>\n<p>Moved to <a href=\"%s\">"
-	    "%s</a>.</p>\n", loc, loc);
+	evbuffer_add_printf(b,
+	    "<!DOCTYPE html>\n<p>Moved to <a href=\"%s\">"
+	    "%s</a>.</p>\n",
+	    loc, loc);
 	viewer_reply(req, 302, "Found", ct_html, b);
 	evbuffer_free(b);
 }
 
 static void
-handle_sensor_result(struct viewer *v, struct evhttp_request *req,
-    const char *rest)
+handle_sensor_result(
+    struct viewer *v, struct evhttp_request *req, const char *rest)
 {
 	(void)v;
 	redirect(req, rest, "");
 }
 
 static void
-handle_browser_history(struct viewer *v, struct evhttp_request *req,
-    const char *rest)
+handle_browser_history(
+    struct viewer *v, struct evhttp_request *req, const char *rest)
 {
 	(void)v;
 	redirect(req, rest, "#history");
@@ -600,8 +615,7 @@ health_done(json_t *replies, void *arg)
 }
 
 static void
-handle_healthz(struct viewer *v, struct evhttp_request *req,
-    const char *rest)
+handle_healthz(struct viewer *v, struct evhttp_request *req, const char *rest)
 {
 	struct view *w = view_new(v, req, VIEW_HEALTH);
 	struct store_batch *b = store_batch_new(v->store, health_done, w);
@@ -612,8 +626,7 @@ handle_healthz(struct viewer *v, struct evhttp_request *req,
 }
 
 static void
-handle_favicon(struct viewer *v, struct evhttp_request *req,
-    const char *rest)
+handle_favicon(struct viewer *v, struct evhttp_request *req, const char *rest)
 {
 	(void)v;
 	(void)rest;
@@ -624,22 +637,21 @@ handle_favicon(struct viewer *v, struct evhttp_request *req,
 /* Routing and authentication */
 
 static const struct route {
-	const char	*path;		/* exact path, or prefix when prefix */
-	bool		 prefix;	/* path is followed by an id */
-	bool		 open;		/* no authentication (probes) */
-	void		(*handler)(struct viewer *, struct evhttp_request *,
-			    const char *);
+	const char *path; /* exact path, or prefix when prefix */
+	bool prefix;      /* path is followed by an id */
+	bool open;        /* no authentication (probes) */
+	void (*handler)(struct viewer *, struct evhttp_request *, const char *);
 } routes[] = {
-	{ "/",			false,	false,	handle_dashboard },
-	{ "/device/",		true,	false,	handle_device },
-	{ "/api/devices",	false,	false,	handle_api_devices },
-	{ "/api/devices/",	true,	false,	handle_api_device },
-	{ "/api/stats",		false,	false,	handle_api_stats },
-	{ "/metrics",		false,	false,	handle_metrics },
-	{ "/sensor_result/",	true,	false,	handle_sensor_result },
-	{ "/browser_history/",	true,	false,	handle_browser_history },
-	{ "/healthz",		false,	true,	handle_healthz },
-	{ "/favicon.ico",	false,	true,	handle_favicon },
+    {"/", false, false, handle_dashboard},
+    {"/device/", true, false, handle_device},
+    {"/api/devices", false, false, handle_api_devices},
+    {"/api/devices/", true, false, handle_api_device},
+    {"/api/stats", false, false, handle_api_stats},
+    {"/metrics", false, false, handle_metrics},
+    {"/sensor_result/", true, false, handle_sensor_result},
+    {"/browser_history/", true, false, handle_browser_history},
+    {"/healthz", false, true, handle_healthz},
+    {"/favicon.ico", false, true, handle_favicon},
 };
 
 char *
@@ -691,7 +703,7 @@ viewer_auth_ok(const char *expected_b64, const char *header)
 	diff = la != lb;
 	for (i = 0; i < lb; i++)
 		diff |= (unsigned char)expected_b64[i] ^
-		    (unsigned char)(i < la ? header[i] : 0);
+			(unsigned char)(i < la ? header[i] : 0);
 	return diff == 0;
 }
 
@@ -720,9 +732,10 @@ viewer_dispatch(struct evhttp_request *req, void *arg)
 			break;
 		}
 	}
-	if ((r == NULL || !r->open) && !viewer_auth_ok(v->auth_b64,
-	    evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Authorization"))) {
+	if ((r == NULL || !r->open) &&
+	    !viewer_auth_ok(v->auth_b64,
+		evhttp_find_header(
+		    evhttp_request_get_input_headers(req), "Authorization"))) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "WWW-Authenticate", "Basic realm=\"lrflow\"");
 		reply_page(req, 401, "Unauthorized", "Authentication required",
@@ -731,7 +744,8 @@ viewer_dispatch(struct evhttp_request *req, void *arg)
 	}
 	if (r == NULL) {
 		if (strncmp(path, "/api/", 5) == 0)
-			reply_json_error(req, 404, "Not Found", "no such route");
+			reply_json_error(
+			    req, 404, "Not Found", "no such route");
 		else
 			reply_page(req, 404, "Not Found", "Not found",
 			    "There is no such page.");
@@ -789,18 +803,21 @@ viewer_listen(struct viewer *v)
 	int p;
 
 	if (colon == NULL || util_parse_int(colon + 1, 0, 65535, &port) == -1)
-		return log_error("--listen '%s': not ADDR:PORT", v->cfg->listen);
+		return log_error(
+		    "--listen '%s': not ADDR:PORT", v->cfg->listen);
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - v->cfg->listen),
 	    v->cfg->listen);
 	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
 		memmove(host, host + 1, strlen(host));
 		host[strlen(host) - 1] = '\0';
 	}
-	bound = evhttp_bind_socket_with_handle(v->http, host, (ev_uint16_t)port);
+	bound =
+	    evhttp_bind_socket_with_handle(v->http, host, (ev_uint16_t)port);
 	if (bound == NULL)
-		return log_error("cannot listen on '%s'", v->cfg->listen);
+		return log_error("cannot listen on '%s': %s", v->cfg->listen,
+		    strerror(errno));
 	if (getsockname(evhttp_bound_socket_get_fd(bound),
-	    (struct sockaddr *)&ss, &sslen) == -1)
+		(struct sockaddr *)&ss, &sslen) == -1)
 		return log_error("getsockname failed");
 	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;

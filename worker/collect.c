@@ -363,7 +363,12 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 		collect_fail(&j, NULL);
 		goto out;
 	}
+	if (sink->slot(sink->arg, true) == -1) {
+		collect_fail(&j, "worker shut down while waiting for a Live Response session slot");
+		goto out;
+	}
 	if ((j.sid = lr_session_open(lr, device_id)) == NULL) {
+		sink->slot(sink->arg, false);
 		collect_fail(&j, lr_error(lr));
 		goto out;
 	}
@@ -374,6 +379,7 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 
 	ret = collect_in_session(&j, &nvisits);
 	collect_close(&j);
+	sink->slot(sink->arg, false);
 out:
 	sink->count(sink->arg, "commands", lr_commands(lr) - ncmd);
 	if (ret == 0) {

@@ -25,6 +25,9 @@ struct collect_sink {
 	    void *arg, const void *data, size_t len, char sha256hex[65]);
 	/* Adds n to a counter ("sessions_opened", ...). */
 	void (*count)(void *arg, const char *name, long long n);
+	/* take: waits for a slot of the global session budget (0), or gives
+	 * up at shutdown (-1); !take: gives the slot back. */
+	int (*slot)(void *arg, bool take);
 	void *arg;
 };
 

@@ -25,6 +25,7 @@
 #define WORKER_LEASE_MS 15000    /* heartbeat lease */
 #define WORKER_HEARTBEAT_MS 5000 /* heartbeat period */
 #define WORKER_FINISH_TRIES 10   /* queue_complete attempts */
+#define WORKER_SLOT_LEASE_MS 600000 /* a session slot, renewed on progress */
 
 struct worker_thread {
 	struct worker *w;
@@ -34,6 +35,7 @@ struct worker_thread {
 	struct rconn *rc;      /* this thread's Redis */
 	struct lr *lr;         /* this thread's Live Response client */
 	struct queue_job *job; /* the job in hand, for the sink */
+	char slot[200];        /* held session budget member, or "" */
 };
 
 struct worker {
@@ -100,6 +102,10 @@ worker_sink_progress(void *arg, json_t *fields)
 	struct worker_thread *t = arg;
 	int r = queue_update(t->rc, t->w->cfg->prefix, t->job, fields);
 
+	if (t->slot[0] != '\0')	/* progress renews the slot's lease */
+		queue_session_acquire(t->rc, t->w->cfg->prefix, t->slot,
+		    t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS);
+
 	if (r == 0)
 		log_warnx("job for device %" PRId64
 			  " was taken over by another attempt",
@@ -114,6 +120,43 @@ worker_sink_store(void *arg, const void *data, size_t len, char sha[65])
 
 	return queue_store_artifact(t->rc, t->w->cfg->prefix, data, len,
 	    t->w->cfg->artifact_ttl_s, sha);
+}
+
+static int
+worker_sink_slot(void *arg, bool take)
+{
+	struct worker_thread *t = arg;
+	const char *prefix = t->w->cfg->prefix;
+	bool said = false;
+	int r;
+
+	if (!take) {
+		if (t->slot[0] != '\0')
+			queue_session_release(t->rc, prefix, t->slot);
+		t->slot[0] = '\0';
+		return 0;
+	}
+	snprintf(t->slot, sizeof(t->slot), "%s/%" PRId64, t->w->id,
+	    t->job->device_id);
+	while ((r = queue_session_acquire(t->rc, prefix, t->slot,
+	    t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS)) != 1) {
+		if (*t->w->abort) {
+			t->slot[0] = '\0';
+			return -1;
+		}
+		if (r == 0 && !said) {
+			json_t *f = json_pack("{s:s}", "step",
+			    "waiting for a Live Response session slot");
+
+			log_info("device %" PRId64 ": all %d Live Response sessions in use, waiting",
+			    t->job->device_id, t->w->cfg->session_limit);
+			queue_update(t->rc, prefix, t->job, f);
+			json_decref(f);
+			said = true;
+		}
+		util_sleep_ms(1000, t->w->abort);
+	}
+	return 0;
 }
 
 static void
@@ -160,7 +203,8 @@ worker_job(struct worker_thread *t, struct queue_job *job)
 {
 	const struct config *cfg = t->w->cfg;
 	struct collect_sink sink = {
-	    worker_sink_progress, worker_sink_store, worker_sink_count, t};
+	    worker_sink_progress, worker_sink_store, worker_sink_count,
+	    worker_sink_slot, t};
 	struct collect_opts opts = {.prefix = cfg->prefix,
 	    .checkin_timeout_s = cfg->checkin_timeout_s,
 	    .max_file_size = (size_t)cfg->max_file_size,

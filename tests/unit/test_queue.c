@@ -279,6 +279,29 @@ test_artifact_and_heartbeat(void)
 }
 
 static int
+test_session_budget(void)
+{
+	redisReply *r;
+
+	flush();
+	CHECK(queue_session_acquire(rc, "lr", "w1/1", 2, 60000) == 1);
+	CHECK(queue_session_acquire(rc, "lr", "w1/2", 2, 60000) == 1);
+	CHECK(queue_session_acquire(rc, "lr", "w2/3", 2, 60000) == 0);
+	/* Renewing a held slot is not blocked by the budget. */
+	CHECK(queue_session_acquire(rc, "lr", "w1/1", 2, 60000) == 1);
+	CHECK(num("ZCARD %s", "lr:sessions") == 2);
+	CHECK(queue_session_release(rc, "lr", "w1/2") == 0);
+	CHECK(queue_session_acquire(rc, "lr", "w2/3", 2, 60000) == 1);
+	/* A dead worker's lease runs out and frees its slot. */
+	r = rconn_command(rc, "ZADD lr:sessions 1 dead/9");
+	freeReplyObject(r);
+	CHECK(queue_session_release(rc, "lr", "w1/1") == 0);
+	CHECK(queue_session_acquire(rc, "lr", "w3/4", 2, 60000) == 1);
+	CHECK(num("ZSCORE lr:sessions %s", "dead/9") == -1);
+	return 0;
+}
+
+static int
 test_custom_prefix(void)
 {
 	struct queue_alert a = { .device_id = 10, .source = "manual" };
@@ -379,6 +402,7 @@ main(void)
 	RUN(test_release_puts_job_first);
 	RUN(test_claim_timeout_and_malformed);
 	RUN(test_artifact_and_heartbeat);
+	RUN(test_session_budget);
 	RUN(test_custom_prefix);
 	RUN(test_concurrent_enqueue_one_job_per_device);
 	RUN(test_script_flush_is_survived);

@@ -26,8 +26,8 @@
 #include "viewer/viewer.h"
 
 static struct event_base *base;
-static struct viewer *viewer;		/* no auth */
-static struct viewer *viewer_auth;	/* with ana:s3cret */
+static struct viewer *viewer;      /* no auth */
+static struct viewer *viewer_auth; /* with ana:s3cret */
 static struct config cfg, cfg_auth;
 
 /* The last response. */
@@ -61,10 +61,11 @@ on_response(struct evhttp_request *req, void *arg)
 	if (req != NULL) {
 		resp.code = evhttp_request_get_response_code(req);
 		h = evhttp_request_get_input_headers(req);
-		copy_header(h, "Content-Security-Policy", resp.csp,
-		    sizeof(resp.csp));
+		copy_header(
+		    h, "Content-Security-Policy", resp.csp, sizeof(resp.csp));
 		copy_header(h, "Content-Type", resp.ctype, sizeof(resp.ctype));
-		copy_header(h, "Location", resp.location, sizeof(resp.location));
+		copy_header(
+		    h, "Location", resp.location, sizeof(resp.location));
 		copy_header(h, "WWW-Authenticate", resp.www_auth,
 		    sizeof(resp.www_auth));
 		b = evhttp_request_get_input_buffer(req);
@@ -84,11 +85,11 @@ get(struct viewer *v, const char *path, const char *auth)
 	struct evhttp_connection *conn;
 	struct evhttp_request *req;
 
-	conn = evhttp_connection_base_new(base, NULL, "127.0.0.1",
-	    (unsigned short)viewer_port(v));
+	conn = evhttp_connection_base_new(
+	    base, NULL, "127.0.0.1", (unsigned short)viewer_port(v));
 	req = evhttp_request_new(on_response, NULL);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
-	    "127.0.0.1");
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Host", "127.0.0.1");
 	if (auth != NULL)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Authorization", auth);
@@ -106,7 +107,7 @@ wait_health(struct viewer *v, int want)
 	int i;
 
 	for (i = 0; i < 100; i++) {
-		struct timeval tv = { 0, 50000 };
+		struct timeval tv = {0, 50000};
 
 		if (get(v, "/healthz", NULL) == want)
 			return true;
@@ -137,15 +138,17 @@ seed(const char *url)
 		redisFree(c);
 		return -1;
 	}
-	ok += cmd_ok(c, redisCommand(c, "HSET lr:result:21212 device_id 21212 "
-	    "device_name %s status done step finished alert %s services %s "
-	    "users %s browser_history %s",
-	    "<b>EVIL</b>",
-	    "{\"type\":\"THREAT\",\"threatInfo\":{\"score\":3}}",
-	    "[{\"name\":\"Spooler\"}]", "[\"alice\"]",
-	    "[{\"user\":\"alice\",\"browser\":\"chrome\",\"profile\":\"Default\","
-	    "\"sha256\":\"ab\",\"size\":1,\"visits\":[{\"url\":\"javascript:x\","
-	    "\"title\":\"<script>alert(1)</script>\",\"visit_time\":\"t\"}]}]"));
+	ok += cmd_ok(c,
+	    redisCommand(c,
+		"HSET lr:result:21212 device_id 21212 "
+		"device_name %s status done step finished alert %s services %s "
+		"users %s browser_history %s",
+		"<b>EVIL</b>",
+		"{\"type\":\"THREAT\",\"threatInfo\":{\"score\":3}}",
+		"[{\"name\":\"Spooler\"}]", "[\"alice\"]",
+		"[{\"user\":\"alice\",\"browser\":\"chrome\",\"profile\":\"Default\","
+		"\"sha256\":\"ab\",\"size\":1,\"visits\":[{\"url\":\"javascript:x\","
+		"\"title\":\"<script>alert(1)</script>\",\"visit_time\":\"t\"}]}]"));
 	ok += cmd_ok(c, redisCommand(c, "ZADD lr:devices 1795832708000 21212"));
 	ok += cmd_ok(c, redisCommand(c, "RPUSH lr:queue a b c"));
 	ok += cmd_ok(c, redisCommand(c, "HSET lr:stats jobs_done 4"));
@@ -187,7 +190,8 @@ test_headers_on_every_response(void)
 	CHECK(strstr(resp.csp, "default-src 'none'") != NULL);
 	CHECK(strstr(resp.csp, "frame-ancestors 'none'") != NULL);
 	CHECK(strcmp(resp.ctype, "text/html; charset=utf-8") == 0);
-	CHECK(strstr(resp.body, "lrflow \xe2\x80\x94 Live Response results") != NULL);
+	CHECK(strstr(resp.body, "lrflow \xe2\x80\x94 Live Response results") !=
+	      NULL);
 	CHECK(strstr(resp.body, "&lt;b&gt;EVIL&lt;/b&gt;") != NULL);
 	CHECK(get(viewer, "/nope", NULL) == 404);
 	CHECK(resp.csp[0] != '\0');
@@ -198,7 +202,8 @@ static int
 test_device_page(void)
 {
 	CHECK(get(viewer, "/device/21212", NULL) == 200);
-	CHECK(strstr(resp.body, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
+	CHECK(
+	    strstr(resp.body, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
 	CHECK(strstr(resp.body, "<script") == NULL);
 	CHECK(strstr(resp.body, "Spooler") != NULL);
 	CHECK(get(viewer, "/device/42", NULL) == 404);
@@ -227,8 +232,8 @@ test_json_routes(void)
 	CHECK(get(viewer, "/api/stats", NULL) == 200);
 	j = json_loads(resp.body, 0, NULL);
 	CHECK(json_integer_value(json_object_get(j, "queue_depth")) == 3);
-	CHECK(json_integer_value(json_object_get(json_object_get(j,
-	    "status_counts"), "done")) == 1);
+	CHECK(json_integer_value(json_object_get(
+		  json_object_get(j, "status_counts"), "done")) == 1);
 	json_decref(j);
 	CHECK(get(viewer, "/metrics", NULL) == 200);
 	CHECK(strstr(resp.body, "\nlrflow_queue_depth 3\n") != NULL);

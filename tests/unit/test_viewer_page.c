@@ -134,32 +134,29 @@ test_escape_counts_bytes_before_escaping(void)
 static json_t *
 hostile_fields(void)
 {
-	json_t *history = json_pack("[{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}, {s:s, s:s, s:s, s:s, s:[]}]",
+	json_t *history = json_pack(
+	    "[{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}, {s:s, s:s, s:s, s:s, s:[]}]",
 	    "user", "alice<img src=x onerror=alert(1)>", "browser", "chrome",
-	    "profile", "Default", "path", "c:\\users\\alice\\History",
-	    "size", 12345, "sha256", "deadbeef", "artifact", "lr:artifact:deadbeef",
-	    "visits",
-	    "url", "javascript:alert(1)\"><script>alert(2)</script>",
-	    "title", "<script>alert(1)</script>",
-	    "visit_time", "2026-11-27T10:00:00Z",
-	    "url", "https://example.com/?a=1&b=2", "title", "Ünïcödé ✓",
-	    "visit_time", "2026-11-27T10:01:00Z",
-	    "user", "bob", "browser", "chrome", "profile", "Profile 1",
-	    "error", "History locked <b>by</b> chrome", "visits");
+	    "profile", "Default", "path", "c:\\users\\alice\\History", "size",
+	    12345, "sha256", "deadbeef", "artifact", "lr:artifact:deadbeef",
+	    "visits", "url", "javascript:alert(1)\"><script>alert(2)</script>",
+	    "title", "<script>alert(1)</script>", "visit_time",
+	    "2026-11-27T10:00:00Z", "url", "https://example.com/?a=1&b=2",
+	    "title", "Ünïcödé ✓", "visit_time", "2026-11-27T10:01:00Z", "user",
+	    "bob", "browser", "chrome", "profile", "Profile 1", "error",
+	    "History locked <b>by</b> chrome", "visits");
 	char *hist = json_dumps(history, JSON_COMPACT);
-	json_t *fields = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "device_id", "21212",
-	    "device_name", "<script>document.title='pwned'</script>",
-	    "status", "done\" onmouseover=\"alert(1)",
-	    "step", "finished",
-	    "error", "",
-	    "alert", "{\"type\":\"THREAT\",\"eventTime\":1544646521656,\"threatInfo\":{\"score\":7,\"summary\":\"<script>alert('s')</script>\"}}",
-	    "alert_ids", "[\"A1\",\"<b>A2</b>\"]",
-	    "services", "[{\"name\":\"Spooler\"},{\"name\":\"<svc>\"}]",
-	    "users", "[\"alice\",\"bob\"]",
-	    "browser_history", hist,
-	    "mystery", "<iframe src=//evil>",
-	    "<b>key</b>", "value");
+	json_t *fields = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "device_id", "21212", "device_name",
+	    "<script>document.title='pwned'</script>", "status",
+	    "done\" onmouseover=\"alert(1)", "step", "finished", "error", "",
+	    "alert",
+	    "{\"type\":\"THREAT\",\"eventTime\":1544646521656,\"threatInfo\":{\"score\":7,\"summary\":\"<script>alert('s')</script>\"}}",
+	    "alert_ids", "[\"A1\",\"<b>A2</b>\"]", "services",
+	    "[{\"name\":\"Spooler\"},{\"name\":\"<svc>\"}]", "users",
+	    "[\"alice\",\"bob\"]", "browser_history", hist, "mystery",
+	    "<iframe src=//evil>", "<b>key</b>", "value");
 
 	free(hist);
 	json_decref(history);
@@ -171,7 +168,8 @@ test_device_page_escapes_everything(void)
 {
 	struct evbuffer *b = evbuffer_new();
 	json_t *fields = hostile_fields();
-	json_t *runs = json_pack("[s]", "{\"status\":\"<script>\",\"worker\":\"w1\"}");
+	json_t *runs =
+	    json_pack("[s]", "{\"status\":\"<script>\",\"worker\":\"w1\"}");
 	char *html;
 
 	page_device(b, 21212, fields, runs);
@@ -181,10 +179,15 @@ test_device_page_escapes_everything(void)
 	json_decref(runs);
 
 	CHECK(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
-	CHECK(strstr(html, "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;") != NULL);
-	CHECK(strstr(html, "javascript:alert(1)&quot;&gt;&lt;script&gt;") != NULL);
+	CHECK(
+	    strstr(html,
+		"&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;") !=
+	    NULL);
+	CHECK(strstr(html, "javascript:alert(1)&quot;&gt;&lt;script&gt;") !=
+	      NULL);
 	CHECK(strstr(html, "alice&lt;img src=x onerror=alert(1)&gt;") != NULL);
-	CHECK(strstr(html, "History locked &lt;b&gt;by&lt;/b&gt; chrome") != NULL);
+	CHECK(strstr(html, "History locked &lt;b&gt;by&lt;/b&gt; chrome") !=
+	      NULL);
 	CHECK(strstr(html, "&lt;iframe src=//evil&gt;") != NULL);
 	CHECK(strstr(html, "&lt;b&gt;key&lt;/b&gt;") != NULL);
 	CHECK(strstr(html, "https://example.com/?a=1&amp;b=2") != NULL);
@@ -257,10 +260,11 @@ static int
 test_dashboard_escapes_and_links_by_id(void)
 {
 	struct evbuffer *b = evbuffer_new();
-	json_t *overview = json_pack("{s:{s:i, s:i}, s:i, s:i, s:i, s:i, s:i, s:i, s:{s:i}}",
-	    "status_counts", "done", 3, "failed", 1, "queue_depth", 4,
-	    "inflight", 2, "workers_live", 1, "sessions_in_use", 2, "dead", 0,
-	    "devices_total", 1, "stats", "<jobs>", 9);
+	json_t *overview =
+	    json_pack("{s:{s:i, s:i}, s:i, s:i, s:i, s:i, s:i, s:i, s:{s:i}}",
+		"status_counts", "done", 3, "failed", 1, "queue_depth", 4,
+		"inflight", 2, "workers_live", 1, "sessions_in_use", 2, "dead",
+		0, "devices_total", 1, "stats", "<jobs>", 9);
 	json_t *devices = json_pack("[{s:I, s:s, s:s, s:s, s:s, s:s}]",
 	    "device_id", (json_int_t)21212, "device_name", "<b>evil</b>",
 	    "status", "failed", "step", "x", "error", "<script>e</script>",
@@ -272,7 +276,9 @@ test_dashboard_escapes_and_links_by_id(void)
 	evbuffer_free(b);
 	json_decref(overview);
 	json_decref(devices);
-	CHECK(strstr(html, "<title>lrflow \xe2\x80\x94 Live Response results</title>") != NULL);
+	CHECK(strstr(html,
+		  "<title>lrflow \xe2\x80\x94 Live Response results</title>") !=
+	      NULL);
 	CHECK(strstr(html, "<a href=\"/device/21212\">21212</a>") != NULL);
 	CHECK(strstr(html, "&lt;b&gt;evil&lt;/b&gt;") != NULL);
 	CHECK(strstr(html, "&lt;script&gt;e&lt;/script&gt;") != NULL);
@@ -294,24 +300,26 @@ test_api_device_embeds_json(void)
 	json_decref(fields);
 
 	CHECK(json_is_object(json_object_get(obj, "alert")));
-	CHECK(json_integer_value(json_object_get(json_object_get(
-	    json_object_get(obj, "alert"), "threatInfo"), "score")) == 7);
+	CHECK(json_integer_value(json_object_get(
+		  json_object_get(json_object_get(obj, "alert"), "threatInfo"),
+		  "score")) == 7);
 	CHECK(json_is_array(json_object_get(obj, "alert_ids")));
 	v = json_object_get(obj, "services");
 	CHECK(json_is_array(v) && json_array_size(v) == 2);
-	CHECK(strcmp(json_string_value(json_object_get(json_array_get(v, 1),
-	    "name")), "<svc>") == 0);
+	CHECK(strcmp(json_string_value(
+			 json_object_get(json_array_get(v, 1), "name")),
+		  "<svc>") == 0);
 	v = json_object_get(obj, "browser_history");
 	CHECK(json_is_array(v) && json_array_size(v) == 2);
-	CHECK(json_array_size(json_object_get(json_array_get(v, 0),
-	    "visits")) == 2);
+	CHECK(json_array_size(
+		  json_object_get(json_array_get(v, 0), "visits")) == 2);
 	/* a field that does not parse stays a string */
 	CHECK(strcmp(json_string_value(json_object_get(obj, "users")),
-	    "[not json") == 0);
+		  "[not json") == 0);
 	/* other fields stay strings, even when they look like JSON */
 	CHECK(json_is_string(json_object_get(obj, "device_id")));
 	CHECK(strcmp(json_string_value(json_object_get(obj, "device_name")),
-	    "<script>document.title='pwned'</script>") == 0);
+		  "<script>document.title='pwned'</script>") == 0);
 	json_decref(obj);
 	return 0;
 }
@@ -320,10 +328,11 @@ static int
 test_api_metrics(void)
 {
 	struct evbuffer *b = evbuffer_new();
-	json_t *overview = json_pack("{s:{s:i}, s:i, s:i, s:i, s:i, s:i, s:{s:i, s:i, s:s}}",
-	    "status_counts", "done", 3, "queue_depth", 4, "inflight", 2,
-	    "workers_live", 1, "sessions_in_use", 2, "dead", 5,
-	    "stats", "jobs_done", 7, "bad name\n", 1, "note", "x");
+	json_t *overview =
+	    json_pack("{s:{s:i}, s:i, s:i, s:i, s:i, s:i, s:{s:i, s:i, s:s}}",
+		"status_counts", "done", 3, "queue_depth", 4, "inflight", 2,
+		"workers_live", 1, "sessions_in_use", 2, "dead", 5, "stats",
+		"jobs_done", 7, "bad name\n", 1, "note", "x");
 	char *txt;
 
 	api_metrics(b, overview);
@@ -344,11 +353,15 @@ test_api_metrics(void)
 static int
 test_store_string_cleans_utf8(void)
 {
-	json_t *j = store_string("a\xff" "b\0c\xc3\xa9\xe2\x82", 9);
+	json_t *j = store_string("a\xff"
+				 "b\0c\xc3\xa9\xe2\x82",
+	    9);
 	const char *s = json_string_value(j);
 
 	CHECK(s != NULL);
-	CHECK(strcmp(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd") == 0);
+	CHECK(strcmp(s, "a\xef\xbf\xbd"
+			"b\xef\xbf\xbd"
+			"c\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd") == 0);
 	json_decref(j);
 	return 0;
 }
@@ -356,8 +369,8 @@ test_store_string_cleans_utf8(void)
 static int
 test_store_pairs(void)
 {
-	json_t *arr = json_pack("[s, s, i, s, s, s, s]", "a", "1", 5, "x",
-	    "b", "2", "dangling");
+	json_t *arr = json_pack(
+	    "[s, s, i, s, s, s, s]", "a", "1", 5, "x", "b", "2", "dangling");
 	json_t *obj = store_pairs(arr);
 
 	CHECK(json_object_size(obj) == 2);
@@ -383,7 +396,7 @@ test_basic_auth(void)
 	CHECK(!viewer_auth_ok(b64, "Bearer YW5hOnMzY3JldA=="));
 	CHECK(!viewer_auth_ok(b64, ""));
 	CHECK(!viewer_auth_ok(b64, NULL));
-	CHECK(viewer_auth_ok(NULL, NULL));	/* no auth configured */
+	CHECK(viewer_auth_ok(NULL, NULL)); /* no auth configured */
 	free(b64);
 	b64 = viewer_base64("a");
 	CHECK(strcmp(b64, "YQ==") == 0);
