@@ -34,6 +34,7 @@ WORKER_SRC = $(sort $(wildcard worker/*.c))
 VIEWER_SRC = $(sort $(wildcard viewer/*.c))
 CBSIM_SRC  = $(sort $(wildcard tests/cbsim/*.c))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
+BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 # Everything but main.o, so unit tests can link a daemon's logic.
@@ -43,6 +44,7 @@ LIBCOMMON = $(B)/libcommon.a
 DAEMONS   = $(BIN)/lr-poller $(BIN)/lr-worker $(BIN)/lr-viewer
 PROGS     = $(DAEMONS) $(BIN)/lr-cbsim
 UNITS     = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
+BENCHES   = $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
 
 ALL_LIBS  = $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
 
@@ -78,6 +80,10 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(call lib,$(POLLER_SRC) $(WORKER_SRC) $(
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
+$(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
 # deps: install the Debian packages that are missing (needs root or sudo).
 deps:
 	@sh tests/deps.sh
@@ -100,8 +106,8 @@ demo: deps
 	@sh tests/demo.sh $(BIN)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@sh tests/bench.sh $(BIN)
+	@$(MAKE) --no-print-directory all $(BENCHES)
+	@sh tests/bench.sh $(BIN) $(B)
 
 install: $(DAEMONS)
 	$(INSTALL) -d $(BINDIR)
