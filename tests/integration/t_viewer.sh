@@ -1,0 +1,98 @@
+# t_viewer.sh - the viewer shows a collected device, escapes hostile data
+# from the endpoint, sends a strict CSP, serves JSON, redirects the seed's
+# routes, bounds its input, asks for credentials when configured, and
+# answers 503 (not a crash) while Redis is down.
+. "$(dirname "$0")/lib.sh"
+
+cat >"$tmp/scenario.json" <<'EOF2'
+{"command_ms": 50,
+ "devices": [
+  {"id": 21212, "name": "<b>EVIL-HOST</b>", "checkin_after": 0, "users": ["jdoe"],
+   "services": ["DHCP Client", "<img src=x onerror=alert(2)>"],
+   "history": {"jdoe": [
+    {"url": "javascript:alert(3)", "title": "<script>alert(1)</script>", "visit_time": "2026-11-27T10:00:00Z"},
+    {"url": "https://example.com/\"><svg onload=alert(4)>", "title": "Quote \" and ' and &amp;", "visit_time": "2026-11-27T09:00:00Z"}]}}]}
+EOF2
+start_redis
+start_cbsim "$tmp/scenario.json"
+start_worker w1
+"$BIN/lr-poller" --redis "$REDIS_URL" --synthetic 21212 --once 2>>"$tmp/poller.log"
+ok "device collected" wait_for 30 status_is 21212 done
+start_viewer
+ok "viewer prints its URL" [ -n "$VIEWER_URL" ]
+
+get() { curl -s -o "$tmp/body" -D "$tmp/head" -w '%{http_code}' "$@"; }
+
+is "dashboard answers 200" "$(get "$VIEWER_URL/")" 200
+ok "dashboard lists the device" grep -q "/device/21212" "$tmp/body"
+ok "dashboard escapes the device name" grep -q "&lt;b&gt;EVIL-HOST&lt;/b&gt;" "$tmp/body"
+ok "dashboard has no raw markup from the cloud" sh -c "! grep -q '<b>EVIL' $tmp/body"
+like "strict CSP" "$(grep -i '^content-security-policy:' "$tmp/head")" "default-src 'none'"
+like "nosniff" "$(grep -i '^x-content-type-options:' "$tmp/head")" nosniff
+like "HTML content type" "$(grep -i '^content-type:' "$tmp/head")" 'text/html; charset=utf-8'
+
+is "device page answers 200" "$(get "$VIEWER_URL/device/21212")" 200
+ok "hostile title shown as text" grep -q "&lt;script&gt;alert(1)&lt;/script&gt;" "$tmp/body"
+ok "no script element from the data" sh -c "! grep -qi '<script' $tmp/body"
+ok "hostile service escaped" grep -q "&lt;img src=x onerror=alert(2)&gt;" "$tmp/body"
+ok "no img element from the data" sh -c "! grep -qi '<img' $tmp/body"
+ok "history URL shown as text" grep -q "javascript:alert(3)" "$tmp/body"
+ok "history URL is not a link" sh -c "! grep -qi 'href=\"javascript' $tmp/body"
+ok "quotes in URLs escaped" sh -c "! grep -q '\"><svg' $tmp/body"
+ok "nothing loaded from other hosts" sh -c "! grep -Eqi '(src|href)=\"(https?:)?//' $tmp/body"
+ok "services listed" grep -q "DHCP Client" "$tmp/body"
+ok "users listed" grep -q "jdoe" "$tmp/body"
+
+is "JSON list answers 200" "$(get "$VIEWER_URL/api/devices")" 200
+like "JSON content type" "$(grep -i '^content-type:' "$tmp/head")" application/json
+is "JSON list has the device" "$(jq -r '.devices[0].device_id' "$tmp/body")" 21212
+is "JSON device answers 200" "$(get "$VIEWER_URL/api/devices/21212")" 200
+is "JSON services are real JSON" "$(jq -r '.services[0].name' "$tmp/body")" "DHCP Client"
+is "JSON history keeps the raw title" "$(jq -r '.browser_history[0].visits[0].title' "$tmp/body")" "<script>alert(1)</script>"
+is "stats answer 200" "$(get "$VIEWER_URL/api/stats")" 200
+is "stats count done devices" "$(jq -r '.status_counts.done' "$tmp/body")" 1
+is "healthz 200 with Redis up" "$(get "$VIEWER_URL/healthz")" 200
+is "metrics answer 200" "$(get "$VIEWER_URL/metrics")" 200
+ok "metrics in Prometheus text" grep -q "^lrflow_queue_depth " "$tmp/body"
+
+is "seed route redirects" "$(get "$VIEWER_URL/sensor_result/21212")" 302
+like "to the device page" "$(grep -i '^location:' "$tmp/head")" "/device/21212"
+is "seed history route redirects" "$(get "$VIEWER_URL/browser_history/21212")" 302
+is "unknown device 404" "$(get "$VIEWER_URL/device/99999")" 404
+is "non-numeric device 400" "$(get "$VIEWER_URL/device/abc")" 400
+is "unknown JSON device 404" "$(get "$VIEWER_URL/api/devices/99999")" 404
+is "unknown route 404" "$(get "$VIEWER_URL/nope")" 404
+code=$(get -X POST -d 'x=1' "$VIEWER_URL/")
+ok "POST refused ($code)" sh -c "[ $code = 405 ] || [ $code = 501 ]"
+code=$(get -H "X-Big: $(head -c 12000 /dev/zero | tr '\0' a)" "$VIEWER_URL/")
+ok "oversized header refused ($code)" sh -c "[ $code -ge 400 ] && [ $code -lt 500 ] || [ $code = 000 ]"
+ok "viewer survived the bad requests" kill -0 $VIEWER_PID
+
+# Basic auth when configured.
+stop $VIEWER_PID
+LRFLOW_VIEWER_AUTH=analyst:correct-horse start_viewer
+is "no credentials: 401" "$(get "$VIEWER_URL/")" 401
+like "asks for basic auth" "$(grep -i '^www-authenticate:' "$tmp/head")" 'Basic realm="lrflow"'
+is "wrong password: 401" "$(get -u analyst:wrong "$VIEWER_URL/")" 401
+is "right password: 200" "$(get -u analyst:correct-horse "$VIEWER_URL/")" 200
+is "JSON needs credentials too" "$(get "$VIEWER_URL/api/devices")" 401
+ok "password never logged" sh -c "! grep -q correct-horse $tmp/viewer.log"
+
+out=$("$BIN/lr-viewer" --redis "$REDIS_URL" --listen 0.0.0.0:0 2>&1)
+is "open listen without auth exits 2" "$?" 2
+like "and says why" "$out" "not a loopback address"
+
+# Redis down: 503, not a crash; back when Redis is.
+stop $VIEWER_PID
+start_viewer
+kill -STOP $REDIS_PID 2>/dev/null; kill -CONT $REDIS_PID 2>/dev/null
+rcli SHUTDOWN NOSAVE >/dev/null 2>&1
+sleep 0.5
+is "healthz 503 with Redis down" "$(get "$VIEWER_URL/healthz")" 503
+is "pages 503 with Redis down" "$(get "$VIEWER_URL/")" 503
+ok "viewer still running" kill -0 $VIEWER_PID
+start_redis
+ok "healthz recovers when Redis is back" wait_for 15 sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' $VIEWER_URL/healthz) = 200 ]"
+stop $VIEWER_PID
+is "viewer exits 0 on SIGTERM" "$rc" 0
+finish
