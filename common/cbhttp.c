@@ -19,14 +19,14 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define JSON_MAX (16 * 1024 * 1024)	/* largest API answer we parse */
+#define JSON_MAX (16 * 1024 * 1024) /* largest API answer we parse */
 
 struct cbhttp {
 	CURL *curl;
-	char *base;		/* "https://host[:port]", no trailing slash */
-	char *origin;		/* scheme://host[:port] of base, for redirects */
-	char *auth_header;	/* "X-Auth-Token: SECRET/ID" */
-	struct cb_cred cred;	/* copy of the settings that matter */
+	char *base;          /* "https://host[:port]", no trailing slash */
+	char *origin;        /* scheme://host[:port] of base, for redirects */
+	char *auth_header;   /* "X-Auth-Token: SECRET/ID" */
+	struct cb_cred cred; /* copy of the settings that matter */
 	long timeout_ms;
 	int retries;
 	volatile sig_atomic_t *stop;
@@ -111,7 +111,7 @@ bool
 cbhttp_transient(long status)
 {
 	return status == 0 || status == 408 || status == 429 ||
-	    (status >= 500 && status <= 599);
+	       (status >= 500 && status <= 599);
 }
 
 static size_t
@@ -122,7 +122,7 @@ on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 
 	if (s->len + n > s->max) {
 		s->too_large = true;
-		return 0;	/* aborts the transfer: CURLE_WRITE_ERROR */
+		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
 	}
 	if (s->len + n + 1 > s->cap) {
 		size_t cap = s->cap ? s->cap : 4096;
@@ -140,12 +140,11 @@ on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 
 /* One transfer, no retries.  with_token says whether to authenticate. */
 static int
-perform(struct cbhttp *c, const char *method, const char *url,
-    const char *body, bool with_token, size_t max, struct cbhttp_resp *r,
-    char **redirect)
+perform(struct cbhttp *c, const char *method, const char *url, const char *body,
+    bool with_token, size_t max, struct cbhttp_resp *r, char **redirect)
 {
 	struct curl_slist *h = NULL;
-	struct sink s = { .max = max };
+	struct sink s = {.max = max};
 	CURLcode rc;
 	curl_off_t ra = -1;
 	char *loc = NULL;
@@ -187,7 +186,8 @@ perform(struct cbhttp *c, const char *method, const char *url,
 		curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
 	if (body != NULL) {
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+		curl_easy_setopt(
+		    c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	}
 	c->errbuf[0] = '\0';
 	rc = curl_easy_perform(c->curl);
@@ -201,12 +201,14 @@ perform(struct cbhttp *c, const char *method, const char *url,
 	    ra > 0)
 		r->retry_after = (long)ra;
 	if (redirect != NULL && r->status >= 300 && r->status < 400 &&
-	    curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK &&
+	    curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &loc) ==
+		CURLE_OK &&
 	    loc != NULL)
 		*redirect = xstrdup(loc);
 	if (rc != CURLE_OK) {
 		if (s.too_large)
-			snprintf(r->err, sizeof(r->err), "response larger than %zu bytes", max);
+			snprintf(r->err, sizeof(r->err),
+			    "response larger than %zu bytes", max);
 		else
 			snprintf(r->err, sizeof(r->err), "%s",
 			    c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
@@ -256,13 +258,14 @@ exchange(struct cbhttp *c, const char *method, const char *path,
 	for (int attempt = 0;; attempt++) {
 		t0 = util_mono_ms();
 		if (body != NULL && log_enabled(LOG_DEBUG))
-			log_debug("sending HTTP %s %s with %.300s", method, path, body);
+			log_debug("sending HTTP %s %s with %.300s", method,
+			    path, body);
 		rc = perform(c, method, url, body, with_token, max, r,
 		    raw ? &redirect : NULL);
 		log_debug("HTTP %s %s took %.3fs (%s%ld)", method,
 		    with_token ? path : "[redirect]",
-		    (double)(util_mono_ms() - t0) / 1000, rc == 0 ? "response " : "",
-		    rc == 0 ? r->status : 0L);
+		    (double)(util_mono_ms() - t0) / 1000,
+		    rc == 0 ? "response " : "", rc == 0 ? r->status : 0L);
 		if (redirect != NULL && hops < 3) {
 			/* Follow by hand; the token stays with our own host. */
 			char *o = origin_of(redirect);
@@ -283,7 +286,8 @@ exchange(struct cbhttp *c, const char *method, const char *path,
 		    (c->stop != NULL && *c->stop))
 			break;
 		log_info("HTTP %s %s: %s, retrying (%d of %d)", method, path,
-		    rc == -1 ? r->err : "server error", attempt + 1, c->retries);
+		    rc == -1 ? r->err : "server error", attempt + 1,
+		    c->retries);
 		{
 			long ra = r->retry_after;
 
@@ -297,16 +301,17 @@ exchange(struct cbhttp *c, const char *method, const char *path,
 
 		r->json = json_loadb(r->body, r->len, JSON_DECODE_ANY, &je);
 		if (r->json == NULL && r->status < 300)
-			snprintf(r->err, sizeof(r->err), "malformed JSON from %s: %s",
-			    path, je.text);
+			snprintf(r->err, sizeof(r->err),
+			    "malformed JSON from %s: %s", path, je.text);
 	}
 	if (rc == 0 && r->status >= 400 && r->err[0] == '\0') {
 		const char *msg = NULL;
 
 		if (json_is_object(r->json))
-			msg = json_string_value(json_object_get(r->json, "message"));
-		snprintf(r->err, sizeof(r->err), "HTTP %ld from %s%s%s", r->status,
-		    path, msg ? ": " : "", msg ? msg : "");
+			msg = json_string_value(
+			    json_object_get(r->json, "message"));
+		snprintf(r->err, sizeof(r->err), "HTTP %ld from %s%s%s",
+		    r->status, path, msg ? ": " : "", msg ? msg : "");
 	}
 	return rc;
 }
@@ -326,8 +331,8 @@ cbhttp_request(struct cbhttp *c, const char *method, const char *path,
 }
 
 int
-cbhttp_download(struct cbhttp *c, const char *path, size_t max,
-    struct cbhttp_resp *r)
+cbhttp_download(
+    struct cbhttp *c, const char *path, size_t max, struct cbhttp_resp *r)
 {
 	return exchange(c, "GET", path, NULL, true, max, r);
 }

@@ -20,13 +20,13 @@
 struct cbhttp;
 
 struct cbhttp_resp {
-	long status;		/* HTTP status; 0 when no answer at all */
-	char *body;		/* response body, NUL-terminated; owned */
-	size_t len;		/* bytes in body (not counting the NUL) */
-	json_t *json;		/* body parsed as JSON, or NULL; owned */
-	long retry_after;	/* seconds from Retry-After, or -1 */
-	bool too_large;		/* body exceeded the size limit */
-	char err[256];		/* what went wrong, for logs and results */
+	long status;      /* HTTP status; 0 when no answer at all */
+	char *body;       /* response body, NUL-terminated; owned */
+	size_t len;       /* bytes in body (not counting the NUL) */
+	json_t *json;     /* body parsed as JSON, or NULL; owned */
+	long retry_after; /* seconds from Retry-After, or -1 */
+	bool too_large;   /* body exceeded the size limit */
+	char err[256];    /* what went wrong, for logs and results */
 };
 
 /* A client for cred (copied).  timeout_ms bounds each request (0: 30 s). */
@@ -46,8 +46,8 @@ int cbhttp_request(struct cbhttp *c, const char *method, const char *path,
 /* GETs raw bytes (not parsed as JSON), at most max bytes (r->too_large and
  * -1 beyond).  Follows up to 3 redirects; the token goes only to the
  * configured host. */
-int cbhttp_download(struct cbhttp *c, const char *path, size_t max,
-    struct cbhttp_resp *r);
+int cbhttp_download(
+    struct cbhttp *c, const char *path, size_t max, struct cbhttp_resp *r);
 void cbhttp_resp_release(struct cbhttp_resp *r);
 
 /* True for statuses worth retrying later (408, 429, 5xx, or no answer). */

@@ -18,16 +18,23 @@
 #define D_ALL (CONFIG_POLLER | CONFIG_WORKER | CONFIG_VIEWER)
 #define D_CB (CONFIG_POLLER | CONFIG_WORKER)
 
-enum opt_type { OPT_STR, OPT_INT, OPT_INT64, OPT_FLAG, OPT_DEVICE, OPT_SPECIAL };
+enum opt_type {
+	OPT_STR,
+	OPT_INT,
+	OPT_INT64,
+	OPT_FLAG,
+	OPT_DEVICE,
+	OPT_SPECIAL
+};
 
 struct option_spec {
-	const char *name;	/* long name, without "--" */
-	int shortopt;		/* or 0 */
+	const char *name; /* long name, without "--" */
+	int shortopt;     /* or 0 */
 	enum opt_type type;
-	size_t off;		/* offsetof(struct config, field) */
-	int daemons;		/* CONFIG_* mask of the daemons that take it */
-	long long min, max;	/* for numbers */
-	const char *metavar;	/* NULL for flags */
+	size_t off;          /* offsetof(struct config, field) */
+	int daemons;         /* CONFIG_* mask of the daemons that take it */
+	long long min, max;  /* for numbers */
+	const char *metavar; /* NULL for flags */
 	const char *text;
 };
 
@@ -37,84 +44,91 @@ struct option_spec {
 enum { SP_HELP = 1, SP_VERSION, SP_LOGFMT, SP_API, SP_SOURCE, SP_CHECK };
 
 static const struct option_spec specs[] = {
-	{ "redis", 0, OPT_STR, OFF(redis_url), D_ALL, 0, 0, "URL",
-	    "Redis: redis://host:port/db, unix:///path.sock or sentinel://h:p,h:p/master (env LRFLOW_REDIS)" },
-	{ "prefix", 0, OPT_STR, OFF(prefix), D_ALL, 0, 0, "PREFIX",
-	    "prefix of every Redis key (default lr)" },
-	{ "verbose", 'v', OPT_FLAG, OFF(verbose), D_ALL, 0, 0, NULL,
-	    "enable debug logging" },
-	{ "log-format", 0, OPT_SPECIAL, SP_LOGFMT, D_ALL, 0, 0, "text|json",
-	    "log line format (default text)" },
-	{ "cburl", 0, OPT_STR, OFF(cburl), D_CB, 0, 0, "CBURL",
-	    "Carbon Black Cloud URL, e.g. https://defense-prod05.conferdeploy.net" },
-	{ "apitoken", 0, OPT_STR, OFF(apitoken), D_CB, 0, 0, "SECRET/ID",
-	    "API token (visible in ps: prefer a credentials file or CBC_TOKEN)" },
-	{ "org-key", 0, OPT_STR, OFF(org_key), D_CB, 0, 0, "KEY",
-	    "organization key (selects the v6 APIs)" },
-	{ "no-ssl-verify", 0, OPT_FLAG, OFF(no_ssl_verify), D_CB, 0, 0, NULL,
-	    "do not verify the server's TLS certificate" },
-	{ "profile", 0, OPT_STR, OFF(profile), D_CB, 0, 0, "PROFILE",
-	    "credentials profile to connect with (default default)" },
-	{ "credentials", 0, OPT_STR, OFF(credentials), D_CB, 0, 0, "FILE",
-	    "credentials file (default: .carbonblack/credentials.cbc or .psc)" },
-	{ "api", 0, OPT_SPECIAL, SP_API, D_CB, 0, 0, "v6|v3",
-	    "Live Response API generation (only v3 is available yet)" },
-	{ "synthetic", 0, OPT_DEVICE, OFF(synthetic), CONFIG_POLLER, 0, 0,
-	    "DEVICE_ID", "generate synthetic notifications with given Device ID" },
-	{ "poll", 0, OPT_INT, OFF(poll_s), CONFIG_POLLER, 1, 86400, "POLL",
-	    "poll interval in seconds (default 30)" },
-	{ "siemprofile", 0, OPT_STR, OFF(siemprofile), CONFIG_POLLER, 0, 0,
-	    "SIEMPROFILE", "credentials profile of the SIEM key (default siem)" },
-	{ "source", 0, OPT_SPECIAL, SP_SOURCE, CONFIG_POLLER, 0, 0,
-	    "notifications|synthetic", "where alerts come from (alerts: not available yet)" },
-	{ "alert-types", 0, OPT_STR, OFF(alert_types), CONFIG_POLLER, 0, 0,
-	    "T1,T2", "only these notification/alert types (default all)" },
-	{ "min-severity", 0, OPT_INT, OFF(min_severity), CONFIG_POLLER, 0, 10,
-	    "N", "only alerts of this severity or threat score and above" },
-	{ "cooldown", 0, OPT_INT, OFF(cooldown_s), CONFIG_WORKER, 0, 604800,
-	    "SECONDS", "after a finished job, coalesce new alerts for the device this long" },
-	{ "once", 0, OPT_FLAG, OFF(once), CONFIG_POLLER, 0, 0, NULL,
-	    "poll once, then exit" },
-	{ "concurrency", 0, OPT_INT, OFF(concurrency), CONFIG_WORKER, 1, 256,
-	    "N", "jobs at once in this process (default 5)" },
-	{ "session-limit", 0, OPT_INT, OFF(session_limit), CONFIG_WORKER, 1,
-	    100, "N", "Live Response sessions at once, all workers (default 80)" },
-	{ "checkin-timeout", 0, OPT_INT, OFF(checkin_timeout_s), CONFIG_WORKER,
-	    1, 3600, "SECONDS", "wait this long for a device to check in (default 360)" },
-	{ "command-timeout", 0, OPT_INT, OFF(command_timeout_s), CONFIG_WORKER,
-	    1, 3600, "SECONDS", "wait this long for one command (default 120)" },
-	{ "max-file-size", 0, OPT_INT64, OFF(max_file_size), CONFIG_WORKER, 1,
-	    (long long)1 << 40, "BYTES", "largest file to fetch (default 64 MiB)" },
-	{ "offline-ttl", 0, OPT_INT, OFF(offline_ttl_s), CONFIG_WORKER, 1,
-	    INT_MAX, "SECONDS", "retry an offline device this long (deferred retries: not active yet)" },
-	{ "max-attempts", 0, OPT_INT, OFF(max_attempts), CONFIG_WORKER, 1, 1000,
-	    "N", "attempts before a job fails (default 8)" },
-	{ "artifact-ttl", 0, OPT_INT, OFF(artifact_ttl_s), CONFIG_WORKER, 60,
-	    INT_MAX, "SECONDS", "keep raw collected files this long (default 30 days)" },
-	{ "drain-timeout", 0, OPT_INT, OFF(drain_timeout_s), CONFIG_WORKER, 0,
-	    86400, "SECONDS", "at shutdown, let jobs in hand finish this long (default 120)" },
-	{ "id", 0, OPT_STR, OFF(worker_id), CONFIG_WORKER, 0, 0, "NAME",
-	    "worker id (default host:pid)" },
-	{ "listen", 0, OPT_STR, OFF(listen), CONFIG_VIEWER, 0, 0, "ADDR:PORT",
-	    "address to serve on (default 127.0.0.1:7982)" },
-	{ "auth-file", 0, OPT_STR, OFF(auth_file), CONFIG_VIEWER, 0, 0, "FILE",
-	    "file holding user:password for HTTP basic auth (or LRFLOW_VIEWER_AUTH)" },
-	{ "insecure-no-auth", 0, OPT_FLAG, OFF(insecure_no_auth), CONFIG_VIEWER,
-	    0, 0, NULL, "allow a non-loopback --listen without credentials" },
-	{ "check", 'n', OPT_SPECIAL, SP_CHECK, D_ALL, 0, 0, NULL,
-	    "check the configuration, print \"configuration OK\" and exit" },
-	{ "version", 'V', OPT_SPECIAL, SP_VERSION, D_ALL, 0, 0, NULL,
-	    "print the version and exit" },
-	{ "help", 'h', OPT_SPECIAL, SP_HELP, D_ALL, 0, 0, NULL,
-	    "show this help message and exit" },
+    {"redis", 0, OPT_STR, OFF(redis_url), D_ALL, 0, 0, "URL",
+	"Redis: redis://host:port/db, unix:///path.sock or sentinel://h:p,h:p/master (env LRFLOW_REDIS)"},
+    {"prefix", 0, OPT_STR, OFF(prefix), D_ALL, 0, 0, "PREFIX",
+	"prefix of every Redis key (default lr)"},
+    {"verbose", 'v', OPT_FLAG, OFF(verbose), D_ALL, 0, 0, NULL,
+	"enable debug logging"},
+    {"log-format", 0, OPT_SPECIAL, SP_LOGFMT, D_ALL, 0, 0, "text|json",
+	"log line format (default text)"},
+    {"cburl", 0, OPT_STR, OFF(cburl), D_CB, 0, 0, "CBURL",
+	"Carbon Black Cloud URL, e.g. https://defense-prod05.conferdeploy.net"},
+    {"apitoken", 0, OPT_STR, OFF(apitoken), D_CB, 0, 0, "SECRET/ID",
+	"API token (visible in ps: prefer a credentials file or CBC_TOKEN)"},
+    {"org-key", 0, OPT_STR, OFF(org_key), D_CB, 0, 0, "KEY",
+	"organization key (selects the v6 APIs)"},
+    {"no-ssl-verify", 0, OPT_FLAG, OFF(no_ssl_verify), D_CB, 0, 0, NULL,
+	"do not verify the server's TLS certificate"},
+    {"profile", 0, OPT_STR, OFF(profile), D_CB, 0, 0, "PROFILE",
+	"credentials profile to connect with (default default)"},
+    {"credentials", 0, OPT_STR, OFF(credentials), D_CB, 0, 0, "FILE",
+	"credentials file (default: .carbonblack/credentials.cbc or .psc)"},
+    {"api", 0, OPT_SPECIAL, SP_API, D_CB, 0, 0, "v6|v3",
+	"Live Response API generation (only v3 is available yet)"},
+    {"synthetic", 0, OPT_DEVICE, OFF(synthetic), CONFIG_POLLER, 0, 0,
+	"DEVICE_ID", "generate synthetic notifications with given Device ID"},
+    {"poll", 0, OPT_INT, OFF(poll_s), CONFIG_POLLER, 1, 86400, "POLL",
+	"poll interval in seconds (default 30)"},
+    {"siemprofile", 0, OPT_STR, OFF(siemprofile), CONFIG_POLLER, 0, 0,
+	"SIEMPROFILE", "credentials profile of the SIEM key (default siem)"},
+    {"source", 0, OPT_SPECIAL, SP_SOURCE, CONFIG_POLLER, 0, 0,
+	"notifications|synthetic",
+	"where alerts come from (alerts: not available yet)"},
+    {"alert-types", 0, OPT_STR, OFF(alert_types), CONFIG_POLLER, 0, 0, "T1,T2",
+	"only these notification/alert types (default all)"},
+    {"min-severity", 0, OPT_INT, OFF(min_severity), CONFIG_POLLER, 0, 10, "N",
+	"only alerts of this severity or threat score and above"},
+    {"cooldown", 0, OPT_INT, OFF(cooldown_s), CONFIG_WORKER, 0, 604800,
+	"SECONDS",
+	"after a finished job, coalesce new alerts for the device this long"},
+    {"once", 0, OPT_FLAG, OFF(once), CONFIG_POLLER, 0, 0, NULL,
+	"poll once, then exit"},
+    {"concurrency", 0, OPT_INT, OFF(concurrency), CONFIG_WORKER, 1, 256, "N",
+	"jobs at once in this process (default 5)"},
+    {"session-limit", 0, OPT_INT, OFF(session_limit), CONFIG_WORKER, 1, 100,
+	"N", "Live Response sessions at once, all workers (default 80)"},
+    {"checkin-timeout", 0, OPT_INT, OFF(checkin_timeout_s), CONFIG_WORKER, 1,
+	3600, "SECONDS",
+	"wait this long for a device to check in (default 360)"},
+    {"command-timeout", 0, OPT_INT, OFF(command_timeout_s), CONFIG_WORKER, 1,
+	3600, "SECONDS", "wait this long for one command (default 120)"},
+    {"max-file-size", 0, OPT_INT64, OFF(max_file_size), CONFIG_WORKER, 1,
+	(long long)1 << 40, "BYTES", "largest file to fetch (default 64 MiB)"},
+    {"offline-ttl", 0, OPT_INT, OFF(offline_ttl_s), CONFIG_WORKER, 1, INT_MAX,
+	"SECONDS",
+	"retry an offline device this long (deferred retries: not active yet)"},
+    {"max-attempts", 0, OPT_INT, OFF(max_attempts), CONFIG_WORKER, 1, 1000, "N",
+	"attempts before a job fails (default 8)"},
+    {"artifact-ttl", 0, OPT_INT, OFF(artifact_ttl_s), CONFIG_WORKER, 60,
+	INT_MAX, "SECONDS",
+	"keep raw collected files this long (default 30 days)"},
+    {"drain-timeout", 0, OPT_INT, OFF(drain_timeout_s), CONFIG_WORKER, 0, 86400,
+	"SECONDS",
+	"at shutdown, let jobs in hand finish this long (default 120)"},
+    {"id", 0, OPT_STR, OFF(worker_id), CONFIG_WORKER, 0, 0, "NAME",
+	"worker id (default host:pid)"},
+    {"listen", 0, OPT_STR, OFF(listen), CONFIG_VIEWER, 0, 0, "ADDR:PORT",
+	"address to serve on (default 127.0.0.1:7982)"},
+    {"auth-file", 0, OPT_STR, OFF(auth_file), CONFIG_VIEWER, 0, 0, "FILE",
+	"file holding user:password for HTTP basic auth (or LRFLOW_VIEWER_AUTH)"},
+    {"insecure-no-auth", 0, OPT_FLAG, OFF(insecure_no_auth), CONFIG_VIEWER, 0,
+	0, NULL, "allow a non-loopback --listen without credentials"},
+    {"check", 'n', OPT_SPECIAL, SP_CHECK, D_ALL, 0, 0, NULL,
+	"check the configuration, print \"configuration OK\" and exit"},
+    {"version", 'V', OPT_SPECIAL, SP_VERSION, D_ALL, 0, 0, NULL,
+	"print the version and exit"},
+    {"help", 'h', OPT_SPECIAL, SP_HELP, D_ALL, 0, 0, NULL,
+	"show this help message and exit"},
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
 
 static const char *
 daemon_name(enum config_daemon d)
 {
-	return d == CONFIG_POLLER ? "lr-poller" :
-	    d == CONFIG_WORKER ? "lr-worker" : "lr-viewer";
+	return d == CONFIG_POLLER   ? "lr-poller"
+	       : d == CONFIG_WORKER ? "lr-worker"
+				    : "lr-viewer";
 }
 
 void
@@ -138,9 +152,12 @@ void
 config_usage(enum config_daemon d, const char *prog)
 {
 	static const char *const what[] = {
-		[CONFIG_POLLER] = "poll Carbon Black Cloud for alerts and queue Live Response jobs",
-		[CONFIG_WORKER] = "run queued Live Response jobs and store what they collect",
-		[CONFIG_VIEWER] = "serve the collected results to analysts over HTTP",
+	    [CONFIG_POLLER] =
+		"poll Carbon Black Cloud for alerts and queue Live Response jobs",
+	    [CONFIG_WORKER] =
+		"run queued Live Response jobs and store what they collect",
+	    [CONFIG_VIEWER] =
+		"serve the collected results to analysts over HTTP",
 	};
 
 	printf("usage: %s [options]\n\n%s: %s\n\noptions:\n",
@@ -191,7 +208,8 @@ set_option(struct config *cfg, const struct option_spec *s, const char *arg,
 	case OPT_INT:
 	case OPT_INT64:
 		if (util_parse_int(arg, s->min, s->max, &v) == -1) {
-			snprintf(err, errlen, "--%s: '%s' is not a number from %lld to %lld",
+			snprintf(err, errlen,
+			    "--%s: '%s' is not a number from %lld to %lld",
 			    s->name, arg, s->min, s->max);
 			return -1;
 		}
@@ -202,7 +220,8 @@ set_option(struct config *cfg, const struct option_spec *s, const char *arg,
 		return 0;
 	case OPT_DEVICE:
 		if (util_parse_device_id(arg, &dev) == -1) {
-			snprintf(err, errlen, "--%s: '%s' is not a device id (a positive number)",
+			snprintf(err, errlen,
+			    "--%s: '%s' is not a device id (a positive number)",
 			    s->name, arg);
 			return -1;
 		}
@@ -255,11 +274,13 @@ read_auth_file(const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "--auth-file: %s: %s", path, strerror(errno));
+		snprintf(
+		    err, errlen, "--auth-file: %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-		log_warnx("auth file '%s' is readable by others (mode %03o): chmod 600 it",
+		log_warnx(
+		    "auth file '%s' is readable by others (mode %03o): chmod 600 it",
 		    path, (unsigned)(st.st_mode & 0777));
 	if (fgets(line, sizeof(line), f) == NULL)
 		line[0] = '\0';
@@ -272,8 +293,8 @@ static bool
 listen_is_loopback(const char *listen)
 {
 	return strncmp(listen, "127.", 4) == 0 ||
-	    strncmp(listen, "localhost:", 10) == 0 ||
-	    strncmp(listen, "[::1]:", 6) == 0;
+	       strncmp(listen, "localhost:", 10) == 0 ||
+	       strncmp(listen, "[::1]:", 6) == 0;
 }
 
 static int
@@ -285,25 +306,31 @@ check_viewer(struct config *cfg, char *err, size_t errlen)
 	if (cfg->listen == NULL)
 		cfg->listen = xstrdup("127.0.0.1:7982");
 	if ((colon = strrchr(cfg->listen, ':')) == NULL || colon[1] == '\0') {
-		snprintf(err, errlen, "--listen: '%s' is not ADDR:PORT", cfg->listen);
+		snprintf(err, errlen, "--listen: '%s' is not ADDR:PORT",
+		    cfg->listen);
 		return -1;
 	}
 	if (cfg->auth_file != NULL) {
-		if ((cfg->auth = read_auth_file(cfg->auth_file, err, errlen)) == NULL)
+		if ((cfg->auth = read_auth_file(cfg->auth_file, err, errlen)) ==
+		    NULL)
 			return -1;
-	} else if ((env = getenv("LRFLOW_VIEWER_AUTH")) != NULL && *env != '\0') {
+	} else if ((env = getenv("LRFLOW_VIEWER_AUTH")) != NULL &&
+		   *env != '\0') {
 		cfg->auth = xstrdup(env);
 	}
-	if (cfg->auth != NULL && (strchr(cfg->auth, ':') == NULL ||
-	    cfg->auth[0] == ':' || strchr(cfg->auth, ':')[1] == '\0')) {
-		snprintf(err, errlen, "viewer credentials must look like user:password");
+	if (cfg->auth != NULL &&
+	    (strchr(cfg->auth, ':') == NULL || cfg->auth[0] == ':' ||
+		strchr(cfg->auth, ':')[1] == '\0')) {
+		snprintf(err, errlen,
+		    "viewer credentials must look like user:password");
 		return -1;
 	}
 	if (cfg->auth != NULL)
 		log_add_secret(strchr(cfg->auth, ':') + 1);
 	if (cfg->auth == NULL && !cfg->insecure_no_auth &&
 	    !listen_is_loopback(cfg->listen)) {
-		snprintf(err, errlen, "--listen %s is not a loopback address: give --auth-file or LRFLOW_VIEWER_AUTH, or --insecure-no-auth",
+		snprintf(err, errlen,
+		    "--listen %s is not a loopback address: give --auth-file or LRFLOW_VIEWER_AUTH, or --insecure-no-auth",
 		    cfg->listen);
 		return -1;
 	}
@@ -311,8 +338,8 @@ check_viewer(struct config *cfg, char *err, size_t errlen)
 }
 
 int
-config_parse(struct config *cfg, int argc, char **argv, char *err,
-    size_t errlen)
+config_parse(
+    struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	struct option longopts[NSPECS + 1];
 	const struct option_spec *map[NSPECS];
@@ -325,7 +352,8 @@ config_parse(struct config *cfg, int argc, char **argv, char *err,
 		if (!(specs[i].daemons & (int)cfg->daemon))
 			continue;
 		longopts[n].name = specs[i].name;
-		longopts[n].has_arg = specs[i].metavar ? required_argument : no_argument;
+		longopts[n].has_arg =
+		    specs[i].metavar ? required_argument : no_argument;
 		longopts[n].flag = NULL;
 		longopts[n].val = 256 + (int)n;
 		map[n++] = &specs[i];
@@ -348,9 +376,12 @@ config_parse(struct config *cfg, int argc, char **argv, char *err,
 				snprintf(err, errlen, "--%s needs a value",
 				    map[optopt - 256]->name);
 			else if (optopt)
-				snprintf(err, errlen, "unknown option '-%c' (try --help)", optopt);
+				snprintf(err, errlen,
+				    "unknown option '-%c' (try --help)",
+				    optopt);
 			else
-				snprintf(err, errlen, "unknown option '%s' (try --help)",
+				snprintf(err, errlen,
+				    "unknown option '%s' (try --help)",
 				    argv[optind - 1]);
 			return -1;
 		}
@@ -369,7 +400,8 @@ config_parse(struct config *cfg, int argc, char **argv, char *err,
 			return 1;
 		}
 		if (s->type == OPT_SPECIAL && s->off == SP_VERSION) {
-			printf("%s %s\n", daemon_name(cfg->daemon), LRFLOW_VERSION);
+			printf("%s %s\n", daemon_name(cfg->daemon),
+			    LRFLOW_VERSION);
 			return 1;
 		}
 		if (s->type == OPT_SPECIAL && s->off == SP_CHECK) {
@@ -380,7 +412,8 @@ config_parse(struct config *cfg, int argc, char **argv, char *err,
 			return -1;
 	}
 	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s' (try --help)", argv[optind]);
+		snprintf(err, errlen, "unexpected argument '%s' (try --help)",
+		    argv[optind]);
 		return -1;
 	}
 	if (cfg->apitoken != NULL)
@@ -388,12 +421,15 @@ config_parse(struct config *cfg, int argc, char **argv, char *err,
 
 	if (cfg->redis_url == NULL) {
 		env = getenv("LRFLOW_REDIS");
-		cfg->redis_url = xstrdup(env && *env ? env : "redis://127.0.0.1:6379/0");
+		cfg->redis_url =
+		    xstrdup(env && *env ? env : "redis://127.0.0.1:6379/0");
 	}
 	if (cfg->prefix == NULL)
 		cfg->prefix = xstrdup("lr");
 	if (strpbrk(cfg->prefix, " \t\r\n{}") != NULL) {
-		snprintf(err, errlen, "--prefix: '%s' must not contain spaces or braces", cfg->prefix);
+		snprintf(err, errlen,
+		    "--prefix: '%s' must not contain spaces or braces",
+		    cfg->prefix);
 		return -1;
 	}
 	if (cfg->profile == NULL)
@@ -401,15 +437,19 @@ config_parse(struct config *cfg, int argc, char **argv, char *err,
 	if (cfg->siemprofile == NULL)
 		cfg->siemprofile = xstrdup("siem");
 	if (cfg->daemon == CONFIG_POLLER) {
-		if (cfg->source == CONFIG_SOURCE_SYNTHETIC && cfg->synthetic == 0) {
-			snprintf(err, errlen, "--source synthetic needs --synthetic DEVICE_ID");
+		if (cfg->source == CONFIG_SOURCE_SYNTHETIC &&
+		    cfg->synthetic == 0) {
+			snprintf(err, errlen,
+			    "--source synthetic needs --synthetic DEVICE_ID");
 			return -1;
 		}
 		if (cfg->source == CONFIG_SOURCE_AUTO)
-			cfg->source = cfg->synthetic ? CONFIG_SOURCE_SYNTHETIC :
-			    CONFIG_SOURCE_NOTIFICATIONS;
+			cfg->source = cfg->synthetic
+					  ? CONFIG_SOURCE_SYNTHETIC
+					  : CONFIG_SOURCE_NOTIFICATIONS;
 		if (cfg->source == CONFIG_SOURCE_ALERTS) {
-			snprintf(err, errlen, "--source alerts: the Alerts v7 source is not available yet; use notifications or synthetic");
+			snprintf(err, errlen,
+			    "--source alerts: the Alerts v7 source is not available yet; use notifications or synthetic");
 			return -1;
 		}
 	}
@@ -471,7 +511,8 @@ warn_mode(const char *path)
 	struct stat st;
 
 	if (stat(path, &st) == 0 && (st.st_mode & 077))
-		log_warnx("credentials file '%s' is readable by others (mode %03o): chmod 600 it",
+		log_warnx(
+		    "credentials file '%s' is readable by others (mode %03o): chmod 600 it",
 		    path, (unsigned)(st.st_mode & 0777));
 }
 
@@ -480,10 +521,10 @@ static int
 cred_from_ini(struct cb_cred *c, const struct ini *ini, const char *path,
     const char *profile, char *err, size_t errlen)
 {
-	static const char *const bools[] = { "ssl_verify", "ssl_verify_hostname",
-		"ignore_system_proxy" };
-	bool *dst[] = { &c->ssl_verify, &c->ssl_verify_hostname,
-		&c->ignore_system_proxy };
+	static const char *const bools[] = {
+	    "ssl_verify", "ssl_verify_hostname", "ignore_system_proxy"};
+	bool *dst[] = {
+	    &c->ssl_verify, &c->ssl_verify_hostname, &c->ignore_system_proxy};
 	const char *v;
 
 	set_str(&c->url, ini_get(ini, profile, "url"));
@@ -494,8 +535,9 @@ cred_from_ini(struct cb_cred *c, const struct ini *ini, const char *path,
 		if ((v = ini_get(ini, profile, bools[i])) == NULL)
 			continue;
 		if (ini_bool(v, dst[i]) == -1) {
-			snprintf(err, errlen, "%s [%s]: %s = '%s' is not true or false",
-			    path, profile, bools[i], v);
+			snprintf(err, errlen,
+			    "%s [%s]: %s = '%s' is not true or false", path,
+			    profile, bools[i], v);
 			return -1;
 		}
 	}
@@ -525,29 +567,31 @@ config_credentials(const struct config *cfg, const char *profile,
 		warn_mode(cfg->credentials);
 		if (ini_has_section(ini, profile)) {
 			found = true;
-			if (cred_from_ini(out, ini, cfg->credentials, profile, err, errlen) == -1) {
+			if (cred_from_ini(out, ini, cfg->credentials, profile,
+				err, errlen) == -1) {
 				ini_free(ini);
 				goto fail;
 			}
 		}
 		ini_free(ini);
 	} else if (main_profile && env2("CBC_URL", "CBAPI_URL") &&
-	    env2("CBC_TOKEN", "CBAPI_TOKEN")) {
+		   env2("CBC_TOKEN", "CBAPI_TOKEN")) {
 		found = env_used = true;
 		set_str(&out->url, env2("CBC_URL", "CBAPI_URL"));
 		set_str(&out->token, env2("CBC_TOKEN", "CBAPI_TOKEN"));
 		set_str(&out->org_key, env2("CBC_ORG_KEY", "CBAPI_ORG_KEY"));
 		if ((v = env2("CBC_SSL_VERIFY", "CBAPI_SSL_VERIFY")) != NULL &&
 		    ini_bool(v, &out->ssl_verify) == -1) {
-			snprintf(err, errlen, "CBC_SSL_VERIFY='%s' is not true or false", v);
+			snprintf(err, errlen,
+			    "CBC_SSL_VERIFY='%s' is not true or false", v);
 			goto fail;
 		}
 		out->origin = xstrdup("environment (CBC_URL, CBC_TOKEN)");
 	} else {
-		static const char *const dirs[] = { "./.carbonblack", "~",
-			"/etc/carbonblack" };
-		static const char *const files[] = { "credentials.cbc",
-			"credentials.psc" };
+		static const char *const dirs[] = {
+		    "./.carbonblack", "~", "/etc/carbonblack"};
+		static const char *const files[] = {
+		    "credentials.cbc", "credentials.psc"};
 
 		for (size_t f = 0; f < 2 && !found; f++) {
 			for (size_t d = 0; d < 3 && !found; d++) {
@@ -556,23 +600,29 @@ config_credentials(const struct config *cfg, const char *profile,
 				if (dirs[d][0] == '~') {
 					if (home == NULL)
 						continue;
-					path = xasprintf("%s/.carbonblack/%s", home, files[f]);
+					path = xasprintf("%s/.carbonblack/%s",
+					    home, files[f]);
 				} else {
-					path = xasprintf("%s/%s", dirs[d], files[f]);
+					path = xasprintf(
+					    "%s/%s", dirs[d], files[f]);
 				}
 				if (access(path, F_OK) != 0) {
 					free(path);
 					continue;
 				}
-				if ((ini = ini_load(path, sub, sizeof(sub))) == NULL) {
-					log_warnx("skipping credentials file: %s", sub);
+				if ((ini = ini_load(path, sub, sizeof(sub))) ==
+				    NULL) {
+					log_warnx(
+					    "skipping credentials file: %s",
+					    sub);
 					free(path);
 					continue;
 				}
 				if (ini_has_section(ini, profile)) {
 					found = true;
 					warn_mode(path);
-					if (cred_from_ini(out, ini, path, profile, err, errlen) == -1) {
+					if (cred_from_ini(out, ini, path,
+						profile, err, errlen) == -1) {
 						ini_free(ini);
 						free(path);
 						goto fail;
@@ -590,7 +640,8 @@ config_credentials(const struct config *cfg, const char *profile,
 			set_str(&out->url, cfg->cburl);
 		if (cfg->apitoken != NULL) {
 			set_str(&out->token, cfg->apitoken);
-			log_warnx("--apitoken is visible to every user in ps: prefer a credentials file or CBC_TOKEN");
+			log_warnx(
+			    "--apitoken is visible to every user in ps: prefer a credentials file or CBC_TOKEN");
 		}
 		if (cfg->org_key != NULL)
 			set_str(&out->org_key, cfg->org_key);
@@ -603,9 +654,11 @@ config_credentials(const struct config *cfg, const char *profile,
 	}
 	if (!found) {
 		if (cfg->credentials != NULL)
-			snprintf(err, errlen, "%s: no [%s] profile", cfg->credentials, profile);
+			snprintf(err, errlen, "%s: no [%s] profile",
+			    cfg->credentials, profile);
 		else
-			snprintf(err, errlen, "no credentials for profile '%s': give --cburl and --apitoken, set CBC_URL and CBC_TOKEN, or add [%s] to ~/.carbonblack/credentials.cbc",
+			snprintf(err, errlen,
+			    "no credentials for profile '%s': give --cburl and --apitoken, set CBC_URL and CBC_TOKEN, or add [%s] to ~/.carbonblack/credentials.cbc",
 			    profile, profile);
 		goto fail;
 	}
@@ -622,7 +675,8 @@ config_credentials(const struct config *cfg, const char *profile,
 	}
 	if (strchr(out->token, '/') == NULL || strlen(out->token) < 8 ||
 	    strpbrk(out->token, " \t\r\n") != NULL) {
-		snprintf(err, errlen, "%s: token must look like SECRET/ID", out->origin);
+		snprintf(err, errlen, "%s: token must look like SECRET/ID",
+		    out->origin);
 		goto fail;
 	}
 	/* Trailing slashes would double up in request paths. */
@@ -640,6 +694,6 @@ config_api_for(const struct config *cfg, const struct cb_cred *cred)
 {
 	if (cfg->api != CONFIG_API_AUTO)
 		return cfg->api;
-	return cred != NULL && cred->org_key != NULL ? CONFIG_API_V6 :
-	    CONFIG_API_V3;
+	return cred != NULL && cred->org_key != NULL ? CONFIG_API_V6
+						     : CONFIG_API_V3;
 }

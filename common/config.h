@@ -30,63 +30,63 @@ enum config_source {
 };
 
 struct config {
-	enum config_daemon daemon;	/* which daemon parsed this */
+	enum config_daemon daemon; /* which daemon parsed this */
 
 	/* all daemons */
-	char *redis_url;	/* --redis, env LRFLOW_REDIS */
-	char *prefix;		/* --prefix: key prefix, default "lr" */
-	int verbose;		/* --verbose: debug logging */
-	enum log_format log_format;	/* --log-format text|json */
-	bool check_only;	/* -n: check the configuration and exit */
+	char *redis_url;            /* --redis, env LRFLOW_REDIS */
+	char *prefix;               /* --prefix: key prefix, default "lr" */
+	int verbose;                /* --verbose: debug logging */
+	enum log_format log_format; /* --log-format text|json */
+	bool check_only;            /* -n: check the configuration and exit */
 
 	/* Carbon Black access (poller and worker) */
-	char *cburl;		/* --cburl */
-	char *apitoken;		/* --apitoken (argv is visible in ps) */
-	char *org_key;		/* --org-key */
-	bool no_ssl_verify;	/* --no-ssl-verify */
-	char *profile;		/* --profile, default "default" */
-	char *credentials;	/* --credentials FILE */
-	enum config_api api;	/* --api v6|v3; AUTO picks by org key */
+	char *cburl;         /* --cburl */
+	char *apitoken;      /* --apitoken (argv is visible in ps) */
+	char *org_key;       /* --org-key */
+	bool no_ssl_verify;  /* --no-ssl-verify */
+	char *profile;       /* --profile, default "default" */
+	char *credentials;   /* --credentials FILE */
+	enum config_api api; /* --api v6|v3; AUTO picks by org key */
 
 	/* poller */
-	int64_t synthetic;	/* --synthetic DEVICE_ID, 0 if unset */
-	int poll_s;		/* --poll SECONDS, default 30 */
-	char *siemprofile;	/* --siemprofile, default "siem" */
-	enum config_source source;	/* --source */
-	char *alert_types;	/* --alert-types A,B */
-	int min_severity;	/* --min-severity 1..10, 0 = any */
-	int cooldown_s;		/* --cooldown SECONDS after a finished job */
-	bool once;		/* --once: poll once and exit */
+	int64_t synthetic;         /* --synthetic DEVICE_ID, 0 if unset */
+	int poll_s;                /* --poll SECONDS, default 30 */
+	char *siemprofile;         /* --siemprofile, default "siem" */
+	enum config_source source; /* --source */
+	char *alert_types;         /* --alert-types A,B */
+	int min_severity;          /* --min-severity 1..10, 0 = any */
+	int cooldown_s;            /* --cooldown SECONDS after a finished job */
+	bool once;                 /* --once: poll once and exit */
 
 	/* worker */
-	int concurrency;	/* --concurrency N jobs at once */
-	int session_limit;	/* --session-limit N (global budget) */
-	int checkin_timeout_s;	/* --checkin-timeout SECONDS */
-	int command_timeout_s;	/* --command-timeout SECONDS per command */
-	int64_t max_file_size;	/* --max-file-size BYTES */
-	int offline_ttl_s;	/* --offline-ttl SECONDS */
-	int max_attempts;	/* --max-attempts N */
-	int artifact_ttl_s;	/* --artifact-ttl SECONDS for raw files */
-	int drain_timeout_s;	/* --drain-timeout SECONDS at shutdown */
-	char *worker_id;	/* --id NAME, default host:pid */
+	int concurrency;       /* --concurrency N jobs at once */
+	int session_limit;     /* --session-limit N (global budget) */
+	int checkin_timeout_s; /* --checkin-timeout SECONDS */
+	int command_timeout_s; /* --command-timeout SECONDS per command */
+	int64_t max_file_size; /* --max-file-size BYTES */
+	int offline_ttl_s;     /* --offline-ttl SECONDS */
+	int max_attempts;      /* --max-attempts N */
+	int artifact_ttl_s;    /* --artifact-ttl SECONDS for raw files */
+	int drain_timeout_s;   /* --drain-timeout SECONDS at shutdown */
+	char *worker_id;       /* --id NAME, default host:pid */
 
 	/* viewer */
-	char *listen;		/* --listen ADDR:PORT, default 127.0.0.1:7982 */
-	char *auth_file;	/* --auth-file FILE (user:password) */
-	char *auth;		/* from the auth file or LRFLOW_VIEWER_AUTH */
-	bool insecure_no_auth;	/* --insecure-no-auth */
+	char *listen;          /* --listen ADDR:PORT, default 127.0.0.1:7982 */
+	char *auth_file;       /* --auth-file FILE (user:password) */
+	char *auth;            /* from the auth file or LRFLOW_VIEWER_AUTH */
+	bool insecure_no_auth; /* --insecure-no-auth */
 };
 
 /* Credentials for one Carbon Black API key, resolved from all sources. */
 struct cb_cred {
-	char *url;		/* "https://defense-prod05.conferdeploy.net" */
-	char *token;		/* "SECRET/ID"; never log it */
-	char *org_key;		/* NULL if unknown */
+	char *url;     /* "https://defense-prod05.conferdeploy.net" */
+	char *token;   /* "SECRET/ID"; never log it */
+	char *org_key; /* NULL if unknown */
 	bool ssl_verify;
 	bool ssl_verify_hostname;
-	char *proxy;		/* NULL for none */
+	char *proxy; /* NULL for none */
 	bool ignore_system_proxy;
-	char *origin;		/* where it came from, for logs: "file:...[siem]" */
+	char *origin; /* where it came from, for logs: "file:...[siem]" */
 };
 
 /* Sets every default for daemon d. */
@@ -94,8 +94,8 @@ void config_init(struct config *cfg, enum config_daemon d);
 /* Parses argv (and the environment).  Returns 0 to run, 1 when -h or
  * --version printed what was asked (exit 0), -1 on a bad flag with one
  * line in err (exit 2). */
-int config_parse(struct config *cfg, int argc, char **argv, char *err,
-    size_t errlen);
+int config_parse(
+    struct config *cfg, int argc, char **argv, char *err, size_t errlen);
 /* Frees what config_parse allocated. */
 void config_release(struct config *cfg);
 /* Prints the usage of daemon d to stdout. */
@@ -114,7 +114,7 @@ void cb_cred_release(struct cb_cred *c);
 
 /* Returns the API generation to use: v6 when an org key is known, else v3,
  * unless --api says otherwise. */
-enum config_api config_api_for(const struct config *cfg,
-    const struct cb_cred *cred);
+enum config_api config_api_for(
+    const struct config *cfg, const struct cb_cred *cred);
 
 #endif

@@ -19,9 +19,9 @@ struct ini_entry {
 };
 
 struct ini {
-	struct ini_entry *v;	/* entries in file order; later wins */
+	struct ini_entry *v; /* entries in file order; later wins */
 	size_t n, cap;
-	char **sections;	/* every section name seen */
+	char **sections; /* every section name seen */
 	size_t nsec;
 };
 
@@ -78,21 +78,27 @@ ini_parse(const char *text, char *err, size_t errlen)
 			char *end = strchr(s, ']');
 
 			if (end == NULL || end[1] != '\0' || end == s + 1) {
-				snprintf(err, errlen, "line %d: malformed section header", lineno);
+				snprintf(err, errlen,
+				    "line %d: malformed section header",
+				    lineno);
 				goto fail;
 			}
 			*end = '\0';
-			ini->sections = xrealloc(ini->sections,
-			    (ini->nsec + 1) * sizeof(char *));
+			ini->sections = xrealloc(
+			    ini->sections, (ini->nsec + 1) * sizeof(char *));
 			cur = ini->sections[ini->nsec++] = xstrdup(trim(s + 1));
 			continue;
 		}
-		if ((eq = strchr(s, '=')) == NULL && (eq = strchr(s, ':')) == NULL) {
-			snprintf(err, errlen, "line %d: expected key=value", lineno);
+		if ((eq = strchr(s, '=')) == NULL &&
+		    (eq = strchr(s, ':')) == NULL) {
+			snprintf(
+			    err, errlen, "line %d: expected key=value", lineno);
 			goto fail;
 		}
 		if (cur == NULL) {
-			snprintf(err, errlen, "line %d: key outside of a [profile] section", lineno);
+			snprintf(err, errlen,
+			    "line %d: key outside of a [profile] section",
+			    lineno);
 			goto fail;
 		}
 		*eq = '\0';
@@ -139,7 +145,9 @@ ini_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (memchr(buf, '\0', n) != NULL) {
-		snprintf(err, errlen, "%s: binary data (NUL byte); expected a text INI file", path);
+		snprintf(err, errlen,
+		    "%s: binary data (NUL byte); expected a text INI file",
+		    path);
 		free(buf);
 		return NULL;
 	}
@@ -175,8 +183,8 @@ ini_get(const struct ini *ini, const char *section, const char *key)
 int
 ini_bool(const char *text, bool *out)
 {
-	static const char *const yes[] = { "1", "yes", "true", "on" };
-	static const char *const no[] = { "0", "no", "false", "off" };
+	static const char *const yes[] = {"1", "yes", "true", "on"};
+	static const char *const no[] = {"0", "no", "false", "off"};
 
 	for (size_t i = 0; text != NULL && i < 4; i++) {
 		if (strcasecmp(text, yes[i]) == 0)

@@ -19,7 +19,8 @@ struct ini *ini_parse(const char *text, char *err, size_t errlen);
 void ini_free(struct ini *ini);
 bool ini_has_section(const struct ini *ini, const char *section);
 /* Returns the value, borrowed from ini, or NULL if absent. */
-const char *ini_get(const struct ini *ini, const char *section, const char *key);
+const char *ini_get(
+    const struct ini *ini, const char *section, const char *key);
 /* Parses the SDKs' booleans: 1/yes/true/on, 0/no/false/off (any case).
  * Returns 0 and sets *out, or -1 if the text is none of those. */
 int ini_bool(const char *text, bool *out);

@@ -23,8 +23,7 @@ static enum log_format log_fmt = LOG_TEXT;
 static char *log_secrets[LOG_SECRETS];
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const level_names[] = { "error", "warning", "info",
-	"debug" };
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 void
 log_init(const char *prog, enum log_level level, enum log_format fmt)
@@ -61,7 +60,8 @@ log_add_secret(const char *secret)
 		return;
 	pthread_mutex_lock(&log_lock);
 	for (i = 0; i < LOG_SECRETS; i++) {
-		if (log_secrets[i] != NULL && strcmp(log_secrets[i], secret) == 0)
+		if (log_secrets[i] != NULL &&
+		    strcmp(log_secrets[i], secret) == 0)
 			break;
 		if (log_secrets[i] == NULL) {
 			log_secrets[i] = strdup(secret);
@@ -135,10 +135,10 @@ json_escape_into(char *dst, size_t size, const char *src)
 }
 
 static void
-log_vemit(enum log_level level, const char *errstr, const char *fmt,
-    va_list ap)
+log_vemit(enum log_level level, const char *errstr, const char *fmt, va_list ap)
 {
-	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX * 2], ts[40], esc[LOG_LINE_MAX * 2];
+	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX * 2], ts[40],
+	    esc[LOG_LINE_MAX * 2];
 	struct timespec now;
 	struct tm tm;
 	size_t n;
@@ -149,7 +149,7 @@ log_vemit(enum log_level level, const char *errstr, const char *fmt,
 		n = strlen(msg);
 		snprintf(msg + n, sizeof(msg) - n, ": %s", errstr);
 	}
-	for (char *p = msg; *p != '\0'; p++)	/* one event, one line */
+	for (char *p = msg; *p != '\0'; p++) /* one event, one line */
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	pthread_mutex_lock(&log_lock);
@@ -179,14 +179,14 @@ log_vemit(enum log_level level, const char *errstr, const char *fmt,
 	(void)!write(STDERR_FILENO, line, (size_t)len);
 }
 
-#define LOG_BODY(level, errstr)                 \
-	do {                                    \
-		va_list ap;                     \
-		if (!log_enabled(level))        \
-			break;                  \
-		va_start(ap, fmt);              \
+#define LOG_BODY(level, errstr)                    \
+	do {                                       \
+		va_list ap;                        \
+		if (!log_enabled(level))           \
+			break;                     \
+		va_start(ap, fmt);                 \
 		log_vemit(level, errstr, fmt, ap); \
-		va_end(ap);                     \
+		va_end(ap);                        \
 	} while (0)
 
 void
@@ -204,7 +204,7 @@ log_info(const char *fmt, ...)
 void
 log_warn(const char *fmt, ...)
 {
-	const char *e = strerror(errno);	/* read errno first */
+	const char *e = strerror(errno); /* read errno first */
 
 	LOG_BODY(LOG_WARN, e);
 }

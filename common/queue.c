@@ -19,143 +19,156 @@
 #include "xmalloc.h"
 
 /* Helpers shared by the scripts: now in ms, and ms as ISO-8601 UTC. */
-#define LUA_PRELUDE \
-	"local function now_ms()\n" \
-	"  local t = redis.call('TIME')\n" \
-	"  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n" \
-	"end\n" \
-	"local function iso(ms)\n" \
-	"  local s = math.floor(ms / 1000)\n" \
-	"  local days, rem = math.floor(s / 86400), s % 86400\n" \
-	"  local z = days + 719468\n" \
-	"  local era = math.floor(z / 146097)\n" \
-	"  local doe = z - era * 146097\n" \
-	"  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)\n" \
-	"  local y = yoe + era * 400\n" \
-	"  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))\n" \
-	"  local mp = math.floor((5 * doy + 2) / 153)\n" \
-	"  local d = doy - math.floor((153 * mp + 2) / 5) + 1\n" \
-	"  local m = mp < 10 and mp + 3 or mp - 9\n" \
-	"  if m <= 2 then y = y + 1 end\n" \
+#define LUA_PRELUDE                                                                                                                                          \
+	"local function now_ms()\n"                                                                                                                          \
+	"  local t = redis.call('TIME')\n"                                                                                                                   \
+	"  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"                                                                               \
+	"end\n"                                                                                                                                              \
+	"local function iso(ms)\n"                                                                                                                           \
+	"  local s = math.floor(ms / 1000)\n"                                                                                                                \
+	"  local days, rem = math.floor(s / 86400), s % 86400\n"                                                                                             \
+	"  local z = days + 719468\n"                                                                                                                        \
+	"  local era = math.floor(z / 146097)\n"                                                                                                             \
+	"  local doe = z - era * 146097\n"                                                                                                                   \
+	"  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)\n"                              \
+	"  local y = yoe + era * 400\n"                                                                                                                      \
+	"  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))\n"                                                                    \
+	"  local mp = math.floor((5 * doy + 2) / 153)\n"                                                                                                     \
+	"  local d = doy - math.floor((153 * mp + 2) / 5) + 1\n"                                                                                             \
+	"  local m = mp < 10 and mp + 3 or mp - 9\n"                                                                                                         \
+	"  if m <= 2 then y = y + 1 end\n"                                                                                                                   \
 	"  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d, math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms % 1000)\n" \
-	"end\n" \
-	"local function event(key, kind, dev, extra)\n" \
-	"  redis.call('XADD', key, 'MAXLEN', '~', 10000, '*', 'event', kind, 'device', dev, 'detail', extra or '')\n" \
-	"end\n" \
-	"local function add_alert_id(result, id)\n" \
-	"  if id == '' then return end\n" \
-	"  local ids = {}\n" \
-	"  local cur = redis.call('HGET', result, 'alert_ids')\n" \
-	"  if cur then\n" \
-	"    local ok, v = pcall(cjson.decode, cur)\n" \
-	"    if ok and type(v) == 'table' then ids = v end\n" \
-	"  end\n" \
-	"  for _, x in ipairs(ids) do if x == id then return end end\n" \
-	"  table.insert(ids, id)\n" \
-	"  while #ids > 100 do table.remove(ids, 1) end\n" \
-	"  redis.call('HSET', result, 'alert_ids', cjson.encode(ids))\n" \
+	"end\n"                                                                                                                                              \
+	"local function event(key, kind, dev, extra)\n"                                                                                                      \
+	"  redis.call('XADD', key, 'MAXLEN', '~', 10000, '*', 'event', kind, 'device', dev, 'detail', extra or '')\n"                                        \
+	"end\n"                                                                                                                                              \
+	"local function add_alert_id(result, id)\n"                                                                                                          \
+	"  if id == '' then return end\n"                                                                                                                    \
+	"  local ids = {}\n"                                                                                                                                 \
+	"  local cur = redis.call('HGET', result, 'alert_ids')\n"                                                                                            \
+	"  if cur then\n"                                                                                                                                    \
+	"    local ok, v = pcall(cjson.decode, cur)\n"                                                                                                       \
+	"    if ok and type(v) == 'table' then ids = v end\n"                                                                                                \
+	"  end\n"                                                                                                                                            \
+	"  for _, x in ipairs(ids) do if x == id then return end end\n"                                                                                      \
+	"  table.insert(ids, id)\n"                                                                                                                          \
+	"  while #ids > 100 do table.remove(ids, 1) end\n"                                                                                                   \
+	"  redis.call('HSET', result, 'alert_ids', cjson.encode(ids))\n"                                                                                     \
 	"end\n"
 
 /* KEYS: inflight queue result devices cooldown stats events
  * ARGV: device job_id source alert_id alert_json device_name
  * Returns 1 queued, 0 coalesced. */
-static struct rconn_script enqueue_script = { "enqueue", LUA_PRELUDE
-	"local dev = ARGV[1]\n"
-	"local now = now_ms()\n"
-	"if redis.call('ZSCORE', KEYS[1], dev) or redis.call('EXISTS', KEYS[5]) == 1 then\n"
-	"  add_alert_id(KEYS[3], ARGV[4])\n"
-	"  redis.call('HINCRBY', KEYS[6], 'coalesced', 1)\n"
-	"  event(KEYS[7], 'coalesced', dev, ARGV[4])\n"
-	"  return 0\n"
-	"end\n"
-	"redis.call('ZADD', KEYS[1], 'NX', now, dev)\n"
-	"local ids = '[]'\n"
-	"if ARGV[4] ~= '' then ids = cjson.encode({ARGV[4]}) end\n"
-	"local job = '{\"id\":' .. cjson.encode(ARGV[2]) .. ',\"device_id\":' .. dev ..\n"
-	"  ',\"alert_ids\":' .. ids .. ',\"source\":' .. cjson.encode(ARGV[3]) ..\n"
-	"  ',\"enqueued_at\":\"' .. iso(now) .. '\",\"attempts\":0}'\n"
-	"redis.call('LPUSH', KEYS[2], job)\n"
-	"redis.call('HDEL', KEYS[3], 'error', 'step', 'started_at', 'finished_at', 'next_attempt_at', 'worker', 'session_id', 'token')\n"
-	"redis.call('HSET', KEYS[3], 'device_id', dev, 'status', 'queued', 'queued_at', iso(now), 'alert_ids', ids, 'source', ARGV[3], 'attempts', 0)\n"
-	"if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], 'alert', ARGV[5]) end\n"
-	"if ARGV[6] ~= '' then redis.call('HSET', KEYS[3], 'device_name', ARGV[6]) end\n"
-	"redis.call('ZADD', KEYS[4], now, dev)\n"
-	"redis.call('HINCRBY', KEYS[6], 'enqueued', 1)\n"
-	"event(KEYS[7], 'queued', dev, ARGV[4])\n"
-	"return 1\n", "" };
+static struct rconn_script enqueue_script = {"enqueue",
+    LUA_PRELUDE
+    "local dev = ARGV[1]\n"
+    "local now = now_ms()\n"
+    "if redis.call('ZSCORE', KEYS[1], dev) or redis.call('EXISTS', KEYS[5]) == 1 then\n"
+    "  add_alert_id(KEYS[3], ARGV[4])\n"
+    "  redis.call('HINCRBY', KEYS[6], 'coalesced', 1)\n"
+    "  event(KEYS[7], 'coalesced', dev, ARGV[4])\n"
+    "  return 0\n"
+    "end\n"
+    "redis.call('ZADD', KEYS[1], 'NX', now, dev)\n"
+    "local ids = '[]'\n"
+    "if ARGV[4] ~= '' then ids = cjson.encode({ARGV[4]}) end\n"
+    "local job = '{\"id\":' .. cjson.encode(ARGV[2]) .. ',\"device_id\":' .. dev ..\n"
+    "  ',\"alert_ids\":' .. ids .. ',\"source\":' .. cjson.encode(ARGV[3]) ..\n"
+    "  ',\"enqueued_at\":\"' .. iso(now) .. '\",\"attempts\":0}'\n"
+    "redis.call('LPUSH', KEYS[2], job)\n"
+    "redis.call('HDEL', KEYS[3], 'error', 'step', 'started_at', 'finished_at', 'next_attempt_at', 'worker', 'session_id', 'token')\n"
+    "redis.call('HSET', KEYS[3], 'device_id', dev, 'status', 'queued', 'queued_at', iso(now), 'alert_ids', ids, 'source', ARGV[3], 'attempts', 0)\n"
+    "if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], 'alert', ARGV[5]) end\n"
+    "if ARGV[6] ~= '' then redis.call('HSET', KEYS[3], 'device_name', ARGV[6]) end\n"
+    "redis.call('ZADD', KEYS[4], now, dev)\n"
+    "redis.call('HINCRBY', KEYS[6], 'enqueued', 1)\n"
+    "event(KEYS[7], 'queued', dev, ARGV[4])\n"
+    "return 1\n",
+    ""};
 
 /* KEYS: processing result devices seq events
  * ARGV: job_raw worker device
  * Returns {token, attempts}, or -1 when the job is no longer ours. */
-static struct rconn_script start_script = { "start", LUA_PRELUDE
-	"if not redis.call('LPOS', KEYS[1], ARGV[1]) then return -1 end\n"
-	"local now = now_ms()\n"
-	"local tok = redis.call('INCR', KEYS[4])\n"
-	"local n = redis.call('HINCRBY', KEYS[2], 'attempts', 1)\n"
-	"redis.call('HSET', KEYS[2], 'device_id', ARGV[3], 'status', 'running', 'step', 'claimed', 'worker', ARGV[2], 'started_at', iso(now), 'token', tok)\n"
-	"redis.call('HDEL', KEYS[2], 'error', 'finished_at', 'next_attempt_at')\n"
-	"redis.call('ZADD', KEYS[3], now, ARGV[3])\n"
-	"event(KEYS[5], 'started', ARGV[3], ARGV[2])\n"
-	"return {tok, n}\n", "" };
+static struct rconn_script start_script = {"start",
+    LUA_PRELUDE
+    "if not redis.call('LPOS', KEYS[1], ARGV[1]) then return -1 end\n"
+    "local now = now_ms()\n"
+    "local tok = redis.call('INCR', KEYS[4])\n"
+    "local n = redis.call('HINCRBY', KEYS[2], 'attempts', 1)\n"
+    "redis.call('HSET', KEYS[2], 'device_id', ARGV[3], 'status', 'running', 'step', 'claimed', 'worker', ARGV[2], 'started_at', iso(now), 'token', tok)\n"
+    "redis.call('HDEL', KEYS[2], 'error', 'finished_at', 'next_attempt_at')\n"
+    "redis.call('ZADD', KEYS[3], now, ARGV[3])\n"
+    "event(KEYS[5], 'started', ARGV[3], ARGV[2])\n"
+    "return {tok, n}\n",
+    ""};
 
 /* KEYS: result devices   ARGV: token device field value ...
  * Returns 1, or 0 when a newer attempt owns the result. */
-static struct rconn_script update_script = { "update", LUA_PRELUDE
-	"if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end\n"
-	"for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end\n"
-	"redis.call('ZADD', KEYS[2], now_ms(), ARGV[2])\n"
-	"return 1\n", "" };
+static struct rconn_script update_script = {"update",
+    LUA_PRELUDE
+    "if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end\n"
+    "for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end\n"
+    "redis.call('ZADD', KEYS[2], now_ms(), ARGV[2])\n"
+    "return 1\n",
+    ""};
 
 /* KEYS: processing inflight result devices cooldown stats dead events
  * ARGV: job_raw token status cooldown_s device field value ...
  * Returns 1, or 0 when the claim was revoked (the result is dropped). */
-static struct rconn_script complete_script = { "complete", LUA_PRELUDE
-	"if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end\n"
-	"local now = now_ms()\n"
-	"local dev = ARGV[5]\n"
-	"if redis.call('HGET', KEYS[3], 'token') == ARGV[2] then\n"
-	"  for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end\n"
-	"  redis.call('HSET', KEYS[3], 'status', ARGV[3], 'finished_at', iso(now), 'step', ARGV[3] == 'done' and 'finished' or 'failed')\n"
-	"  redis.call('HDEL', KEYS[3], 'token')\n"
-	"end\n"
-	"redis.call('ZREM', KEYS[2], dev)\n"
-	"local cd = tonumber(ARGV[4])\n"
-	"if cd and cd > 0 then redis.call('SET', KEYS[5], iso(now), 'EX', cd) end\n"
-	"redis.call('ZADD', KEYS[4], now, dev)\n"
-	"redis.call('HINCRBY', KEYS[6], 'jobs_' .. ARGV[3], 1)\n"
-	"if ARGV[3] ~= 'done' then\n"
-	"  local err = redis.call('HGET', KEYS[3], 'error') or ''\n"
-	"  redis.call('LPUSH', KEYS[7], cjson.encode({job = ARGV[1], error = err, at = iso(now)}))\n"
-	"  redis.call('LTRIM', KEYS[7], 0, 9999)\n"
-	"end\n"
-	"event(KEYS[8], ARGV[3], dev, '')\n"
-	"return 1\n", "" };
+static struct rconn_script complete_script = {"complete",
+    LUA_PRELUDE
+    "if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end\n"
+    "local now = now_ms()\n"
+    "local dev = ARGV[5]\n"
+    "if redis.call('HGET', KEYS[3], 'token') == ARGV[2] then\n"
+    "  for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end\n"
+    "  redis.call('HSET', KEYS[3], 'status', ARGV[3], 'finished_at', iso(now), 'step', ARGV[3] == 'done' and 'finished' or 'failed')\n"
+    "  redis.call('HDEL', KEYS[3], 'token')\n"
+    "end\n"
+    "redis.call('ZREM', KEYS[2], dev)\n"
+    "local cd = tonumber(ARGV[4])\n"
+    "if cd and cd > 0 then redis.call('SET', KEYS[5], iso(now), 'EX', cd) end\n"
+    "redis.call('ZADD', KEYS[4], now, dev)\n"
+    "redis.call('HINCRBY', KEYS[6], 'jobs_' .. ARGV[3], 1)\n"
+    "if ARGV[3] ~= 'done' then\n"
+    "  local err = redis.call('HGET', KEYS[3], 'error') or ''\n"
+    "  redis.call('LPUSH', KEYS[7], cjson.encode({job = ARGV[1], error = err, at = iso(now)}))\n"
+    "  redis.call('LTRIM', KEYS[7], 0, 9999)\n"
+    "end\n"
+    "event(KEYS[8], ARGV[3], dev, '')\n"
+    "return 1\n",
+    ""};
 
 /* KEYS: processing queue result   ARGV: job_raw
  * Returns 1, or 0 when the job was not in our list. */
-static struct rconn_script release_script = { "release", LUA_PRELUDE
-	"if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end\n"
-	"redis.call('RPUSH', KEYS[2], ARGV[1])\n"
-	"redis.call('HSET', KEYS[3], 'status', 'queued', 'step', 'returned to the queue')\n"
-	"redis.call('HINCRBY', KEYS[3], 'attempts', -1)\n"
-	"redis.call('HDEL', KEYS[3], 'token', 'worker')\n"
-	"return 1\n", "" };
+static struct rconn_script release_script = {"release",
+    LUA_PRELUDE
+    "if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end\n"
+    "redis.call('RPUSH', KEYS[2], ARGV[1])\n"
+    "redis.call('HSET', KEYS[3], 'status', 'queued', 'step', 'returned to the queue')\n"
+    "redis.call('HINCRBY', KEYS[3], 'attempts', -1)\n"
+    "redis.call('HDEL', KEYS[3], 'token', 'worker')\n"
+    "return 1\n",
+    ""};
 
 /* KEYS: worker workers   ARGV: id ttl_ms info */
-static struct rconn_script heartbeat_script = { "heartbeat", LUA_PRELUDE
-	"redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])\n"
-	"redis.call('ZADD', KEYS[2], now_ms(), ARGV[1])\n"
-	"return 1\n", "" };
+static struct rconn_script heartbeat_script = {"heartbeat",
+    LUA_PRELUDE "redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])\n"
+		"redis.call('ZADD', KEYS[2], now_ms(), ARGV[1])\n"
+		"return 1\n",
+    ""};
 
 /* KEYS: sessions   ARGV: member limit lease_ms
  * Returns 1 when the slot is held, 0 when the budget is spent. */
-static struct rconn_script session_script = { "session", LUA_PRELUDE
-	"local now = now_ms()\n"
-	"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)\n"
-	"if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and\n"
-	"   redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end\n"
-	"redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])\n"
-	"return 1\n", "" };
+static struct rconn_script session_script = {"session",
+    LUA_PRELUDE
+    "local now = now_ms()\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)\n"
+    "if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and\n"
+    "   redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end\n"
+    "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])\n"
+    "return 1\n",
+    ""};
 
 static long long
 int_reply(redisReply *r)
@@ -202,13 +215,13 @@ queue_enqueue(struct rconn *rc, const char *prefix, const struct queue_alert *a)
 }
 
 int
-queue_heartbeat(struct rconn *rc, const char *prefix, const char *worker_id,
-    int ttl_ms)
+queue_heartbeat(
+    struct rconn *rc, const char *prefix, const char *worker_id, int ttl_ms)
 {
 	char *k1 = xasprintf("%s:worker:%s", prefix, worker_id);
 	char *k2 = xasprintf("%s:workers", prefix);
 	char ttl[16], info[64];
-	const char *argv[5] = { k1, k2, worker_id, ttl, info };
+	const char *argv[5] = {k1, k2, worker_id, ttl, info};
 	redisReply *r;
 	int ret;
 
@@ -257,8 +270,8 @@ bury(struct rconn *rc, const char *prefix, const char *worker_id,
 	redisReply *r;
 
 	log_warnx("dropping malformed job from the queue: %.200s", raw);
-	r = rconn_command(rc, "LREM %s:processing:%s -1 %b", prefix, worker_id,
-	    raw, len);
+	r = rconn_command(
+	    rc, "LREM %s:processing:%s -1 %b", prefix, worker_id, raw, len);
 	if (r != NULL)
 		freeReplyObject(r);
 	r = rconn_command(rc, "LPUSH %s:dead %b", prefix, raw, len);
@@ -291,7 +304,8 @@ queue_claim(struct rconn *rc, const char *prefix, const char *worker_id,
 		return 0;
 	}
 	if (r->type != REDIS_REPLY_STRING) {
-		log_warnx("BLMOVE: %s", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+		log_warnx("BLMOVE: %s",
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 		freeReplyObject(r);
 		return -1;
 	}
@@ -309,8 +323,9 @@ queue_claim(struct rconn *rc, const char *prefix, const char *worker_id,
 	job->json = j;
 	job->device_id = json_integer_value(d);
 	snprintf(job->id, sizeof(job->id), "%s",
-	    json_string_value(json_object_get(j, "id")) ?
-	    json_string_value(json_object_get(j, "id")) : "");
+	    json_string_value(json_object_get(j, "id"))
+		? json_string_value(json_object_get(j, "id"))
+		: "");
 	src = json_object_get(j, "source");
 	snprintf(job->source, sizeof(job->source), "%s",
 	    json_is_string(src) ? json_string_value(src) : "manual");
@@ -332,7 +347,7 @@ queue_claim(struct rconn *rc, const char *prefix, const char *worker_id,
 		job->attempts = (int)r->element[1]->integer;
 		ret = 1;
 	} else if (r != NULL && r->type == REDIS_REPLY_INTEGER) {
-		ret = 0;	/* no longer ours */
+		ret = 0; /* no longer ours */
 	}
 	if (r != NULL)
 		freeReplyObject(r);
@@ -350,15 +365,18 @@ flatten(json_t *fields, const char **argv, int n, char **owned, int *nowned)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(fields, k, v) {
+	json_object_foreach(fields, k, v)
+	{
 		argv[n++] = k;
 		if (json_is_string(v)) {
 			argv[n++] = json_string_value(v);
 		} else if (json_is_integer(v)) {
-			owned[*nowned] = xasprintf("%lld", (long long)json_integer_value(v));
+			owned[*nowned] =
+			    xasprintf("%lld", (long long)json_integer_value(v));
 			argv[n++] = owned[(*nowned)++];
 		} else {
-			owned[*nowned] = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			owned[*nowned] =
+			    json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 			argv[n++] = owned[(*nowned)++];
 		}
 	}
@@ -366,12 +384,12 @@ flatten(json_t *fields, const char **argv, int n, char **owned, int *nowned)
 }
 
 static int
-write_fields(struct rconn *rc, struct rconn_script *s, int nkeys,
-    char **keys, const char **head, int nhead, json_t *fields)
+write_fields(struct rconn *rc, struct rconn_script *s, int nkeys, char **keys,
+    const char **head, int nhead, json_t *fields)
 {
 	size_t nf = fields ? json_object_size(fields) : 0;
-	const char **argv = xcalloc((size_t)nkeys + (size_t)nhead + 2 * nf + 1,
-	    sizeof(char *));
+	const char **argv =
+	    xcalloc((size_t)nkeys + (size_t)nhead + 2 * nf + 1, sizeof(char *));
 	char **owned = xcalloc(nf + 1, sizeof(char *));
 	int n = 0, nowned = 0;
 	long long v;
@@ -399,7 +417,7 @@ queue_update(struct rconn *rc, const char *prefix, const struct queue_job *job,
     json_t *fields)
 {
 	char dev[24], tok[24], *keys[2];
-	const char *head[2] = { tok, dev };
+	const char *head[2] = {tok, dev};
 	int ret;
 
 	snprintf(dev, sizeof(dev), "%lld", (long long)job->device_id);
@@ -418,7 +436,7 @@ queue_complete(struct rconn *rc, const char *prefix,
     int cooldown_s)
 {
 	char dev[24], tok[24], cd[16], *keys[8];
-	const char *head[5] = { job->raw, tok, status, cd, dev };
+	const char *head[5] = {job->raw, tok, status, cd, dev};
 	int ret;
 
 	snprintf(dev, sizeof(dev), "%lld", (long long)job->device_id);
@@ -463,11 +481,11 @@ queue_release(struct rconn *rc, const char *prefix, const struct queue_job *job)
 }
 
 int
-queue_session_acquire(struct rconn *rc, const char *prefix,
-    const char *member, int limit, int lease_ms)
+queue_session_acquire(struct rconn *rc, const char *prefix, const char *member,
+    int limit, int lease_ms)
 {
 	char *key = xasprintf("%s:sessions", prefix), lim[16], lease[16];
-	const char *argv[4] = { key, member, lim, lease };
+	const char *argv[4] = {key, member, lim, lease};
 	redisReply *r;
 	long long v;
 
@@ -482,10 +500,10 @@ queue_session_acquire(struct rconn *rc, const char *prefix,
 }
 
 int
-queue_session_release(struct rconn *rc, const char *prefix,
-    const char *member)
+queue_session_release(struct rconn *rc, const char *prefix, const char *member)
 {
-	redisReply *r = rconn_command(rc, "ZREM %s:sessions %s", prefix, member);
+	redisReply *r =
+	    rconn_command(rc, "ZREM %s:sessions %s", prefix, member);
 
 	if (r == NULL)
 		return -1;
@@ -494,11 +512,10 @@ queue_session_release(struct rconn *rc, const char *prefix,
 }
 
 void
-queue_count(struct rconn *rc, const char *prefix, const char *name,
-    long long n)
+queue_count(struct rconn *rc, const char *prefix, const char *name, long long n)
 {
-	redisReply *r = rconn_command(rc, "HINCRBY %s:stats %s %lld", prefix,
-	    name, n);
+	redisReply *r =
+	    rconn_command(rc, "HINCRBY %s:stats %s %lld", prefix, name, n);
 
 	if (r != NULL)
 		freeReplyObject(r);

@@ -20,41 +20,42 @@
 
 enum queue_enqueue_result {
 	QUEUE_ERROR = -1,
-	QUEUE_COALESCED = 0,	/* device already in flight or cooling down */
+	QUEUE_COALESCED = 0, /* device already in flight or cooling down */
 	QUEUE_QUEUED = 1,
 };
 
 struct queue_alert {
 	int64_t device_id;
-	const char *alert_id;	/* may be NULL (synthetic) */
-	const char *source;	/* "notifications", "alerts", "synthetic", "manual" */
-	const char *alert_json;	/* the triggering alert as JSON text, or NULL */
-	const char *device_name;	/* may be NULL */
+	const char *alert_id; /* may be NULL (synthetic) */
+	const char
+	    *source; /* "notifications", "alerts", "synthetic", "manual" */
+	const char *alert_json; /* the triggering alert as JSON text, or NULL */
+	const char *device_name; /* may be NULL */
 };
 
 /* Enqueues a job for a->device_id unless the device is in flight or in
  * cooldown, in which case the alert id is added to the device's alert_ids
  * and counted (stats field "coalesced"). */
-enum queue_enqueue_result queue_enqueue(struct rconn *rc, const char *prefix,
-    const struct queue_alert *a);
+enum queue_enqueue_result queue_enqueue(
+    struct rconn *rc, const char *prefix, const struct queue_alert *a);
 
 struct queue_job {
-	char *raw;		/* the job JSON exactly as stored (LREM needs it) */
-	char id[40];		/* job uuid */
+	char *raw;   /* the job JSON exactly as stored (LREM needs it) */
+	char id[40]; /* job uuid */
 	int64_t device_id;
 	char source[32];
-	char worker[128];	/* the worker id that claimed it */
-	int attempts;		/* including this one */
-	long long token;	/* fencing token of this attempt */
-	json_t *json;		/* parsed raw; owned */
+	char worker[128]; /* the worker id that claimed it */
+	int attempts;     /* including this one */
+	long long token;  /* fencing token of this attempt */
+	json_t *json;     /* parsed raw; owned */
 };
 
 /* Registers the worker and renews its lease (ttl_ms).  0 or -1. */
-int queue_heartbeat(struct rconn *rc, const char *prefix,
-    const char *worker_id, int ttl_ms);
+int queue_heartbeat(
+    struct rconn *rc, const char *prefix, const char *worker_id, int ttl_ms);
 /* Removes the worker's registration (clean exit).  0 or -1. */
-int queue_unregister(struct rconn *rc, const char *prefix,
-    const char *worker_id);
+int queue_unregister(
+    struct rconn *rc, const char *prefix, const char *worker_id);
 
 /* Waits up to timeout_s for a job (BLMOVE into P:processing:<worker>),
  * then starts it: status running, worker, started_at, attempts.  Returns
@@ -80,8 +81,8 @@ int queue_complete(struct rconn *rc, const char *prefix,
 
 /* Puts a claimed job back at the head of the queue untouched (shutdown
  * before it started).  Returns 1, 0 if not ours, -1. */
-int queue_release(struct rconn *rc, const char *prefix,
-    const struct queue_job *job);
+int queue_release(
+    struct rconn *rc, const char *prefix, const struct queue_job *job);
 
 /* The global Live Response session budget, P:sessions (zset member ->
  * lease expiry ms).  Takes or renews a slot for member while fewer than
@@ -90,16 +91,16 @@ int queue_release(struct rconn *rc, const char *prefix,
 int queue_session_acquire(struct rconn *rc, const char *prefix,
     const char *member, int limit, int lease_ms);
 /* Gives the slot back.  0 or -1. */
-int queue_session_release(struct rconn *rc, const char *prefix,
-    const char *member);
+int queue_session_release(
+    struct rconn *rc, const char *prefix, const char *member);
 
 /* Adds n to counter name in P:stats (best effort). */
-void queue_count(struct rconn *rc, const char *prefix, const char *name,
-    long long n);
+void queue_count(
+    struct rconn *rc, const char *prefix, const char *name, long long n);
 
 /* Stores bytes as P:artifact:<sha256hex> with ttl_s, unless present.
  * sha256hex receives 65 chars.  0 or -1. */
-int queue_store_artifact(struct rconn *rc, const char *prefix,
-    const void *data, size_t len, int ttl_s, char sha256hex[65]);
+int queue_store_artifact(struct rconn *rc, const char *prefix, const void *data,
+    size_t len, int ttl_s, char sha256hex[65]);
 
 #endif

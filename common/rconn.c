@@ -18,22 +18,22 @@
 #include "xmalloc.h"
 
 struct rconn {
-	redisContext *ctx;	/* NULL while disconnected */
+	redisContext *ctx; /* NULL while disconnected */
 	struct rconn_addr addr;
-	char *url;		/* as given; owned */
-	int timeout_ms;		/* connect timeout and default command timeout */
-	int cmd_timeout_ms;	/* current socket timeout */
-	bool warned;		/* "waiting for Redis" already said */
+	char *url;          /* as given; owned */
+	int timeout_ms;     /* connect timeout and default command timeout */
+	int cmd_timeout_ms; /* current socket timeout */
+	bool warned;        /* "waiting for Redis" already said */
 };
 
 static pthread_mutex_t script_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int
-parse_hostport(const char *s, size_t len, char *host, size_t hostlen,
-    int *port, char *err, size_t errlen)
+parse_hostport(const char *s, size_t len, char *host, size_t hostlen, int *port,
+    char *err, size_t errlen)
 {
 	const char *colon;
-	long long p = *port;	/* the caller's default */
+	long long p = *port; /* the caller's default */
 	char num[16];
 
 	if (len == 0) {
@@ -82,8 +82,8 @@ parse_db(const char *s, int *db, char *err, size_t errlen)
 }
 
 int
-rconn_parse_url(const char *url, struct rconn_addr *out, char *err,
-    size_t errlen)
+rconn_parse_url(
+    const char *url, struct rconn_addr *out, char *err, size_t errlen)
 {
 	char sub[200];
 	const char *p, *slash;
@@ -95,14 +95,17 @@ rconn_parse_url(const char *url, struct rconn_addr *out, char *err,
 		out->port = 6379;
 		p = url + 8;
 		if (strchr(p, '@') != NULL) {
-			snprintf(sub, sizeof(sub), "passwords in the URL are not supported");
+			snprintf(sub, sizeof(sub),
+			    "passwords in the URL are not supported");
 			goto bad;
 		}
 		slash = strchr(p, '/');
 		if (parse_hostport(p, slash ? (size_t)(slash - p) : strlen(p),
-		    out->host, sizeof(out->host), &out->port, sub, sizeof(sub)) == -1)
+			out->host, sizeof(out->host), &out->port, sub,
+			sizeof(sub)) == -1)
 			goto bad;
-		if (slash != NULL && parse_db(slash + 1, &out->db, sub, sizeof(sub)) == -1)
+		if (slash != NULL &&
+		    parse_db(slash + 1, &out->db, sub, sizeof(sub)) == -1)
 			goto bad;
 		return 0;
 	}
@@ -115,14 +118,16 @@ rconn_parse_url(const char *url, struct rconn_addr *out, char *err,
 		q = strchr(p, '?');
 		len = q ? (size_t)(q - p) : strlen(p);
 		if (len == 0 || p[0] != '/' || len >= sizeof(out->path)) {
-			snprintf(sub, sizeof(sub), "expected unix:///absolute/path.sock");
+			snprintf(sub, sizeof(sub),
+			    "expected unix:///absolute/path.sock");
 			goto bad;
 		}
 		memcpy(out->path, p, len);
 		out->path[len] = '\0';
 		if (q != NULL) {
 			if (strncmp(q, "?db=", 4) != 0) {
-				snprintf(sub, sizeof(sub), "only ?db=N is understood");
+				snprintf(sub, sizeof(sub),
+				    "only ?db=N is understood");
 				goto bad;
 			}
 			if (parse_db(q + 4, &out->db, sub, sizeof(sub)) == -1)
@@ -135,7 +140,8 @@ rconn_parse_url(const char *url, struct rconn_addr *out, char *err,
 
 		out->kind = RCONN_SENTINEL;
 		if ((slash = strchr(list, '/')) == NULL || slash[1] == '\0') {
-			snprintf(sub, sizeof(sub), "expected sentinel://host:port[,host:port]/mastername");
+			snprintf(sub, sizeof(sub),
+			    "expected sentinel://host:port[,host:port]/mastername");
 			goto bad;
 		}
 		for (p = list; p < slash; p = end + 1) {
@@ -145,13 +151,16 @@ rconn_parse_url(const char *url, struct rconn_addr *out, char *err,
 			if (end == NULL)
 				end = slash;
 			if (i == RCONN_MAX_SENTINELS) {
-				snprintf(sub, sizeof(sub), "more than %d sentinels", RCONN_MAX_SENTINELS);
+				snprintf(sub, sizeof(sub),
+				    "more than %d sentinels",
+				    RCONN_MAX_SENTINELS);
 				goto bad;
 			}
 			out->sentinel_port[i] = 26379;
-			if (parse_hostport(p, (size_t)(end - p), out->sentinel_host[i],
-			    sizeof(out->sentinel_host[i]), &out->sentinel_port[i],
-			    sub, sizeof(sub)) == -1)
+			if (parse_hostport(p, (size_t)(end - p),
+				out->sentinel_host[i],
+				sizeof(out->sentinel_host[i]),
+				&out->sentinel_port[i], sub, sizeof(sub)) == -1)
 				goto bad;
 			out->nsentinels++;
 			if (end == slash)
@@ -159,13 +168,15 @@ rconn_parse_url(const char *url, struct rconn_addr *out, char *err,
 		}
 		name = slash + 1;
 		slash = strchr(name, '/');
-		if ((slash ? (size_t)(slash - name) : strlen(name)) >= sizeof(out->master)) {
+		if ((slash ? (size_t)(slash - name) : strlen(name)) >=
+		    sizeof(out->master)) {
 			snprintf(sub, sizeof(sub), "master name too long");
 			goto bad;
 		}
 		snprintf(out->master, sizeof(out->master), "%.*s",
 		    (int)(slash ? (size_t)(slash - name) : strlen(name)), name);
-		if (slash != NULL && parse_db(slash + 1, &out->db, sub, sizeof(sub)) == -1)
+		if (slash != NULL &&
+		    parse_db(slash + 1, &out->db, sub, sizeof(sub)) == -1)
 			goto bad;
 		return 0;
 	}
@@ -178,7 +189,7 @@ bad:
 int
 rconn_resolve(struct rconn_addr *addr)
 {
-	struct timeval tv = { 0, 300000 };
+	struct timeval tv = {0, 300000};
 
 	if (addr->kind != RCONN_SENTINEL)
 		return 0;
@@ -186,18 +197,22 @@ rconn_resolve(struct rconn_addr *addr)
 		redisContext *c;
 		redisReply *r;
 
-		c = redisConnectWithTimeout(addr->sentinel_host[i],
-		    addr->sentinel_port[i], tv);
+		c = redisConnectWithTimeout(
+		    addr->sentinel_host[i], addr->sentinel_port[i], tv);
 		if (c == NULL || c->err) {
 			log_debug("sentinel %s:%d: %s", addr->sentinel_host[i],
-			    addr->sentinel_port[i], c ? c->errstr : "out of memory");
+			    addr->sentinel_port[i],
+			    c ? c->errstr : "out of memory");
 			redisFree(c);
 			continue;
 		}
 		redisSetTimeout(c, tv);
-		r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", addr->master);
-		if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-			snprintf(addr->host, sizeof(addr->host), "%s", r->element[0]->str);
+		r = redisCommand(
+		    c, "SENTINEL get-master-addr-by-name %s", addr->master);
+		if (r != NULL && r->type == REDIS_REPLY_ARRAY &&
+		    r->elements == 2) {
+			snprintf(addr->host, sizeof(addr->host), "%s",
+			    r->element[0]->str);
 			addr->port = atoi(r->element[1]->str);
 			freeReplyObject(r);
 			redisFree(c);
@@ -246,7 +261,7 @@ rconn_free(struct rconn *rc)
 static struct timeval
 tv_ms(int ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 	return tv;
 }
@@ -265,10 +280,11 @@ rconn_connect(struct rconn *rc)
 		return -1;
 	}
 	if (rc->addr.kind == RCONN_UNIX)
-		c = redisConnectUnixWithTimeout(rc->addr.path, tv_ms(rc->timeout_ms));
+		c = redisConnectUnixWithTimeout(
+		    rc->addr.path, tv_ms(rc->timeout_ms));
 	else
-		c = redisConnectWithTimeout(rc->addr.host, rc->addr.port,
-		    tv_ms(rc->timeout_ms));
+		c = redisConnectWithTimeout(
+		    rc->addr.host, rc->addr.port, tv_ms(rc->timeout_ms));
 	if (c == NULL || c->err) {
 		log_debug("connect '%s': %s", rconn_describe(rc),
 		    c ? c->errstr : "out of memory");
@@ -276,7 +292,7 @@ rconn_connect(struct rconn *rc)
 		return -1;
 	}
 	redisSetTimeout(c, tv_ms(rc->cmd_timeout_ms));
-	if (rc->addr.kind != RCONN_UNIX)	/* EOPNOTSUPP on unix sockets */
+	if (rc->addr.kind != RCONN_UNIX) /* EOPNOTSUPP on unix sockets */
 		redisEnableKeepAlive(c);
 	rc->ctx = c;
 	if (rc->addr.db != 0) {
@@ -294,7 +310,8 @@ rconn_connect(struct rconn *rc)
 	if (rc->addr.kind == RCONN_SENTINEL) {
 		/* A demoted master answers role "slave": not ours to write. */
 		r = redisCommand(c, "ROLE");
-		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
+		    r->elements < 1 ||
 		    r->element[0]->type != REDIS_REPLY_STRING ||
 		    strcmp(r->element[0]->str, "master") != 0) {
 			if (r)
@@ -319,7 +336,8 @@ rconn_wait(struct rconn *rc, volatile sig_atomic_t *stop)
 		if (stop != NULL && *stop)
 			return -1;
 		if (!rc->warned) {
-			log_warnx("waiting for Redis at %s", rconn_describe(rc));
+			log_warnx(
+			    "waiting for Redis at %s", rconn_describe(rc));
 			rc->warned = true;
 		}
 		util_sleep_ms(delay, stop);
@@ -347,14 +365,16 @@ after(struct rconn *rc, redisReply *r, const char *what)
 {
 	if (r == NULL) {
 		log_warnx("Redis %s on %s: %s", what, rconn_describe(rc),
-		    rc->ctx && rc->ctx->errstr[0] ? rc->ctx->errstr : "connection lost");
+		    rc->ctx && rc->ctx->errstr[0] ? rc->ctx->errstr
+						  : "connection lost");
 		drop(rc);
 		rc->warned = true;
 		return NULL;
 	}
 	/* After a failover the old master refuses writes: find the new one. */
-	if (r->type == REDIS_REPLY_ERROR && (strncmp(r->str, "READONLY", 8) == 0 ||
-	    strncmp(r->str, "LOADING", 7) == 0))
+	if (r->type == REDIS_REPLY_ERROR &&
+	    (strncmp(r->str, "READONLY", 8) == 0 ||
+		strncmp(r->str, "LOADING", 7) == 0))
 		drop(rc);
 	return r;
 }
@@ -374,8 +394,8 @@ rconn_command(struct rconn *rc, const char *fmt, ...)
 }
 
 redisReply *
-rconn_commandv(struct rconn *rc, int argc, const char **argv,
-    const size_t *argvlen)
+rconn_commandv(
+    struct rconn *rc, int argc, const char **argv, const size_t *argvlen)
 {
 	redisReply *r;
 
@@ -442,7 +462,7 @@ rconn_eval(struct rconn *rc, struct rconn_script *s, int nkeys, int argc,
 			r = NULL;
 			if (loads++, script_load(rc, s) == -1)
 				goto out;
-			continue;	/* loaded now: one more EVALSHA */
+			continue; /* loaded now: one more EVALSHA */
 		}
 		break;
 	}

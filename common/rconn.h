@@ -21,19 +21,19 @@ enum rconn_kind { RCONN_TCP, RCONN_UNIX, RCONN_SENTINEL };
 
 struct rconn_addr {
 	enum rconn_kind kind;
-	char host[256];		/* TCP: host; SENTINEL: resolved master */
+	char host[256]; /* TCP: host; SENTINEL: resolved master */
 	int port;
-	char path[256];		/* UNIX: socket path */
-	int db;			/* SELECT db, 0 by default */
-	char master[128];	/* SENTINEL: master name */
+	char path[256];   /* UNIX: socket path */
+	int db;           /* SELECT db, 0 by default */
+	char master[128]; /* SENTINEL: master name */
 	int nsentinels;
 	char sentinel_host[RCONN_MAX_SENTINELS][256];
 	int sentinel_port[RCONN_MAX_SENTINELS];
 };
 
 /* Parses url into *out.  Returns 0, or -1 with one line in err. */
-int rconn_parse_url(const char *url, struct rconn_addr *out, char *err,
-    size_t errlen);
+int rconn_parse_url(
+    const char *url, struct rconn_addr *out, char *err, size_t errlen);
 /* Resolves a sentinel address's current master into out->host/port
  * (asks each sentinel in turn).  No-op for other kinds. 0 or -1. */
 int rconn_resolve(struct rconn_addr *addr);
@@ -57,14 +57,14 @@ void rconn_set_timeout(struct rconn *rc, int timeout_ms);
  * frees with freeReplyObject) or NULL on a connection error (logged; the
  * connection is dropped).  Error replies are returned, not NULL. */
 redisReply *rconn_command(struct rconn *rc, const char *fmt, ...);
-redisReply *rconn_commandv(struct rconn *rc, int argc, const char **argv,
-    const size_t *argvlen);
+redisReply *rconn_commandv(
+    struct rconn *rc, int argc, const char **argv, const size_t *argvlen);
 
 /* A Lua script, loaded lazily: EVALSHA, falling back to EVAL on NOSCRIPT. */
 struct rconn_script {
-	const char *name;	/* for logs */
-	const char *source;	/* Lua text */
-	char sha[41];		/* computed on first use */
+	const char *name;   /* for logs */
+	const char *source; /* Lua text */
+	char sha[41];       /* computed on first use */
 };
 
 /* Runs script with nkeys keys then args: argv holds keys then args.

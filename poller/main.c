@@ -17,7 +17,7 @@ static void
 on_stop(int sig)
 {
 	if (stopping && sig == SIGINT)
-		_exit(1);	/* second ^C: the user insists */
+		_exit(1); /* second ^C: the user insists */
 	stopping = 1;
 }
 
@@ -36,7 +36,8 @@ main(int argc, char **argv)
 		config_release(&cfg);
 		return rc < 0 ? 2 : 0;
 	}
-	log_init("lr-poller", cfg.verbose ? LOG_DEBUG : LOG_INFO, cfg.log_format);
+	log_init(
+	    "lr-poller", cfg.verbose ? LOG_DEBUG : LOG_INFO, cfg.log_format);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_stop);

@@ -27,7 +27,8 @@ notify_parse(json_t *n, struct notify *out, char *err, size_t errlen)
 	}
 	out->type = json_string_value(json_object_get(n, "type"));
 	if (out->type == NULL)
-		out->type = "THREAT";	/* as cbc-syslog: a missing type is a threat */
+		out->type =
+		    "THREAT"; /* as cbc-syslog: a missing type is a threat */
 	out->event_id = json_string_value(json_object_get(n, "eventId"));
 	info = json_object_get(n, "deviceInfo");
 	if (!json_is_object(info)) {
@@ -45,17 +46,20 @@ notify_parse(json_t *n, struct notify *out, char *err, size_t errlen)
 		dev = -1;
 	}
 	if (dev <= 0) {
-		snprintf(err, errlen, "notification %s: deviceInfo.deviceId is not a device id",
+		snprintf(err, errlen,
+		    "notification %s: deviceInfo.deviceId is not a device id",
 		    out->event_id ? out->event_id : "(no eventId)");
 		return -1;
 	}
 	out->device_id = dev;
-	out->device_name = json_string_value(json_object_get(info, "deviceName"));
+	out->device_name =
+	    json_string_value(json_object_get(info, "deviceName"));
 	ti = json_object_get(n, "threatInfo");
 	if (!json_is_object(ti))
 		ti = json_object_get(n, "threatHunterInfo");
 	if (json_is_integer(json_object_get(ti, "score")))
-		out->score = (int)json_integer_value(json_object_get(ti, "score"));
+		out->score =
+		    (int)json_integer_value(json_object_get(ti, "score"));
 	return 0;
 }
 
@@ -66,13 +70,15 @@ notify_list(json_t *body, char *err, size_t errlen)
 	const char *msg;
 
 	if (!json_is_object(body)) {
-		snprintf(err, errlen, "notification response is not a JSON object");
+		snprintf(
+		    err, errlen, "notification response is not a JSON object");
 		return NULL;
 	}
 	ok = json_object_get(body, "success");
 	if (ok != NULL && !json_is_true(ok)) {
 		msg = json_string_value(json_object_get(body, "message"));
-		snprintf(err, errlen, "notification response says success=false: %s",
+		snprintf(err, errlen,
+		    "notification response says success=false: %s",
 		    msg ? msg : "(no message)");
 		return NULL;
 	}
@@ -125,32 +131,21 @@ notify_synthetic(int64_t device_id, int64_t now_ms)
 	    "https://defense.conferdeploy.net/investigate?s[c][DEVICE_ID][0]=%lld&s[c][INCIDENT_ID][0]=%s",
 	    (long long)device_id, incident);
 	/* The seed's canned THREAT notification, with our device and time. */
-	return json_pack("{s:s, s:{s:s, s:n, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:s, s:{s:s, s:[{s:s, s:s, s:s}], s:i, s:s, s:I}, s:I, s:s, s:s, s:s}",
-	    "url", url,
-	    "deviceInfo",
-	    "deviceName", "SYNTHETIC",
-	    "deviceHostName",
-	    "deviceId", (json_int_t)device_id,
-	    "targetPriorityType", "MEDIUM",
-	    "externalIpAddress", "0.0.0.0",
-	    "deviceType", "WINDOWS",
-	    "email", "synthetic",
-	    "internalIpAddress", "0.0.0.0",
-	    "groupName", "Standard",
-	    "targetPriorityCode", 0,
-	    "deviceVersion", "Windows",
-	    "eventDescription", "[lrflow synthetic notification] [The application CrossProductSystemTest.exe acted as a network server.]",
-	    "threatInfo",
-	    "summary", "The application CrossProductSystemTest.exe acted as a network server.",
-	    "indicators",
-	    "sha256Hash", "37fec82d9e18c251b76bcfd5a2b88e12974c5b44862e2a6900b8a1f71b76183f",
-	    "indicatorName", "FIXED_PORT_LISTEN",
-	    "applicationName", "CrossProductSystemTest.exe",
-	    "score", 3,
-	    "incidentId", incident,
-	    "time", (json_int_t)now_ms,
-	    "eventTime", (json_int_t)now_ms,
-	    "eventId", eid,
-	    "ruleName", "lrflow-synthetic",
-	    "type", "THREAT");
+	return json_pack(
+	    "{s:s, s:{s:s, s:n, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}, s:s, s:{s:s, s:[{s:s, s:s, s:s}], s:i, s:s, s:I}, s:I, s:s, s:s, s:s}",
+	    "url", url, "deviceInfo", "deviceName", "SYNTHETIC",
+	    "deviceHostName", "deviceId", (json_int_t)device_id,
+	    "targetPriorityType", "MEDIUM", "externalIpAddress", "0.0.0.0",
+	    "deviceType", "WINDOWS", "email", "synthetic", "internalIpAddress",
+	    "0.0.0.0", "groupName", "Standard", "targetPriorityCode", 0,
+	    "deviceVersion", "Windows", "eventDescription",
+	    "[lrflow synthetic notification] [The application CrossProductSystemTest.exe acted as a network server.]",
+	    "threatInfo", "summary",
+	    "The application CrossProductSystemTest.exe acted as a network server.",
+	    "indicators", "sha256Hash",
+	    "37fec82d9e18c251b76bcfd5a2b88e12974c5b44862e2a6900b8a1f71b76183f",
+	    "indicatorName", "FIXED_PORT_LISTEN", "applicationName",
+	    "CrossProductSystemTest.exe", "score", 3, "incidentId", incident,
+	    "time", (json_int_t)now_ms, "eventTime", (json_int_t)now_ms,
+	    "eventId", eid, "ruleName", "lrflow-synthetic", "type", "THREAT");
 }

@@ -10,10 +10,10 @@
 
 struct notify {
 	int64_t device_id;
-	const char *type;	/* "THREAT", ...; borrowed from the json */
-	const char *event_id;	/* borrowed; may be NULL */
-	const char *device_name;	/* borrowed; may be NULL */
-	int score;		/* threat score, -1 if none */
+	const char *type;        /* "THREAT", ...; borrowed from the json */
+	const char *event_id;    /* borrowed; may be NULL */
+	const char *device_name; /* borrowed; may be NULL */
+	int score;               /* threat score, -1 if none */
 };
 
 /* Reads one notification object.  Returns 0, or -1 with a reason in err

@@ -25,7 +25,7 @@ struct poller {
 	const struct config *cfg;
 	volatile sig_atomic_t *stop;
 	struct rconn *rc;
-	struct cbhttp *siem;	/* NULL for the synthetic source */
+	struct cbhttp *siem; /* NULL for the synthetic source */
 };
 
 struct poller *
@@ -42,26 +42,30 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 
 		/* The seed reads the SIEM key from its own profile; with no such
 		 * profile, the main credentials are tried. */
-		if (config_credentials(cfg, cfg->siemprofile, &cred, sub,
-		    sizeof(sub)) == -1) {
+		if (config_credentials(
+			cfg, cfg->siemprofile, &cred, sub, sizeof(sub)) == -1) {
 			char sub2[300];
 
-			if (config_credentials(cfg, NULL, &cred, sub2,
-			    sizeof(sub2)) == -1) {
-				snprintf(err, errlen, "SIEM key: %s; and %s", sub, sub2);
+			if (config_credentials(
+				cfg, NULL, &cred, sub2, sizeof(sub2)) == -1) {
+				snprintf(err, errlen, "SIEM key: %s; and %s",
+				    sub, sub2);
 				free(p);
 				return NULL;
 			}
-			log_info("no [%s] profile; polling notifications with %s",
+			log_info(
+			    "no [%s] profile; polling notifications with %s",
 			    cfg->siemprofile, cred.origin);
 		}
-		log_info("polling v3 notifications at %s every %d s (key from %s)",
+		log_info(
+		    "polling v3 notifications at %s every %d s (key from %s)",
 		    cred.url, cfg->poll_s, cred.origin);
 		p->siem = cbhttp_new(&cred, 30000);
 		cbhttp_set_stop(p->siem, stop);
 		cb_cred_release(&cred);
 	} else {
-		log_info("generating a synthetic THREAT notification for device %lld every %d s",
+		log_info(
+		    "generating a synthetic THREAT notification for device %lld every %d s",
 		    (long long)cfg->synthetic, cfg->poll_s);
 	}
 	p->rc = rconn_new(cfg->redis_url, 5000);
@@ -90,16 +94,20 @@ enqueue(struct poller *p, const struct queue_alert *a, const char *type)
 		if (r != QUEUE_ERROR)
 			break;
 		if (*p->stop) {
-			log_error("shutting down before the alert for device %lld reached Redis: %.300s",
-			    (long long)a->device_id, a->alert_json ? a->alert_json : "");
+			log_error(
+			    "shutting down before the alert for device %lld reached Redis: %.300s",
+			    (long long)a->device_id,
+			    a->alert_json ? a->alert_json : "");
 			return -1;
 		}
-		log_warnx("could not queue device %lld, retrying", (long long)a->device_id);
+		log_warnx("could not queue device %lld, retrying",
+		    (long long)a->device_id);
 		util_sleep_ms(1000, p->stop);
 		rconn_wait(p->rc, p->stop);
 	}
 	if (r == QUEUE_QUEUED) {
-		log_info("Received %s notification for device_id %lld, enqueuing",
+		log_info(
+		    "Received %s notification for device_id %lld, enqueuing",
 		    type, (long long)a->device_id);
 		return 1;
 	}
@@ -113,10 +121,10 @@ poll_synthetic(struct poller *p)
 	json_t *n = notify_synthetic(p->cfg->synthetic, util_now_ms());
 	char *text = json_dumps(n, JSON_COMPACT);
 	struct queue_alert a = {
-		.device_id = p->cfg->synthetic,
-		.alert_id = json_string_value(json_object_get(n, "eventId")),
-		.source = "synthetic",
-		.alert_json = text,
+	    .device_id = p->cfg->synthetic,
+	    .alert_id = json_string_value(json_object_get(n, "eventId")),
+	    .source = "synthetic",
+	    .alert_json = text,
 	};
 	int r = enqueue(p, &a, "THREAT");
 
@@ -136,25 +144,28 @@ take_notification(struct poller *p, json_t *n)
 
 	if (notify_parse(n, &nt, err, sizeof(err)) == -1) {
 		text = json_dumps(n, JSON_COMPACT | JSON_ENCODE_ANY);
-		log_warnx("skipping a notification: %s: %.300s", err, text ? text : "");
+		log_warnx("skipping a notification: %s: %.300s", err,
+		    text ? text : "");
 		free(text);
-		queue_count(p->rc, p->cfg->prefix, "notifications_malformed", 1);
+		queue_count(
+		    p->rc, p->cfg->prefix, "notifications_malformed", 1);
 		return 0;
 	}
 	if (!notify_type_wanted(p->cfg->alert_types, nt.type) ||
 	    (p->cfg->min_severity > 0 && nt.score < p->cfg->min_severity)) {
-		log_info("filtered out %s notification for device %lld (score %d)",
+		log_info(
+		    "filtered out %s notification for device %lld (score %d)",
 		    nt.type, (long long)nt.device_id, nt.score);
 		queue_count(p->rc, p->cfg->prefix, "notifications_filtered", 1);
 		return 0;
 	}
 	text = json_dumps(n, JSON_COMPACT);
 	a = (struct queue_alert){
-		.device_id = nt.device_id,
-		.alert_id = nt.event_id,
-		.source = "notifications",
-		.alert_json = text,
-		.device_name = nt.device_name,
+	    .device_id = nt.device_id,
+	    .alert_id = nt.event_id,
+	    .source = "notifications",
+	    .alert_json = text,
+	    .device_name = nt.device_name,
 	};
 	r = enqueue(p, &a, nt.type);
 	free(text);
@@ -170,13 +181,15 @@ poll_notifications(struct poller *p)
 	size_t i;
 	int queued = 0, r;
 
-	if (cbhttp_request(p->siem, "GET", NOTIFICATION_PATH, NULL, &resp) == -1) {
+	if (cbhttp_request(p->siem, "GET", NOTIFICATION_PATH, NULL, &resp) ==
+	    -1) {
 		log_warnx("polling notifications: %s", resp.err);
 		cbhttp_resp_release(&resp);
 		return -1;
 	}
 	if (resp.status == 401 || resp.status == 403) {
-		log_warnx("polling notifications: HTTP %ld: the SIEM key was refused; check the token of profile [%s]",
+		log_warnx(
+		    "polling notifications: HTTP %ld: the SIEM key was refused; check the token of profile [%s]",
 		    resp.status, p->cfg->siemprofile);
 		cbhttp_resp_release(&resp);
 		return -1;
@@ -187,15 +200,16 @@ poll_notifications(struct poller *p)
 		return -1;
 	}
 	if ((list = notify_list(resp.json, err, sizeof(err))) == NULL) {
-		log_warnx("polling notifications: %s: %.200s", resp.json ? err : resp.err,
-		    resp.body);
+		log_warnx("polling notifications: %s: %.200s",
+		    resp.json ? err : resp.err, resp.body);
 		cbhttp_resp_release(&resp);
 		return -1;
 	}
 	log_debug("%zu notifications", json_array_size(list));
 	queue_count(p->rc, p->cfg->prefix, "notifications_received",
 	    (long long)json_array_size(list));
-	json_array_foreach(list, i, n) {
+	json_array_foreach(list, i, n)
+	{
 		r = take_notification(p, n);
 		if (r > 0)
 			queued += r;

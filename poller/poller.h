@@ -10,8 +10,8 @@ struct poller;
 
 /* A poller for cfg (borrowed; must outlive it).  Resolves credentials:
  * returns NULL with one line in err when they are missing or bad. */
-struct poller *poller_new(const struct config *cfg,
-    volatile sig_atomic_t *stop, char *err, size_t errlen);
+struct poller *poller_new(const struct config *cfg, volatile sig_atomic_t *stop,
+    char *err, size_t errlen);
 void poller_free(struct poller *p);
 /* One poll: fetch (or make) alerts and enqueue their devices.  Waits for
  * Redis first.  Returns the number of jobs queued, or -1 when the poll

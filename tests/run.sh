@@ -28,7 +28,9 @@ run() {
 	printf '%-40s %3d passed, %d failed (%ds)\n' "$name" "$p" "$f" \
 	    $(( $(date +%s) - start ))
 	if [ "$f" -ne 0 ] || [ -n "${T_VERBOSE:-}" ]; then
-		sed 's/^/    /' "$out" | tail -n 60
+		grep -A3 '^not ok' "$out" | sed 's/^/    /'
+		echo "    ..."
+		sed 's/^/    /' "$out" | tail -n 40
 	fi
 }
 

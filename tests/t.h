@@ -24,22 +24,22 @@ static pid_t t_redis_pid;
 static char t_redis_dir[128];
 static char t_redis_url[256];
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
+#define CHECK(cond)                                                          \
+	do {                                                                 \
+		if (!(cond)) {                                               \
 			printf("#   %s:%d: CHECK(%s)\n", __FILE__, __LINE__, \
-			    #cond);                                        \
-			return 1;                                          \
-		}                                                          \
+			    #cond);                                          \
+			return 1;                                            \
+		}                                                            \
 	} while (0)
 
-#define RUN(test)                                                     \
-	do {                                                          \
-		int t_rc = test();                                    \
-		t_failed += t_rc != 0;                                \
-		printf("%s %d - %s\n", t_rc ? "not ok" : "ok", ++t_run, \
-		    #test);                                           \
-		fflush(stdout);                                       \
+#define RUN(test)                                                            \
+	do {                                                                 \
+		int t_rc = test();                                           \
+		t_failed += t_rc != 0;                                       \
+		printf(                                                      \
+		    "%s %d - %s\n", t_rc ? "not ok" : "ok", ++t_run, #test); \
+		fflush(stdout);                                              \
 	} while (0)
 
 static inline void
@@ -84,10 +84,11 @@ t_redis_start(void)
 		_exit(127);
 	}
 	for (int i = 0; i < 100; i++) {
-		struct timespec ts = { 0, 50000000 };
+		struct timespec ts = {0, 50000000};
 
 		if (stat(sock, &st) == 0) {
-			snprintf(t_redis_url, sizeof(t_redis_url), "unix://%s", sock);
+			snprintf(t_redis_url, sizeof(t_redis_url), "unix://%s",
+			    sock);
 			return t_redis_url;
 		}
 		nanosleep(&ts, NULL);
@@ -100,8 +101,8 @@ static inline int
 t_done(void)
 {
 	t_redis_stop();
-	printf("1..%d\n%d passed, %d failed\n", t_run, t_run - t_failed,
-	    t_failed);
+	printf(
+	    "1..%d\n%d passed, %d failed\n", t_run, t_run - t_failed, t_failed);
 	return t_failed != 0;
 }
 

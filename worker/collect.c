@@ -364,7 +364,8 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 		goto out;
 	}
 	if (sink->slot(sink->arg, true) == -1) {
-		collect_fail(&j, "worker shut down while waiting for a Live Response session slot");
+		collect_fail(&j,
+		    "worker shut down while waiting for a Live Response session slot");
 		goto out;
 	}
 	if ((j.sid = lr_session_open(lr, device_id)) == NULL) {

@@ -20,11 +20,11 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define WORKER_CLAIM_S 2         /* BLMOVE timeout: how soon stop is seen */
-#define WORKER_REDIS_MS 5000     /* Redis command timeout */
-#define WORKER_LEASE_MS 15000    /* heartbeat lease */
-#define WORKER_HEARTBEAT_MS 5000 /* heartbeat period */
-#define WORKER_FINISH_TRIES 10   /* queue_complete attempts */
+#define WORKER_CLAIM_S 2            /* BLMOVE timeout: how soon stop is seen */
+#define WORKER_REDIS_MS 5000        /* Redis command timeout */
+#define WORKER_LEASE_MS 15000       /* heartbeat lease */
+#define WORKER_HEARTBEAT_MS 5000    /* heartbeat period */
+#define WORKER_FINISH_TRIES 10      /* queue_complete attempts */
 #define WORKER_SLOT_LEASE_MS 600000 /* a session slot, renewed on progress */
 
 struct worker_thread {
@@ -102,7 +102,7 @@ worker_sink_progress(void *arg, json_t *fields)
 	struct worker_thread *t = arg;
 	int r = queue_update(t->rc, t->w->cfg->prefix, t->job, fields);
 
-	if (t->slot[0] != '\0')	/* progress renews the slot's lease */
+	if (t->slot[0] != '\0') /* progress renews the slot's lease */
 		queue_session_acquire(t->rc, t->w->cfg->prefix, t->slot,
 		    t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS);
 
@@ -139,7 +139,7 @@ worker_sink_slot(void *arg, bool take)
 	snprintf(t->slot, sizeof(t->slot), "%s/%" PRId64, t->w->id,
 	    t->job->device_id);
 	while ((r = queue_session_acquire(t->rc, prefix, t->slot,
-	    t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS)) != 1) {
+		    t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS)) != 1) {
 		if (*t->w->abort) {
 			t->slot[0] = '\0';
 			return -1;
@@ -148,7 +148,9 @@ worker_sink_slot(void *arg, bool take)
 			json_t *f = json_pack("{s:s}", "step",
 			    "waiting for a Live Response session slot");
 
-			log_info("device %" PRId64 ": all %d Live Response sessions in use, waiting",
+			log_info(
+			    "device %" PRId64
+			    ": all %d Live Response sessions in use, waiting",
 			    t->job->device_id, t->w->cfg->session_limit);
 			queue_update(t->rc, prefix, t->job, f);
 			json_decref(f);
@@ -202,9 +204,8 @@ static void
 worker_job(struct worker_thread *t, struct queue_job *job)
 {
 	const struct config *cfg = t->w->cfg;
-	struct collect_sink sink = {
-	    worker_sink_progress, worker_sink_store, worker_sink_count,
-	    worker_sink_slot, t};
+	struct collect_sink sink = {worker_sink_progress, worker_sink_store,
+	    worker_sink_count, worker_sink_slot, t};
 	struct collect_opts opts = {.prefix = cfg->prefix,
 	    .checkin_timeout_s = cfg->checkin_timeout_s,
 	    .max_file_size = (size_t)cfg->max_file_size,
@@ -235,7 +236,8 @@ worker_job(struct worker_thread *t, struct queue_job *job)
 		/* Cut short by shutdown: another worker will do it again. */
 		if (*t->w->abort &&
 		    queue_release(t->rc, cfg->prefix, job) == 1) {
-			log_info("handed back the interrupted job for device %" PRId64,
+			log_info(
+			    "handed back the interrupted job for device %" PRId64,
 			    job->device_id);
 			break;
 		}
@@ -284,18 +286,22 @@ worker_heartbeat_main(void *arg)
 	int64_t drain_end = 0;
 
 	while (!w->hb_stop) {
-		util_sleep_ms(*w->stop ? 500 : WORKER_HEARTBEAT_MS, &w->hb_stop);
+		util_sleep_ms(
+		    *w->stop ? 500 : WORKER_HEARTBEAT_MS, &w->hb_stop);
 		if (w->hb_stop)
 			break;
 		/* Draining: jobs in hand get --drain-timeout to finish. */
 		if (*w->stop && drain_end == 0) {
 			drain_end = util_mono_ms() +
-			    (int64_t)w->cfg->drain_timeout_s * 1000;
-			log_info("stopping: no new jobs; finishing the jobs in hand (up to %d s)",
+				    (int64_t)w->cfg->drain_timeout_s * 1000;
+			log_info(
+			    "stopping: no new jobs; finishing the jobs in hand (up to %d s)",
 			    w->cfg->drain_timeout_s);
 		}
-		if (drain_end != 0 && !*w->abort && util_mono_ms() >= drain_end) {
-			log_warnx("drain timeout: closing sessions and handing jobs back");
+		if (drain_end != 0 && !*w->abort &&
+		    util_mono_ms() >= drain_end) {
+			log_warnx(
+			    "drain timeout: closing sessions and handing jobs back");
 			*w->abort = 1;
 		}
 		if (queue_heartbeat(w->hb_rc, w->cfg->prefix, w->id,

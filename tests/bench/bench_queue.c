@@ -60,11 +60,13 @@ main(int argc, char **argv)
 	lpush = rate(n, t0);
 	t0 = util_mono_ms();
 	for (int i = 0; i < n; i++) {
-		redisReply *r = rconn_command(rc, "BLMOVE base:queue base:proc RIGHT LEFT 1");
+		redisReply *r = rconn_command(
+		    rc, "BLMOVE base:queue base:proc RIGHT LEFT 1");
 
 		if (r == NULL || r->type != REDIS_REPLY_STRING)
 			fatalx("baseline BLMOVE failed");
-		redisReply *a = rconn_command(rc, "LREM base:proc -1 %b", r->str, r->len);
+		redisReply *a =
+		    rconn_command(rc, "LREM base:proc -1 %b", r->str, r->len);
 
 		freeReplyObject(a);
 		freeReplyObject(r);
@@ -74,7 +76,7 @@ main(int argc, char **argv)
 	/* Ours. */
 	t0 = util_mono_ms();
 	for (int i = 0; i < n; i++) {
-		struct queue_alert a = { .device_id = i + 1, .source = "bench" };
+		struct queue_alert a = {.device_id = i + 1, .source = "bench"};
 
 		if (queue_enqueue(rc, "lr", &a) != QUEUE_QUEUED)
 			fatalx("enqueue failed");
@@ -92,12 +94,16 @@ main(int argc, char **argv)
 	}
 	cycle = rate(n, t0);
 
-	printf("queue benchmark, %d jobs, one connection, redis-server on a unix socket\n", n);
+	printf(
+	    "queue benchmark, %d jobs, one connection, redis-server on a unix socket\n",
+	    n);
 	printf("  baseline LPUSH            %9.0f /s\n", lpush);
-	printf("  queue_enqueue             %9.0f /s   ratio %.2f (target >= 0.50)\n",
+	printf(
+	    "  queue_enqueue             %9.0f /s   ratio %.2f (target >= 0.50)\n",
 	    enq, enq / lpush);
 	printf("  baseline BLMOVE+LREM      %9.0f /s\n", floor_cycle);
-	printf("  claim+start+complete      %9.0f /s   ratio %.2f (target >= 0.50)\n",
+	printf(
+	    "  claim+start+complete      %9.0f /s   ratio %.2f (target >= 0.50)\n",
 	    cycle, cycle / floor_cycle);
 	rconn_free(rc);
 	t_redis_stop();

@@ -17,16 +17,18 @@ test_iso8601(void)
 	char buf[32];
 	int64_t ms;
 
-	CHECK(strcmp(util_iso8601(0, buf, sizeof(buf)), "1970-01-01T00:00:00.000Z") == 0);
+	CHECK(strcmp(util_iso8601(0, buf, sizeof(buf)),
+		  "1970-01-01T00:00:00.000Z") == 0);
 	CHECK(strcmp(util_iso8601(1544646521656LL, buf, sizeof(buf)),
-	    "2018-12-12T20:28:41.656Z") == 0);
+		  "2018-12-12T20:28:41.656Z") == 0);
 	CHECK(util_parse_iso8601("2018-12-12T20:28:41.656Z", &ms) == 0);
 	CHECK(ms == 1544646521656LL);
 	CHECK(util_parse_iso8601("2021-04-07T17:49:58.792Z", &ms) == 0);
 	CHECK(util_parse_iso8601("2021-04-07T17:49:58Z", &ms) == 0);
 	CHECK(ms % 1000 == 0);
 	CHECK(util_parse_iso8601("2021-04-07T19:49:58+02:00", &ms) == 0);
-	CHECK(strcmp(util_iso8601(ms, buf, sizeof(buf)), "2021-04-07T17:49:58.000Z") == 0);
+	CHECK(strcmp(util_iso8601(ms, buf, sizeof(buf)),
+		  "2021-04-07T17:49:58.000Z") == 0);
 	CHECK(util_parse_iso8601("2021-04-07T17:49:58.123456Z", &ms) == 0);
 	CHECK(ms % 1000 == 123);
 	CHECK(util_parse_iso8601("2021-13-07T17:49:58Z", &ms) == -1);
@@ -66,11 +68,13 @@ test_random(void)
 	util_random_alnum(a, 12);
 	CHECK(strlen(a) == 12);
 	for (int i = 0; i < 12; i++)
-		CHECK((a[i] >= 'a' && a[i] <= 'z') || (a[i] >= 'A' && a[i] <= 'Z') ||
-		    (a[i] >= '0' && a[i] <= '9'));
+		CHECK((a[i] >= 'a' && a[i] <= 'z') ||
+		      (a[i] >= 'A' && a[i] <= 'Z') ||
+		      (a[i] >= '0' && a[i] <= '9'));
 	CHECK(util_strieq("ACTIVE", "active"));
 	CHECK(!util_strieq("ACTIVE", NULL));
-	CHECK(util_stristr("C:\\Windows\\Explorer.EXE", "explorer.exe") != NULL);
+	CHECK(
+	    util_stristr("C:\\Windows\\Explorer.EXE", "explorer.exe") != NULL);
 	return 0;
 }
 
@@ -83,11 +87,21 @@ test_sha256(void)
 	char million[1000];
 
 	sha256_hex("", 0, hex);
-	CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+	CHECK(
+	    strcmp(hex,
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") ==
+	    0);
 	sha256_hex("abc", 3, hex);
-	CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
-	sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
-	CHECK(strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);
+	CHECK(
+	    strcmp(hex,
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") ==
+	    0);
+	sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	    56, hex);
+	CHECK(
+	    strcmp(hex,
+		"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") ==
+	    0);
 	/* One million 'a', fed in pieces. */
 	memset(million, 'a', sizeof(million));
 	sha256_init(&s);
@@ -139,7 +153,7 @@ test_log_redacts_tokens(void)
 	CHECK(strstr(out, "SOAP56ZKZ7") == NULL);
 	CHECK(strstr(out, "token is [REDACTED] here") != NULL);
 	CHECK(strstr(out, "debug with [REDACTED] alone") != NULL);
-	CHECK(strstr(out, "multi line") != NULL);	/* one event, one line */
+	CHECK(strstr(out, "multi line") != NULL); /* one event, one line */
 	CHECK(strstr(out, "test[") != NULL && strstr(out, "info:") != NULL);
 	return 0;
 }
@@ -160,7 +174,8 @@ test_log_json(void)
 	log_init("test", LOG_ERROR, LOG_TEXT);
 	CHECK(strncmp(out, "{\"ts\":\"", 7) == 0);
 	CHECK(strstr(out, "\"level\":\"info\"") != NULL);
-	CHECK(strstr(out, "\"msg\":\"quote \\\" and \\\\ and tab\\u0009\"}") != NULL);
+	CHECK(strstr(out, "\"msg\":\"quote \\\" and \\\\ and tab\\u0009\"}") !=
+	      NULL);
 	return 0;
 }
 
@@ -170,27 +185,37 @@ test_redis_urls(void)
 	struct rconn_addr a;
 	char err[300];
 
-	CHECK(rconn_parse_url("redis://127.0.0.1:6379/0", &a, err, sizeof(err)) == 0);
+	CHECK(rconn_parse_url(
+		  "redis://127.0.0.1:6379/0", &a, err, sizeof(err)) == 0);
 	CHECK(a.kind == RCONN_TCP && strcmp(a.host, "127.0.0.1") == 0 &&
-	    a.port == 6379 && a.db == 0);
-	CHECK(rconn_parse_url("redis://cache.local/3", &a, err, sizeof(err)) == 0);
+	      a.port == 6379 && a.db == 0);
+	CHECK(rconn_parse_url("redis://cache.local/3", &a, err, sizeof(err)) ==
+	      0);
 	CHECK(a.port == 6379 && a.db == 3);
-	CHECK(rconn_parse_url("unix:///run/redis/redis.sock", &a, err, sizeof(err)) == 0);
-	CHECK(a.kind == RCONN_UNIX && strcmp(a.path, "/run/redis/redis.sock") == 0);
-	CHECK(rconn_parse_url("unix:///tmp/r.sock?db=2", &a, err, sizeof(err)) == 0);
+	CHECK(rconn_parse_url(
+		  "unix:///run/redis/redis.sock", &a, err, sizeof(err)) == 0);
+	CHECK(a.kind == RCONN_UNIX &&
+	      strcmp(a.path, "/run/redis/redis.sock") == 0);
+	CHECK(rconn_parse_url(
+		  "unix:///tmp/r.sock?db=2", &a, err, sizeof(err)) == 0);
 	CHECK(a.db == 2);
-	CHECK(rconn_parse_url("sentinel://s1:26379,s2,s3:5000/mymaster/1", &a, err,
-	    sizeof(err)) == 0);
+	CHECK(rconn_parse_url("sentinel://s1:26379,s2,s3:5000/mymaster/1", &a,
+		  err, sizeof(err)) == 0);
 	CHECK(a.kind == RCONN_SENTINEL && a.nsentinels == 3);
-	CHECK(strcmp(a.sentinel_host[1], "s2") == 0 && a.sentinel_port[1] == 26379);
-	CHECK(a.sentinel_port[2] == 5000 && strcmp(a.master, "mymaster") == 0 && a.db == 1);
+	CHECK(strcmp(a.sentinel_host[1], "s2") == 0 &&
+	      a.sentinel_port[1] == 26379);
+	CHECK(a.sentinel_port[2] == 5000 && strcmp(a.master, "mymaster") == 0 &&
+	      a.db == 1);
 	CHECK(rconn_parse_url("http://x", &a, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "redis://") != NULL);
 	CHECK(rconn_parse_url("redis://h:99999/0", &a, err, sizeof(err)) == -1);
 	CHECK(rconn_parse_url("redis://h:6379/x", &a, err, sizeof(err)) == -1);
-	CHECK(rconn_parse_url("redis://:pw@h:6379", &a, err, sizeof(err)) == -1);
-	CHECK(rconn_parse_url("unix://relative.sock", &a, err, sizeof(err)) == -1);
-	CHECK(rconn_parse_url("sentinel://s1:26379", &a, err, sizeof(err)) == -1);
+	CHECK(
+	    rconn_parse_url("redis://:pw@h:6379", &a, err, sizeof(err)) == -1);
+	CHECK(rconn_parse_url("unix://relative.sock", &a, err, sizeof(err)) ==
+	      -1);
+	CHECK(
+	    rconn_parse_url("sentinel://s1:26379", &a, err, sizeof(err)) == -1);
 	return 0;
 }
 

@@ -43,10 +43,10 @@ parse(struct config *cfg, enum config_daemon d, const char *const *args,
 static void
 clear_env(void)
 {
-	static const char *const vars[] = { "CBC_URL", "CBC_TOKEN",
-		"CBC_ORG_KEY", "CBC_SSL_VERIFY", "CBAPI_URL", "CBAPI_TOKEN",
-		"CBAPI_ORG_KEY", "CBAPI_SSL_VERIFY", "LRFLOW_REDIS",
-		"LRFLOW_VIEWER_AUTH" };
+	static const char *const vars[] = {"CBC_URL", "CBC_TOKEN",
+	    "CBC_ORG_KEY", "CBC_SSL_VERIFY", "CBAPI_URL", "CBAPI_TOKEN",
+	    "CBAPI_ORG_KEY", "CBAPI_SSL_VERIFY", "LRFLOW_REDIS",
+	    "LRFLOW_VIEWER_AUTH"};
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
@@ -57,7 +57,7 @@ test_defaults(void)
 {
 	struct config cfg;
 	char err[256];
-	const char *args[] = { NULL };
+	const char *args[] = {NULL};
 
 	CHECK(parse(&cfg, CONFIG_WORKER, args, err, sizeof(err)) == 0);
 	CHECK(strcmp(cfg.redis_url, "redis://127.0.0.1:6379/0") == 0);
@@ -87,10 +87,10 @@ test_seed_flags(void)
 {
 	struct config cfg;
 	char err[256];
-	const char *args[] = { "--synthetic", "21212", "--poll", "1",
-		"--profile", "lrprofile", "--verbose", "--siemprofile", "mysiem",
-		"--cburl", "https://api-prod05.conferdeploy.net", "--apitoken",
-		"SYDCCYZ86BAKGQD45XRJYR6W/SOAP56ZKZ7", "--no-ssl-verify", NULL };
+	const char *args[] = {"--synthetic", "21212", "--poll", "1",
+	    "--profile", "lrprofile", "--verbose", "--siemprofile", "mysiem",
+	    "--cburl", "https://api-prod05.conferdeploy.net", "--apitoken",
+	    "SYDCCYZ86BAKGQD45XRJYR6W/SOAP56ZKZ7", "--no-ssl-verify", NULL};
 
 	CHECK(parse(&cfg, CONFIG_POLLER, args, err, sizeof(err)) == 0);
 	CHECK(cfg.synthetic == 21212);
@@ -109,14 +109,14 @@ test_bad_flags(void)
 {
 	struct config cfg;
 	char err[256];
-	const char *a1[] = { "--synthetic", "21a", NULL };
-	const char *a2[] = { "--poll", "0", NULL };
-	const char *a3[] = { "--bogus", NULL };
-	const char *a4[] = { "--concurrency", NULL };
-	const char *a5[] = { "--synthetic", "1", NULL };	/* poller-only flag */
-	const char *a6[] = { "--api", "v5", NULL };
-	const char *a7[] = { "--redis", "http://x", NULL };
-	const char *a8[] = { "stray", NULL };
+	const char *a1[] = {"--synthetic", "21a", NULL};
+	const char *a2[] = {"--poll", "0", NULL};
+	const char *a3[] = {"--bogus", NULL};
+	const char *a4[] = {"--concurrency", NULL};
+	const char *a5[] = {"--synthetic", "1", NULL}; /* poller-only flag */
+	const char *a6[] = {"--api", "v5", NULL};
+	const char *a7[] = {"--redis", "http://x", NULL};
+	const char *a8[] = {"stray", NULL};
 
 	CHECK(parse(&cfg, CONFIG_POLLER, a1, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "not a device id") != NULL);
@@ -149,9 +149,11 @@ test_viewer_refuses_open_listen(void)
 {
 	struct config cfg;
 	char err[300];
-	const char *a1[] = { "--listen", "0.0.0.0:7982", NULL };
-	const char *a2[] = { "--listen", "0.0.0.0:7982", "--insecure-no-auth", NULL };
-	const char *a3[] = { "--listen", "0.0.0.0:7982", "--auth-file", NULL, NULL };
+	const char *a1[] = {"--listen", "0.0.0.0:7982", NULL};
+	const char *a2[] = {
+	    "--listen", "0.0.0.0:7982", "--insecure-no-auth", NULL};
+	const char *a3[] = {
+	    "--listen", "0.0.0.0:7982", "--auth-file", NULL, NULL};
 	char path[256];
 
 	clear_env();
@@ -181,8 +183,10 @@ test_ini_parsing(void)
 	struct ini *ini;
 	bool b;
 
-	ini = ini_parse("\xef\xbb\xbf# comment\r\n[default]\r\nurl = https://x\r\n"
-	    "Token=a/b\n; other\n[siem]\nurl=https://y\n", err, sizeof(err));
+	ini = ini_parse(
+	    "\xef\xbb\xbf# comment\r\n[default]\r\nurl = https://x\r\n"
+	    "Token=a/b\n; other\n[siem]\nurl=https://y\n",
+	    err, sizeof(err));
 	CHECK(ini != NULL);
 	CHECK(strcmp(ini_get(ini, "default", "url"), "https://x") == 0);
 	CHECK(strcmp(ini_get(ini, "default", "token"), "a/b") == 0);
@@ -228,7 +232,7 @@ test_credentials_file_search(void)
 	struct config cfg;
 	struct cb_cred c;
 	char err[400];
-	const char *args[] = { NULL };
+	const char *args[] = {NULL};
 
 	clear_env();
 	CHECK(chdir(dir) == 0);
@@ -275,8 +279,8 @@ test_credentials_precedence(void)
 	struct config cfg;
 	struct cb_cred c;
 	char err[400];
-	const char *args[] = { "--cburl", "https://flag.example", NULL };
-	const char *args2[] = { "--apitoken", "FLAGSECRET01/FLAGID", NULL };
+	const char *args[] = {"--cburl", "https://flag.example", NULL};
+	const char *args2[] = {"--apitoken", "FLAGSECRET01/FLAGID", NULL};
 
 	/* File only (from the previous test's ./.carbonblack). */
 	clear_env();
@@ -320,7 +324,7 @@ test_credentials_bad_files(void)
 	struct config cfg;
 	struct cb_cred c;
 	char err[400], path[256];
-	const char *args[] = { "--credentials", path, NULL };
+	const char *args[] = {"--credentials", path, NULL};
 
 	clear_env();
 	snprintf(path, sizeof(path), "%s/creds", dir);
@@ -333,19 +337,24 @@ test_credentials_bad_files(void)
 	CHECK(config_credentials(&cfg, NULL, &c, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "missing 'url'") != NULL);
 
-	write_file("creds", "[default]\nurl=ftp://x\ntoken=ABCDEFGH/ID\n", 0600);
+	write_file(
+	    "creds", "[default]\nurl=ftp://x\ntoken=ABCDEFGH/ID\n", 0600);
 	CHECK(config_credentials(&cfg, NULL, &c, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "https://") != NULL);
 
-	write_file("creds", "[default]\nurl=https://x\ntoken=nosecretid\n", 0600);
+	write_file(
+	    "creds", "[default]\nurl=https://x\ntoken=nosecretid\n", 0600);
 	CHECK(config_credentials(&cfg, NULL, &c, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "SECRET/ID") != NULL);
 
-	write_file("creds", "[default]\nurl=https://x\ntoken=ABCDEFGH/ID\nssl_verify=perhaps\n", 0600);
+	write_file("creds",
+	    "[default]\nurl=https://x\ntoken=ABCDEFGH/ID\nssl_verify=perhaps\n",
+	    0600);
 	CHECK(config_credentials(&cfg, NULL, &c, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "ssl_verify") != NULL);
 
-	write_file("creds", "[other]\nurl=https://x\ntoken=ABCDEFGH/ID\n", 0600);
+	write_file(
+	    "creds", "[other]\nurl=https://x\ntoken=ABCDEFGH/ID\n", 0600);
 	CHECK(config_credentials(&cfg, NULL, &c, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "no [default] profile") != NULL);
 
@@ -354,7 +363,8 @@ test_credentials_bad_files(void)
 	CHECK(strstr(err, "line 1") != NULL);
 
 	/* A good file, even world-readable (warned), works. */
-	write_file("creds", "[default]\nurl=https://x\ntoken=ABCDEFGH/ID\n", 0644);
+	write_file(
+	    "creds", "[default]\nurl=https://x\ntoken=ABCDEFGH/ID\n", 0644);
 	CHECK(config_credentials(&cfg, NULL, &c, err, sizeof(err)) == 0);
 	cb_cred_release(&c);
 	config_release(&cfg);

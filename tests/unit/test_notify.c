@@ -18,7 +18,8 @@ fixture(const char *name)
 	json_error_t je;
 	json_t *j;
 
-	snprintf(path, sizeof(path), "%s/tests/fixtures/%s", top ? top : ".", name);
+	snprintf(
+	    path, sizeof(path), "%s/tests/fixtures/%s", top ? top : ".", name);
 	j = json_load_file(path, 0, &je);
 	if (j == NULL)
 		printf("#   %s: %s\n", path, je.text);
@@ -77,15 +78,15 @@ static int
 test_malformed_notifications(void)
 {
 	static const char *const bad[] = {
-		"\"a string\"",
-		"{\"type\":\"THREAT\"}",
-		"{\"deviceInfo\": 5}",
-		"{\"deviceInfo\": {\"deviceName\": \"x\"}}",
-		"{\"deviceInfo\": {\"deviceId\": \"21a\"}}",
-		"{\"deviceInfo\": {\"deviceId\": -4}}",
-		"{\"deviceInfo\": {\"deviceId\": 0}}",
-		"{\"deviceInfo\": {\"deviceId\": 1.5}}",
-		"{\"deviceInfo\": {\"deviceId\": null}}",
+	    "\"a string\"",
+	    "{\"type\":\"THREAT\"}",
+	    "{\"deviceInfo\": 5}",
+	    "{\"deviceInfo\": {\"deviceName\": \"x\"}}",
+	    "{\"deviceInfo\": {\"deviceId\": \"21a\"}}",
+	    "{\"deviceInfo\": {\"deviceId\": -4}}",
+	    "{\"deviceInfo\": {\"deviceId\": 0}}",
+	    "{\"deviceInfo\": {\"deviceId\": 1.5}}",
+	    "{\"deviceInfo\": {\"deviceId\": null}}",
 	};
 	struct notify n;
 	char err[256];
@@ -101,7 +102,8 @@ test_malformed_notifications(void)
 	}
 	/* A device id sent as a string of digits is accepted. */
 	{
-		json_t *j = json_loads("{\"deviceInfo\": {\"deviceId\": \"21212\"}}", 0, NULL);
+		json_t *j = json_loads(
+		    "{\"deviceInfo\": {\"deviceId\": \"21212\"}}", 0, NULL);
 
 		CHECK(notify_parse(j, &n, err, sizeof(err)) == 0);
 		CHECK(n.device_id == 21212 && strcmp(n.type, "THREAT") == 0);
@@ -114,10 +116,10 @@ static int
 test_malformed_envelopes(void)
 {
 	static const char *const bad[] = {
-		"[]",
-		"{\"success\": false, \"message\": \"Unauthorized\"}",
-		"{\"success\": true, \"notifications\": {}}",
-		"{\"foo\": 1}",
+	    "[]",
+	    "{\"success\": false, \"message\": \"Unauthorized\"}",
+	    "{\"success\": true, \"notifications\": {}}",
+	    "{\"foo\": 1}",
 	};
 	char err[256];
 	json_t *j;
@@ -128,12 +130,14 @@ test_malformed_envelopes(void)
 		CHECK(notify_list(j, err, sizeof(err)) == NULL);
 		json_decref(j);
 	}
-	j = json_loads("{\"success\": false, \"message\": \"Unauthorized\"}", 0, NULL);
+	j = json_loads(
+	    "{\"success\": false, \"message\": \"Unauthorized\"}", 0, NULL);
 	notify_list(j, err, sizeof(err));
 	CHECK(strstr(err, "Unauthorized") != NULL);
 	json_decref(j);
 	/* Nothing new: success without a list is an empty poll. */
-	j = json_loads("{\"success\": true, \"message\": \"Success\"}", 0, NULL);
+	j = json_loads(
+	    "{\"success\": true, \"message\": \"Success\"}", 0, NULL);
 	CHECK(json_array_size(notify_list(j, err, sizeof(err))) == 0);
 	CHECK(notify_list(j, err, sizeof(err)) != NULL);
 	json_decref(j);
@@ -163,8 +167,10 @@ test_synthetic(void)
 	CHECK(notify_parse(n, &nt, err, sizeof(err)) == 0);
 	CHECK(nt.device_id == 21212 && strcmp(nt.type, "THREAT") == 0);
 	CHECK(strlen(nt.event_id) == 32);
-	CHECK(json_integer_value(json_object_get(n, "eventTime")) == 1544646521656LL);
-	CHECK(json_is_null(json_object_get(json_object_get(n, "deviceInfo"), "deviceHostName")));
+	CHECK(json_integer_value(json_object_get(n, "eventTime")) ==
+	      1544646521656LL);
+	CHECK(json_is_null(json_object_get(
+	    json_object_get(n, "deviceInfo"), "deviceHostName")));
 	json_decref(n);
 	return 0;
 }

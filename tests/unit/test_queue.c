@@ -56,16 +56,19 @@ flush(void)
 static int
 test_enqueue_dedupes_and_coalesces(void)
 {
-	struct queue_alert a = { .device_id = 21212, .alert_id = "A1",
-		.source = "notifications", .alert_json = "{\"type\":\"THREAT\"}",
-		.device_name = "WIN-1" };
+	struct queue_alert a = {.device_id = 21212,
+	    .alert_id = "A1",
+	    .source = "notifications",
+	    .alert_json = "{\"type\":\"THREAT\"}",
+	    .device_name = "WIN-1"};
 	char *s;
 
 	flush();
 	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
 	a.alert_id = "A2";
 	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_COALESCED);
-	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_COALESCED);	/* same id once */
+	CHECK(
+	    queue_enqueue(rc, "lr", &a) == QUEUE_COALESCED); /* same id once */
 	CHECK(num("LLEN %s", "lr:queue") == 1);
 	CHECK(num("ZCARD %s", "lr:inflight") == 1);
 	s = str("HGET %s alert_ids", "lr:result:21212");
@@ -95,7 +98,7 @@ test_enqueue_dedupes_and_coalesces(void)
 static int
 test_claim_update_complete(void)
 {
-	struct queue_alert a = { .device_id = 5, .source = "synthetic" };
+	struct queue_alert a = {.device_id = 5, .source = "synthetic"};
 	struct queue_job job;
 	json_t *f;
 	char *s;
@@ -151,7 +154,7 @@ test_claim_update_complete(void)
 static int
 test_fencing_token(void)
 {
-	struct queue_alert a = { .device_id = 6, .source = "manual" };
+	struct queue_alert a = {.device_id = 6, .source = "manual"};
 	struct queue_job j1, j2;
 	json_t *f = json_pack("{s:s}", "step", "x");
 
@@ -175,7 +178,8 @@ test_fencing_token(void)
 static int
 test_failed_and_cooldown(void)
 {
-	struct queue_alert a = { .device_id = 7, .alert_id = "B1", .source = "manual" };
+	struct queue_alert a = {
+	    .device_id = 7, .alert_id = "B1", .source = "manual"};
 	struct queue_job job;
 	json_t *f;
 	char *s;
@@ -208,7 +212,7 @@ test_failed_and_cooldown(void)
 static int
 test_release_puts_job_first(void)
 {
-	struct queue_alert a = { .device_id = 8, .source = "manual" };
+	struct queue_alert a = {.device_id = 8, .source = "manual"};
 	struct queue_job job, next;
 
 	flush();
@@ -216,12 +220,12 @@ test_release_puts_job_first(void)
 	a.device_id = 9;
 	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
 	CHECK(queue_claim(rc, "lr", "w1", 1, &job) == 1);
-	CHECK(job.device_id == 8);	/* FIFO */
+	CHECK(job.device_id == 8); /* FIFO */
 	CHECK(queue_release(rc, "lr", &job) == 1);
-	CHECK(queue_release(rc, "lr", &job) == 0);	/* not ours any more */
+	CHECK(queue_release(rc, "lr", &job) == 0); /* not ours any more */
 	CHECK(num("HGET %s attempts", "lr:result:8") == 0);
 	CHECK(queue_claim(rc, "lr", "w1", 1, &next) == 1);
-	CHECK(next.device_id == 8);	/* handed back to the front */
+	CHECK(next.device_id == 8); /* handed back to the front */
 	CHECK(num("ZCARD %s", "lr:inflight") == 2);
 	queue_job_release(&job);
 	queue_job_release(&next);
@@ -259,10 +263,12 @@ test_artifact_and_heartbeat(void)
 	redisReply *r;
 
 	flush();
-	CHECK(queue_store_artifact(rc, "lr", data, sizeof(data), 3600, sha) == 0);
+	CHECK(
+	    queue_store_artifact(rc, "lr", data, sizeof(data), 3600, sha) == 0);
 	CHECK(strlen(sha) == 64);
 	r = rconn_command(rc, "GET lr:artifact:%s", sha);
-	CHECK(r != NULL && r->type == REDIS_REPLY_STRING && r->len == sizeof(data));
+	CHECK(r != NULL && r->type == REDIS_REPLY_STRING &&
+	      r->len == sizeof(data));
 	CHECK(memcmp(r->str, data, sizeof(data)) == 0);
 	freeReplyObject(r);
 	r = rconn_command(rc, "TTL lr:artifact:%s", sha);
@@ -304,7 +310,7 @@ test_session_budget(void)
 static int
 test_custom_prefix(void)
 {
-	struct queue_alert a = { .device_id = 10, .source = "manual" };
+	struct queue_alert a = {.device_id = 10, .source = "manual"};
 
 	flush();
 	CHECK(queue_enqueue(rc, "other", &a) == QUEUE_QUEUED);
@@ -325,7 +331,8 @@ race(void *arg)
 	struct rconn *c = rconn_new(url, 5000);
 
 	for (int i = 0; i < 200; i++) {
-		struct queue_alert a = { .device_id = 1 + i % 50, .source = "manual" };
+		struct queue_alert a = {
+		    .device_id = 1 + i % 50, .source = "manual"};
 
 		if (queue_enqueue(c, "lr", &a) == QUEUE_QUEUED)
 			r->queued++;
@@ -343,7 +350,7 @@ test_concurrent_enqueue_one_job_per_device(void)
 
 	flush();
 	for (int i = 0; i < 4; i++) {
-		r[i] = (struct racer){ i, 0 };
+		r[i] = (struct racer){i, 0};
 		CHECK(pthread_create(&tid[i], NULL, race, &r[i]) == 0);
 	}
 	for (int i = 0; i < 4; i++) {
@@ -360,7 +367,7 @@ test_concurrent_enqueue_one_job_per_device(void)
 static int
 test_script_flush_is_survived(void)
 {
-	struct queue_alert a = { .device_id = 11, .source = "manual" };
+	struct queue_alert a = {.device_id = 11, .source = "manual"};
 	redisReply *r;
 
 	flush();
@@ -373,7 +380,7 @@ test_script_flush_is_survived(void)
 static int
 test_redis_gone(void)
 {
-	struct queue_alert a = { .device_id = 12, .source = "manual" };
+	struct queue_alert a = {.device_id = 12, .source = "manual"};
 	struct queue_job job;
 
 	t_redis_stop();
@@ -387,7 +394,7 @@ int
 main(void)
 {
 	log_init("test_queue", LOG_ERROR, LOG_TEXT);
-	signal(SIGPIPE, SIG_IGN);	/* as every daemon does */
+	signal(SIGPIPE, SIG_IGN); /* as every daemon does */
 	if ((url = t_redis_start()) == NULL) {
 		printf("not ok 1 - redis-server did not start\n");
 		return 1;
