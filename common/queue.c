@@ -139,14 +139,15 @@ static struct rconn_script complete_script = {"complete",
     "return 1\n",
     ""};
 
-/* KEYS: processing queue result   ARGV: job_raw
- * Returns 1, or 0 when the job was not in our list. */
+/* KEYS: processing queue result   ARGV: job_raw uncount step
+ * Returns 1, or 0 when the job was not in our list.  uncount "1" takes
+ * the attempt back (it was cut short by us, not by the job). */
 static struct rconn_script release_script = {"release",
     LUA_PRELUDE
     "if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end\n"
     "redis.call('RPUSH', KEYS[2], ARGV[1])\n"
-    "redis.call('HSET', KEYS[3], 'status', 'queued', 'step', 'returned to the queue')\n"
-    "redis.call('HINCRBY', KEYS[3], 'attempts', -1)\n"
+    "redis.call('HSET', KEYS[3], 'status', 'queued', 'step', ARGV[3])\n"
+    "if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[3], 'attempts', -1) end\n"
     "redis.call('HDEL', KEYS[3], 'token', 'worker')\n"
     "return 1\n",
     ""};
@@ -456,11 +457,12 @@ queue_complete(struct rconn *rc, const char *prefix,
 	return ret;
 }
 
-int
-queue_release(struct rconn *rc, const char *prefix, const struct queue_job *job)
+static int
+release_job(struct rconn *rc, const char *prefix, const struct queue_job *job,
+    bool uncount, const char *step)
 {
 	char dev[24], *keys[3];
-	const char *argv[4];
+	const char *argv[6];
 	redisReply *r;
 	long long v;
 
@@ -471,7 +473,9 @@ queue_release(struct rconn *rc, const char *prefix, const struct queue_job *job)
 	for (int i = 0; i < 3; i++)
 		argv[i] = keys[i];
 	argv[3] = job->raw;
-	r = rconn_eval(rc, &release_script, 3, 4, argv, NULL);
+	argv[4] = uncount ? "1" : "0";
+	argv[5] = step;
+	r = rconn_eval(rc, &release_script, 3, 6, argv, NULL);
 	v = int_reply(r);
 	if (r != NULL)
 		freeReplyObject(r);
@@ -509,6 +513,56 @@ queue_session_release(struct rconn *rc, const char *prefix, const char *member)
 		return -1;
 	freeReplyObject(r);
 	return 0;
+}
+
+int
+queue_release(struct rconn *rc, const char *prefix, const struct queue_job *job)
+{
+	return release_job(rc, prefix, job, true, "returned to the queue");
+}
+
+int
+queue_recover(struct rconn *rc, const char *prefix, const char *worker_id)
+{
+	redisReply *r;
+	int n = 0;
+
+	r = rconn_command(
+	    rc, "LRANGE %s:processing:%s 0 -1", prefix, worker_id);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+		if (r != NULL)
+			freeReplyObject(r);
+		return -1;
+	}
+	for (size_t i = 0; i < r->elements; i++) {
+		struct queue_job job;
+		json_t *j =
+		    json_loadb(r->element[i]->str, r->element[i]->len, 0, NULL);
+		json_t *d = json_object_get(j, "device_id");
+
+		if (!json_is_integer(d)) {
+			bury(rc, prefix, worker_id, r->element[i]->str,
+			    r->element[i]->len);
+			json_decref(j);
+			continue;
+		}
+		memset(&job, 0, sizeof(job));
+		job.raw = xstrndup(r->element[i]->str, r->element[i]->len);
+		job.device_id = json_integer_value(d);
+		snprintf(job.worker, sizeof(job.worker), "%s", worker_id);
+		if (release_job(rc, prefix, &job, false,
+			"recovered after its worker restarted") == 1) {
+			log_info(
+			    "recovered the job for device %lld left by an earlier %s",
+			    (long long)job.device_id, worker_id);
+			queue_count(rc, prefix, "jobs_recovered", 1);
+			n++;
+		}
+		free(job.raw);
+		json_decref(j);
+	}
+	freeReplyObject(r);
+	return n;
 }
 
 void

@@ -94,6 +94,11 @@ int queue_session_acquire(struct rconn *rc, const char *prefix,
 int queue_session_release(
     struct rconn *rc, const char *prefix, const char *member);
 
+/* Hands back every job left in P:processing:<worker> by an earlier
+ * process with the same worker id (it died without draining).  Call it
+ * before the first claim.  Returns the number handed back, or -1. */
+int queue_recover(struct rconn *rc, const char *prefix, const char *worker_id);
+
 /* Adds n to counter name in P:stats (best effort). */
 void queue_count(
     struct rconn *rc, const char *prefix, const char *name, long long n);

@@ -340,6 +340,8 @@ worker_run(struct worker *w)
 		ret = 0; /* stopped before Redis came */
 		goto out;
 	}
+	/* Jobs an earlier process with our id held when it died. */
+	queue_recover(w->hb_rc, cfg->prefix, w->id);
 	log_info(
 	    "worker %s ready: %d threads, Redis %s, Live Response %s at %s",
 	    w->id, cfg->concurrency, rconn_describe(w->hb_rc),

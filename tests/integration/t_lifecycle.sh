@@ -57,4 +57,21 @@ ok "hand back is logged" grep -q "handed back the interrupted job for device 200
 start_worker w3
 ok "handed-back job completes elsewhere" wait_for 30 status_is 2003 done
 is "attempts counts real runs only" "$(rcli HGET lr:result:2003 attempts)" 1
+
+# SIGKILL mid-job: the job waits in the dead worker's processing list, and
+# a worker restarted with the same id hands it back and runs it.
+stop $w3_PID
+"$BIN/lr-poller" --redis "$REDIS_URL" --synthetic 2002 --once 2>>"$tmp/poller.log"
+start_worker w4
+ok "job 2002 running again" wait_for 10 status_is 2002 running
+kill -KILL $w4_PID
+wait $w4_PID 2>/dev/null
+is "job kept in the dead worker's list" "$(rcli LLEN lr:processing:w4)" 1
+ok "invariants hold after the crash" invariants
+start_worker w4
+ok "restarted worker completes the job" wait_for 30 status_is 2002 done
+ok "recovery is logged" grep -q "recovered the job for device 2002" "$tmp/w4.log"
+is "the crashed attempt counts" "$(rcli HGET lr:result:2002 attempts)" 2
+is "recovery counted" "$(rcli HGET lr:stats jobs_recovered)" 1
+ok "invariants hold after recovery" invariants
 finish

@@ -285,6 +285,31 @@ test_artifact_and_heartbeat(void)
 }
 
 static int
+test_recover_after_restart(void)
+{
+	struct queue_alert a = {.device_id = 13, .source = "manual"};
+	struct queue_job job, again;
+	redisReply *r;
+
+	flush();
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	CHECK(queue_claim(rc, "lr", "w9", 1, &job) == 1);
+	/* w9 "dies" here; its next incarnation recovers the job. */
+	r = rconn_command(rc, "LPUSH lr:processing:w9 %s", "{broken");
+	freeReplyObject(r);
+	CHECK(queue_recover(rc, "lr", "w9") == 1);
+	CHECK(num("LLEN %s", "lr:processing:w9") == 0);
+	CHECK(num("LLEN %s", "lr:dead") == 1);
+	CHECK(num("HGET %s attempts", "lr:result:13") == 1);
+	CHECK(queue_recover(rc, "lr", "w9") == 0);
+	CHECK(queue_claim(rc, "lr", "w9", 1, &again) == 1);
+	CHECK(again.device_id == 13 && again.attempts == 2);
+	queue_job_release(&job);
+	queue_job_release(&again);
+	return 0;
+}
+
+static int
 test_session_budget(void)
 {
 	redisReply *r;
@@ -409,6 +434,7 @@ main(void)
 	RUN(test_release_puts_job_first);
 	RUN(test_claim_timeout_and_malformed);
 	RUN(test_artifact_and_heartbeat);
+	RUN(test_recover_after_restart);
 	RUN(test_session_budget);
 	RUN(test_custom_prefix);
 	RUN(test_concurrent_enqueue_one_job_per_device);
