@@ -71,9 +71,11 @@ listen=127.0.0.1:7982
 if command -v ss >/dev/null 2>&1 && ss -ltn | grep -q '127.0.0.1:7982 '; then
 	listen=127.0.0.1:0	# 7982 is taken: any free port
 fi
+: >"$tmp/viewer.out"
 "$BIN/lr-viewer" --redis "$REDIS" --listen "$listen" >"$tmp/viewer.out" 2>"$tmp/viewer.log" &
 pids="$pids $!"
 wait_line "$tmp/viewer.out" 'listening on' || {
+	: >"$tmp/viewer.out"
 	"$BIN/lr-viewer" --redis "$REDIS" --listen 127.0.0.1:0 >"$tmp/viewer.out" 2>"$tmp/viewer.log" &
 	pids="$pids $!"
 	wait_line "$tmp/viewer.out" 'listening on' || die "the viewer did not start"

@@ -121,6 +121,7 @@ rcli() {
 # start_cbsim [SCENARIO]: sets CB_URL, CB_PORT.
 start_cbsim() {
 	set -- ${1:+--scenario "$1"}
+	: >"$tmp/cbsim.out"
 	"$BIN/lr-cbsim" --listen 127.0.0.1:0 "$@" >"$tmp/cbsim.out" 2>"$tmp/cbsim.log" &
 	CBSIM_PID=$!
 	pids="$pids $CBSIM_PID"
@@ -169,14 +170,18 @@ poll_once() {
 
 # start_viewer [ARGS...]: sets VIEWER_URL.
 start_viewer() {
+	# Empty the file here: the child truncates it only once it runs, and a
+	# grep before that would read the previous viewer's line.
+	: >"$tmp/viewer.out"
 	"$BIN/lr-viewer" --redis "$REDIS_URL" --listen 127.0.0.1:0 "$@" \
 	    >"$tmp/viewer.out" 2>"$tmp/viewer.log" &
 	VIEWER_PID=$!
 	pids="$pids $VIEWER_PID"
-	wait_for 10 grep -q 'listening on' "$tmp/viewer.out" ||
+	wait_for 10 grep -q 'listening on http.*/$' "$tmp/viewer.out" ||
 	    { echo "not ok - lr-viewer did not start"; cat "$tmp/viewer.log"; exit 1; }
 	VIEWER_URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$tmp/viewer.out" | head -n 1)
 	VIEWER_URL=${VIEWER_URL%/}
+	echo "# viewer at $VIEWER_URL (pid $VIEWER_PID)"
 }
 
 # status_is DEVICE STATUS: the result hash says so.

@@ -85,10 +85,10 @@ like "and says why" "$out" "not a loopback address"
 # Redis down: 503, not a crash; back when Redis is.
 stop $VIEWER_PID
 start_viewer
-kill -STOP $REDIS_PID 2>/dev/null; kill -CONT $REDIS_PID 2>/dev/null
 rcli SHUTDOWN NOSAVE >/dev/null 2>&1
-sleep 0.5
-is "healthz 503 with Redis down" "$(get "$VIEWER_URL/healthz")" 503
+wait $REDIS_PID 2>/dev/null
+ok "healthz 503 with Redis down" wait_for 10 sh -c \
+    "[ \$(curl -s -o /dev/null -w '%{http_code}' $VIEWER_URL/healthz) = 503 ]"
 is "pages 503 with Redis down" "$(get "$VIEWER_URL/")" 503
 ok "viewer still running" kill -0 $VIEWER_PID
 start_redis
