@@ -73,8 +73,18 @@ static const struct option_spec specs[] = {
     {"siemprofile", 0, OPT_STR, OFF(siemprofile), CONFIG_POLLER, 0, 0,
 	"SIEMPROFILE", "credentials profile of the SIEM key (default siem)"},
     {"source", 0, OPT_SPECIAL, SP_SOURCE, CONFIG_POLLER, 0, 0,
-	"notifications|synthetic",
-	"where alerts come from (alerts: not available yet)"},
+	"alerts|notifications|synthetic",
+	"where alerts come from (default alerts with an org key, else notifications)"},
+    {"lookback", 0, OPT_INT, OFF(lookback_s), CONFIG_POLLER, 0, 30 * 86400,
+	"SECONDS", "alerts: how far back the first poll looks (default 600)"},
+    {"alert-lag", 0, OPT_INT, OFF(alert_lag_s), CONFIG_POLLER, 0, 3600,
+	"SECONDS", "alerts: leave the newest this long to settle (default 60)"},
+    {"policy", 0, OPT_STR, OFF(policy), CONFIG_POLLER, 0, 0, "P1,P2",
+	"alerts: only devices in these policies"},
+    {"devices", 0, OPT_STR, OFF(devices), CONFIG_POLLER, 0, 0, "ID,ID",
+	"only these devices (allow list)"},
+    {"exclude-devices", 0, OPT_STR, OFF(exclude_devices), CONFIG_POLLER, 0, 0,
+	"ID,ID", "never these devices (deny list)"},
     {"alert-types", 0, OPT_STR, OFF(alert_types), CONFIG_POLLER, 0, 0, "T1,T2",
 	"only these notification/alert types (default all)"},
     {"min-severity", 0, OPT_INT, OFF(min_severity), CONFIG_POLLER, 0, 10, "N",
@@ -146,6 +156,8 @@ config_init(struct config *cfg, enum config_daemon d)
 	cfg->max_attempts = 8;
 	cfg->artifact_ttl_s = 30 * 86400;
 	cfg->drain_timeout_s = 120;
+	cfg->lookback_s = 600;
+	cfg->alert_lag_s = 60;
 }
 
 void
@@ -443,13 +455,14 @@ config_parse(
 			    "--source synthetic needs --synthetic DEVICE_ID");
 			return -1;
 		}
-		if (cfg->source == CONFIG_SOURCE_AUTO)
-			cfg->source = cfg->synthetic
-					  ? CONFIG_SOURCE_SYNTHETIC
-					  : CONFIG_SOURCE_NOTIFICATIONS;
-		if (cfg->source == CONFIG_SOURCE_ALERTS) {
+		/* Without --synthetic, AUTO is settled by the credentials:
+		 * alerts with an org key, else notifications (poller_new). */
+		if (cfg->source == CONFIG_SOURCE_AUTO && cfg->synthetic)
+			cfg->source = CONFIG_SOURCE_SYNTHETIC;
+		if (config_id_list(cfg->devices, NULL, 0) < 0 ||
+		    config_id_list(cfg->exclude_devices, NULL, 0) < 0) {
 			snprintf(err, errlen,
-			    "--source alerts: the Alerts v7 source is not available yet; use notifications or synthetic");
+			    "--devices and --exclude-devices take device ids separated by commas");
 			return -1;
 		}
 	}
@@ -470,6 +483,9 @@ config_release(struct config *cfg)
 	free(cfg->credentials);
 	free(cfg->siemprofile);
 	free(cfg->alert_types);
+	free(cfg->policy);
+	free(cfg->devices);
+	free(cfg->exclude_devices);
 	free(cfg->worker_id);
 	free(cfg->listen);
 	free(cfg->auth_file);
@@ -687,6 +703,39 @@ config_credentials(const struct config *cfg, const char *profile,
 fail:
 	cb_cred_release(out);
 	return -1;
+}
+
+int
+config_id_list(const char *list, int64_t *out, size_t max)
+{
+	const char *p = list;
+	size_t n = 0;
+
+	if (list == NULL)
+		return 0;
+	while (*p != '\0') {
+		char num[32];
+		size_t len = strcspn(p, ",");
+		int64_t id;
+
+		while (len > 0 && *p == ' ')
+			p++, len--;
+		if (len == 0 || len >= sizeof(num))
+			return -1;
+		memcpy(num, p, len);
+		num[len] = '\0';
+		while (len > 0 && num[len - 1] == ' ')
+			num[--len] = '\0';
+		if (util_parse_device_id(num, &id) == -1)
+			return -1;
+		if (out != NULL && n < max)
+			out[n] = id;
+		n++;
+		p += strcspn(p, ",");
+		if (*p == ',')
+			p++;
+	}
+	return (int)n;
 }
 
 enum config_api

@@ -57,6 +57,11 @@ struct config {
 	int min_severity;          /* --min-severity 1..10, 0 = any */
 	int cooldown_s;            /* --cooldown SECONDS after a finished job */
 	bool once;                 /* --once: poll once and exit */
+	int lookback_s;        /* --lookback: first alerts poll looks back */
+	int alert_lag_s;       /* --alert-lag: newest alerts left to settle */
+	char *policy;          /* --policy P1,P2 (alerts criteria) */
+	char *devices;         /* --devices ID,ID allow list */
+	char *exclude_devices; /* --exclude-devices ID,ID deny list */
 
 	/* worker */
 	int concurrency;       /* --concurrency N jobs at once */
@@ -111,6 +116,11 @@ void config_usage(enum config_daemon d, const char *prog);
 int config_credentials(const struct config *cfg, const char *profile,
     struct cb_cred *out, char *err, size_t errlen);
 void cb_cred_release(struct cb_cred *c);
+
+/* Parses a comma-separated list of device ids into out (up to max; out
+ * may be NULL to only check).  Returns how many, 0 for NULL, -1 when an
+ * entry is not a device id. */
+int config_id_list(const char *list, int64_t *out, size_t max);
 
 /* Returns the API generation to use: v6 when an org key is known, else v3,
  * unless --api says otherwise. */

@@ -56,13 +56,19 @@
 	"  redis.call('HSET', result, 'alert_ids', cjson.encode(ids))\n"                                                                                     \
 	"end\n"
 
-/* KEYS: inflight queue result devices cooldown stats events
- * ARGV: device job_id source alert_id alert_json device_name
- * Returns 1 queued, 0 coalesced. */
+/* KEYS: inflight queue result devices cooldown stats events seen
+ * ARGV: device job_id source alert_id alert_json device_name seen_ttl_s
+ * Returns 1 queued, 0 coalesced, 2 when the alert id was seen before. */
 static struct rconn_script enqueue_script = {"enqueue",
     LUA_PRELUDE
     "local dev = ARGV[1]\n"
     "local now = now_ms()\n"
+    "if ARGV[4] ~= '' and tonumber(ARGV[7]) > 0 then\n"
+    "  if not redis.call('SET', KEYS[8], now, 'NX', 'EX', ARGV[7]) then\n"
+    "    redis.call('HINCRBY', KEYS[6], 'alerts_duplicate', 1)\n"
+    "    return 2\n"
+    "  end\n"
+    "end\n"
     "if redis.call('ZSCORE', KEYS[1], dev) or redis.call('EXISTS', KEYS[5]) == 1 then\n"
     "  add_alert_id(KEYS[3], ARGV[4])\n"
     "  redis.call('HINCRBY', KEYS[6], 'coalesced', 1)\n"
@@ -184,8 +190,8 @@ int_reply(redisReply *r)
 enum queue_enqueue_result
 queue_enqueue(struct rconn *rc, const char *prefix, const struct queue_alert *a)
 {
-	char dev[24], uuid[37], *keys[7];
-	const char *argv[13];
+	char dev[24], uuid[37], ttl[16], *keys[8];
+	const char *argv[15];
 	redisReply *r;
 	long long v;
 
@@ -198,21 +204,28 @@ queue_enqueue(struct rconn *rc, const char *prefix, const struct queue_alert *a)
 	keys[4] = xasprintf("%s:cooldown:%s", prefix, dev);
 	keys[5] = xasprintf("%s:stats", prefix);
 	keys[6] = xasprintf("%s:events", prefix);
-	for (int i = 0; i < 7; i++)
+	keys[7] = xasprintf("%s:alert:%s", prefix,
+	    a->alert_id && a->seen_ttl_s > 0 ? a->alert_id : "-");
+	for (int i = 0; i < 8; i++)
 		argv[i] = keys[i];
-	argv[7] = dev;
-	argv[8] = uuid;
-	argv[9] = a->source ? a->source : "manual";
-	argv[10] = a->alert_id ? a->alert_id : "";
-	argv[11] = a->alert_json ? a->alert_json : "";
-	argv[12] = a->device_name ? a->device_name : "";
-	r = rconn_eval(rc, &enqueue_script, 7, 13, argv, NULL);
+	snprintf(ttl, sizeof(ttl), "%d", a->seen_ttl_s);
+	argv[8] = dev;
+	argv[9] = uuid;
+	argv[10] = a->source ? a->source : "manual";
+	argv[11] = a->alert_id ? a->alert_id : "";
+	argv[12] = a->alert_json ? a->alert_json : "";
+	argv[13] = a->device_name ? a->device_name : "";
+	argv[14] = ttl;
+	r = rconn_eval(rc, &enqueue_script, 8, 15, argv, NULL);
 	v = int_reply(r);
 	if (r != NULL)
 		freeReplyObject(r);
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++)
 		free(keys[i]);
-	return v == 1 ? QUEUE_QUEUED : v == 0 ? QUEUE_COALESCED : QUEUE_ERROR;
+	return v == 1   ? QUEUE_QUEUED
+	       : v == 0 ? QUEUE_COALESCED
+	       : v == 2 ? QUEUE_DUPLICATE
+			: QUEUE_ERROR;
 }
 
 int

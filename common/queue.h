@@ -5,7 +5,8 @@
  * (hash, design §3), P:devices (zset device -> last update ms),
  * P:cooldown:<id> (string with TTL), P:workers (zset worker -> heartbeat
  * ms), P:worker:<id> (string with TTL), P:stats (hash of counters),
- * P:events (capped stream), P:dead (capped list of failed job JSON).
+ * P:events (capped stream), P:dead (capped list of failed job JSON),
+ * P:alert:<id> (an alert id already handled, with a TTL).
  * Every change to more than one key is one script, with the time taken
  * from Redis's clock. */
 #ifndef LR_QUEUE_H
@@ -22,6 +23,7 @@ enum queue_enqueue_result {
 	QUEUE_ERROR = -1,
 	QUEUE_COALESCED = 0, /* device already in flight or cooling down */
 	QUEUE_QUEUED = 1,
+	QUEUE_DUPLICATE = 2, /* this alert id was handled before */
 };
 
 struct queue_alert {
@@ -31,6 +33,8 @@ struct queue_alert {
 	    *source; /* "notifications", "alerts", "synthetic", "manual" */
 	const char *alert_json; /* the triggering alert as JSON text, or NULL */
 	const char *device_name; /* may be NULL */
+	int seen_ttl_s; /* > 0: remember alert_id this long (P:alert:<id>)
+				  * and drop it when it comes again */
 };
 
 /* Enqueues a job for a->device_id unless the device is in flight or in

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "cbhttp.h"
 #include "log.h"
 #include "notify.h"
@@ -25,8 +26,62 @@ struct poller {
 	const struct config *cfg;
 	volatile sig_atomic_t *stop;
 	struct rconn *rc;
-	struct cbhttp *siem; /* NULL for the synthetic source */
+	struct cbhttp *siem;       /* NULL for the synthetic source */
+	enum config_source source; /* settled: never AUTO */
+	struct cbhttp *api;        /* Alerts v7 (Custom key) */
+	char *search_path; /* /api/alerts/v7/orgs/<org>/alerts/_search */
+	struct alert_filter filter;
+	int64_t *allow, *deny; /* owned arrays behind the filter */
 };
+
+#define ALERT_SEEN_TTL_S (7 * 86400) /* how long an alert id is remembered */
+#define ALERT_MAX_PAGES 100          /* pages in one poll, at most */
+#define CURSOR_SAVE_EVERY 500        /* alerts between cursor writes */
+
+/* Fills the alert filter from the flags (lists already checked). */
+static void
+filter_init(struct poller *p)
+{
+	const struct config *cfg = p->cfg;
+	int n;
+
+	p->filter.types = cfg->alert_types;
+	p->filter.min_severity = cfg->min_severity;
+	p->filter.policies = cfg->policy;
+	if ((n = config_id_list(cfg->devices, NULL, 0)) > 0) {
+		p->allow = xcalloc((size_t)n, sizeof(int64_t));
+		config_id_list(cfg->devices, p->allow, (size_t)n);
+		p->filter.allow = p->allow;
+		p->filter.nallow = (size_t)n;
+	}
+	if ((n = config_id_list(cfg->exclude_devices, NULL, 0)) > 0) {
+		p->deny = xcalloc((size_t)n, sizeof(int64_t));
+		config_id_list(cfg->exclude_devices, p->deny, (size_t)n);
+		p->filter.deny = p->deny;
+		p->filter.ndeny = (size_t)n;
+	}
+}
+
+/* The Alerts v7 source: the main profile's Custom key and org key. */
+static int
+alerts_init(struct poller *p, struct cb_cred *cred, char *err, size_t errlen)
+{
+	if (cred->org_key == NULL) {
+		snprintf(err, errlen,
+		    "--source alerts needs an org key: org_key in %s, CBC_ORG_KEY or --org-key",
+		    cred->origin);
+		return -1;
+	}
+	p->search_path =
+	    xasprintf("/api/alerts/v7/orgs/%s/alerts/_search", cred->org_key);
+	p->api = cbhttp_new(cred, 60000);
+	cbhttp_set_stop(p->api, p->stop);
+	log_info(
+	    "polling Alerts v7 at %s every %d s (org %s, key from %s, lag %d s)",
+	    cred->url, p->cfg->poll_s, cred->org_key, cred->origin,
+	    p->cfg->alert_lag_s);
+	return 0;
+}
 
 struct poller *
 poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
@@ -37,7 +92,29 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 
 	p->cfg = cfg;
 	p->stop = stop;
-	if (cfg->source == CONFIG_SOURCE_NOTIFICATIONS) {
+	p->source = cfg->source;
+	filter_init(p);
+	if (p->source == CONFIG_SOURCE_AUTO ||
+	    p->source == CONFIG_SOURCE_ALERTS) {
+		/* Alerts v7 with an org key; the seed's notifications without. */
+		if (config_credentials(cfg, NULL, &cred, err, errlen) == 0 &&
+		    (cred.org_key != NULL ||
+			p->source == CONFIG_SOURCE_ALERTS)) {
+			p->source = CONFIG_SOURCE_ALERTS;
+			if (alerts_init(p, &cred, err, errlen) == -1) {
+				cb_cred_release(&cred);
+				goto fail;
+			}
+			cb_cred_release(&cred);
+		} else if (p->source == CONFIG_SOURCE_ALERTS) {
+			goto fail;
+		} else {
+			if (cred.url != NULL)
+				cb_cred_release(&cred);
+			p->source = CONFIG_SOURCE_NOTIFICATIONS;
+		}
+	}
+	if (p->source == CONFIG_SOURCE_NOTIFICATIONS) {
 		char sub[300];
 
 		/* The seed reads the SIEM key from its own profile; with no such
@@ -50,8 +127,7 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 				cfg, NULL, &cred, sub2, sizeof(sub2)) == -1) {
 				snprintf(err, errlen, "SIEM key: %s; and %s",
 				    sub, sub2);
-				free(p);
-				return NULL;
+				goto fail;
 			}
 			log_info(
 			    "no [%s] profile; polling notifications with %s",
@@ -63,13 +139,18 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 		p->siem = cbhttp_new(&cred, 30000);
 		cbhttp_set_stop(p->siem, stop);
 		cb_cred_release(&cred);
-	} else {
+	} else if (p->source == CONFIG_SOURCE_SYNTHETIC) {
 		log_info(
 		    "generating a synthetic THREAT notification for device %lld every %d s",
 		    (long long)cfg->synthetic, cfg->poll_s);
 	}
 	p->rc = rconn_new(cfg->redis_url, 5000);
 	return p;
+fail:
+	free(p->allow);
+	free(p->deny);
+	free(p);
+	return NULL;
 }
 
 void
@@ -78,6 +159,10 @@ poller_free(struct poller *p)
 	if (p == NULL)
 		return;
 	cbhttp_free(p->siem);
+	cbhttp_free(p->api);
+	free(p->search_path);
+	free(p->allow);
+	free(p->deny);
 	rconn_free(p->rc);
 	free(p);
 }
@@ -218,12 +303,228 @@ poll_notifications(struct poller *p)
 	return queued;
 }
 
+/* ------------------------------------------------------------------ */
+/* Alerts v7 */
+
+/* The cursor: every alert with backend_timestamp before it was handled
+ * (those at it may have been: their ids are remembered).  -1 if unset,
+ * -2 if Redis did not answer (never guess: a guess could skip alerts). */
+static int64_t
+cursor_get(struct poller *p)
+{
+	redisReply *r =
+	    rconn_command(p->rc, "GET %s:poller:cursor", p->cfg->prefix);
+	int64_t ms = -1;
+
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		if (r != NULL)
+			freeReplyObject(r);
+		return -2;
+	}
+	if (r->type == REDIS_REPLY_STRING &&
+	    util_parse_iso8601(r->str, &ms) == -1) {
+		log_warnx("ignoring a malformed %s:poller:cursor '%.40s'",
+		    p->cfg->prefix, r->str);
+		ms = -1;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	return ms;
+}
+
+static int
+cursor_set(struct poller *p, int64_t ms)
+{
+	char iso[32];
+	redisReply *r;
+
+	r = rconn_command(p->rc, "SET %s:poller:cursor %s", p->cfg->prefix,
+	    util_iso8601(ms, iso, sizeof(iso)));
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
+/* Handles one alert: parse, filter, enqueue.  Returns 0 when it is dealt
+ * with (queued, coalesced, duplicate, filtered or unusable), -1 when it
+ * must be fetched again (stopped before Redis took it). */
+static int
+take_alert(struct poller *p, json_t *a, int64_t *last_ms, int *queued)
+{
+	struct alert al;
+	struct queue_alert qa;
+	enum queue_enqueue_result r;
+	char err[256], *text;
+
+	if (alerts_parse(a, &al, err, sizeof(err)) == -1) {
+		text = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+		log_warnx(
+		    "skipping an alert: %s: %.300s", err, text ? text : "");
+		free(text);
+		queue_count(p->rc, p->cfg->prefix, "alerts_malformed", 1);
+		if (al.backend_ms > *last_ms)
+			*last_ms = al.backend_ms;
+		return 0;
+	}
+	if (!alerts_wanted(&p->filter, &al)) {
+		log_debug(
+		    "filtered out alert %s (%s, severity %d) for device %lld",
+		    al.id, al.type ? al.type : "?", al.severity,
+		    (long long)al.device_id);
+		queue_count(p->rc, p->cfg->prefix, "alerts_filtered", 1);
+		*last_ms = al.backend_ms;
+		return 0;
+	}
+	text = json_dumps(a, JSON_COMPACT);
+	qa = (struct queue_alert){
+	    .device_id = al.device_id,
+	    .alert_id = al.id,
+	    .source = "alerts",
+	    .alert_json = text,
+	    .device_name = al.device_name,
+	    .seen_ttl_s = ALERT_SEEN_TTL_S,
+	};
+	for (;;) {
+		r = queue_enqueue(p->rc, p->cfg->prefix, &qa);
+		if (r != QUEUE_ERROR || *p->stop)
+			break;
+		log_warnx("could not queue alert %s, retrying", al.id);
+		util_sleep_ms(1000, p->stop);
+		rconn_wait(p->rc, p->stop);
+	}
+	free(text);
+	if (r == QUEUE_ERROR)
+		return -1;
+	if (r == QUEUE_QUEUED) {
+		log_info(
+		    "Received %s alert %s (severity %d) for device_id %lld, enqueuing",
+		    al.type ? al.type : "?", al.id, al.severity,
+		    (long long)al.device_id);
+		(*queued)++;
+	} else if (r == QUEUE_COALESCED) {
+		log_info(
+		    "Device ID %lld already inflight: alert %s added to it",
+		    (long long)al.device_id, al.id);
+	} else {
+		log_debug("alert %s already handled", al.id);
+	}
+	*last_ms = al.backend_ms;
+	return 0;
+}
+
+/* Says why a search failed, in words an operator can act on. */
+static void
+search_failed(struct poller *p, struct cbhttp_resp *r)
+{
+	if (r->status == 401)
+		log_warnx(
+		    "alert search: HTTP 401: the API key was refused; check the token of profile [%s]",
+		    p->cfg->profile);
+	else if (r->status == 403 || r->status == 404)
+		log_warnx(
+		    "alert search: HTTP %ld: the key may lack org.alerts READ, or the org key is wrong: %.200s",
+		    r->status, r->body ? r->body : "");
+	else
+		log_warnx("alert search: %s", r->err[0] ? r->err : "failed");
+}
+
+static int
+poll_alerts(struct poller *p)
+{
+	int64_t now = util_now_ms(), start, end, last;
+	int queued = 0, since_save = 0, failed = 1;
+	long long total = 0;
+
+	end = now - (int64_t)p->cfg->alert_lag_s * 1000;
+	if ((start = cursor_get(p)) == -2)
+		return -1;
+	if (start < 0) {
+		start = end - (int64_t)p->cfg->lookback_s * 1000;
+		log_info(
+		    "first alerts poll: looking back %d s", p->cfg->lookback_s);
+	}
+	if (end < start)
+		return 0;
+	last = start;
+	for (int page = 0; page < ALERT_MAX_PAGES && !*p->stop; page++) {
+		json_t *q = alerts_query(
+			   &p->filter, start, end, ALERTS_MAX_ROWS, 1),
+		       *res, *a;
+		struct cbhttp_resp r;
+		long long found;
+		char err[256];
+		size_t i, n;
+
+		if (cbhttp_request(p->api, "POST", p->search_path, q, &r) ==
+			-1 ||
+		    r.status != 200) {
+			search_failed(p, &r);
+			json_decref(q);
+			cbhttp_resp_release(&r);
+			goto out;
+		}
+		json_decref(q);
+		if ((res = alerts_results(r.json, &found, err, sizeof(err))) ==
+		    NULL) {
+			log_warnx("alert search: %s: %.200s",
+			    r.json ? err : r.err, r.body);
+			cbhttp_resp_release(&r);
+			goto out;
+		}
+		n = json_array_size(res);
+		total += (long long)n;
+		json_array_foreach(res, i, a)
+		{
+			if (take_alert(p, a, &last, &queued) == -1) {
+				cbhttp_resp_release(&r);
+				goto out;
+			}
+			if (++since_save >= CURSOR_SAVE_EVERY &&
+			    cursor_set(p, last) == 0)
+				since_save = 0;
+		}
+		cbhttp_resp_release(&r);
+		if ((long long)n >= found || n == 0) {
+			/* The window is done: the next one starts at its end. */
+			if (cursor_set(p, end) == 0)
+				since_save = 0;
+			last = end;
+			failed = 0;
+			break;
+		}
+		/* More than one page: go on from the last alert's time (its
+		 * id and those before it at that time are remembered), or page
+		 * within one crowded millisecond. */
+		if (last > start) {
+			start = last;
+		} else {
+			/* The API reads no further than 10000 results. */
+			log_error(
+			    "more than %d alerts at %lld ms: the rest of that millisecond cannot be read",
+			    ALERTS_MAX_ROWS, (long long)start);
+			start = last + 1;
+		}
+		if (cursor_set(p, start) == 0)
+			since_save = 0;
+	}
+out:
+	if (since_save > 0)
+		cursor_set(p, last);
+	queue_count(p->rc, p->cfg->prefix, "alerts_received", total);
+	if (total > 0)
+		log_info("%lld alerts read, %d jobs queued", total, queued);
+	return failed ? -1 : queued;
+}
+
 int
 poller_poll_once(struct poller *p)
 {
 	if (rconn_wait(p->rc, p->stop) == -1)
 		return -1;
-	if (p->cfg->source == CONFIG_SOURCE_SYNTHETIC)
+	if (p->source == CONFIG_SOURCE_SYNTHETIC)
 		return poll_synthetic(p);
+	if (p->source == CONFIG_SOURCE_ALERTS)
+		return poll_alerts(p);
 	return poll_notifications(p);
 }

@@ -72,7 +72,8 @@ test_defaults(void)
 	CHECK(parse(&cfg, CONFIG_POLLER, args, err, sizeof(err)) == 0);
 	CHECK(cfg.poll_s == 30);
 	CHECK(strcmp(cfg.siemprofile, "siem") == 0);
-	CHECK(cfg.source == CONFIG_SOURCE_NOTIFICATIONS);
+	CHECK(cfg.source == CONFIG_SOURCE_AUTO); /* settled by the org key */
+	CHECK(cfg.lookback_s == 600 && cfg.alert_lag_s == 60);
 	config_release(&cfg);
 
 	CHECK(parse(&cfg, CONFIG_VIEWER, args, err, sizeof(err)) == 0);
@@ -140,6 +141,31 @@ test_bad_flags(void)
 	config_release(&cfg);
 	CHECK(parse(&cfg, CONFIG_WORKER, a8, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "stray") != NULL);
+	config_release(&cfg);
+	return 0;
+}
+
+static int
+test_device_lists(void)
+{
+	struct config cfg;
+	char err[256];
+	int64_t ids[4];
+	const char *a1[] = {
+	    "--devices", "1, 22,333", "--exclude-devices", "9", NULL};
+	const char *a2[] = {"--devices", "1,x", NULL};
+	const char *a3[] = {"--exclude-devices", "1,,2", NULL};
+
+	CHECK(parse(&cfg, CONFIG_POLLER, a1, err, sizeof(err)) == 0);
+	CHECK(config_id_list(cfg.devices, ids, 4) == 3);
+	CHECK(ids[0] == 1 && ids[1] == 22 && ids[2] == 333);
+	CHECK(config_id_list(cfg.exclude_devices, ids, 4) == 1 && ids[0] == 9);
+	CHECK(config_id_list(NULL, ids, 4) == 0);
+	config_release(&cfg);
+	CHECK(parse(&cfg, CONFIG_POLLER, a2, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "device ids") != NULL);
+	config_release(&cfg);
+	CHECK(parse(&cfg, CONFIG_POLLER, a3, err, sizeof(err)) == -1);
 	config_release(&cfg);
 	return 0;
 }
@@ -383,6 +409,7 @@ main(void)
 	RUN(test_defaults);
 	RUN(test_seed_flags);
 	RUN(test_bad_flags);
+	RUN(test_device_lists);
 	RUN(test_viewer_refuses_open_listen);
 	RUN(test_ini_parsing);
 	RUN(test_credentials_file_search);

@@ -310,6 +310,29 @@ test_recover_after_restart(void)
 }
 
 static int
+test_alert_seen_once(void)
+{
+	struct queue_alert a = {.device_id = 14,
+	    .alert_id = "uuid-1",
+	    .source = "alerts",
+	    .seen_ttl_s = 3600};
+
+	flush();
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_DUPLICATE);
+	CHECK(num("TTL %s", "lr:alert:uuid-1") > 3500);
+	a.alert_id = "uuid-2";
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_COALESCED);
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_DUPLICATE);
+	CHECK(num("HGET %s alerts_duplicate", "lr:stats") == 2);
+	CHECK(num("LLEN %s", "lr:queue") == 1);
+	/* Without a TTL nothing is remembered (notifications, synthetic). */
+	a.seen_ttl_s = 0;
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_COALESCED);
+	return 0;
+}
+
+static int
 test_session_budget(void)
 {
 	redisReply *r;
@@ -435,6 +458,7 @@ main(void)
 	RUN(test_claim_timeout_and_malformed);
 	RUN(test_artifact_and_heartbeat);
 	RUN(test_recover_after_restart);
+	RUN(test_alert_seen_once);
 	RUN(test_session_budget);
 	RUN(test_custom_prefix);
 	RUN(test_concurrent_enqueue_one_job_per_device);
