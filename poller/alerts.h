@@ -10,6 +10,9 @@
 #include <jansson.h>
 
 #define ALERTS_MAX_ROWS 10000 /* the API's cap on rows and on start+rows */
+/* Rows per search: an alert is 2-4 KB of JSON, so 10000 would be tens of
+ * megabytes in one answer; 2500 keep it under about 10 MB. */
+#define ALERTS_PAGE_ROWS 2500
 
 struct alert_filter {
 	const char *types;    /* "CB_ANALYTICS,WATCHLIST" or NULL: all */

@@ -31,11 +31,12 @@ struct poller {
 	struct cbhttp *api;        /* Alerts v7 (Custom key) */
 	char *search_path; /* /api/alerts/v7/orgs/<org>/alerts/_search */
 	struct alert_filter filter;
+	long long coalesced;   /* alerts added to jobs in flight, this poll */
 	int64_t *allow, *deny; /* owned arrays behind the filter */
 };
 
 #define ALERT_SEEN_TTL_S (7 * 86400) /* how long an alert id is remembered */
-#define ALERT_MAX_PAGES 100          /* pages in one poll, at most */
+#define ALERT_MAX_PAGES 400          /* pages in one poll, at most */
 #define CURSOR_SAVE_EVERY 500        /* alerts between cursor writes */
 
 /* Fills the alert filter from the flags (lists already checked). */
@@ -403,9 +404,12 @@ take_alert(struct poller *p, json_t *a, int64_t *last_ms, int *queued)
 		    (long long)al.device_id);
 		(*queued)++;
 	} else if (r == QUEUE_COALESCED) {
-		log_info(
-		    "Device ID %lld already inflight: alert %s added to it",
-		    (long long)al.device_id, al.id);
+		/* A flood of alerts for one device must not flood the log:
+		 * each is at debug, the poll's summary counts them. */
+		p->coalesced++;
+		log_debug("Device ID %lld already inflight: alert %s added to it
+			  (long long)al.device_id,
+		    al.id);
 	} else {
 		log_debug("alert %s already handled", al.id);
 	}
@@ -433,7 +437,7 @@ static int
 poll_alerts(struct poller *p)
 {
 	int64_t now = util_now_ms(), start, end, last;
-	int queued = 0, since_save = 0, failed = 1;
+	int queued = 0, since_save = 0, failed = 1, offset = 1;
 	long long total = 0;
 
 	end = now - (int64_t)p->cfg->alert_lag_s * 1000;
@@ -449,7 +453,7 @@ poll_alerts(struct poller *p)
 	last = start;
 	for (int page = 0; page < ALERT_MAX_PAGES && !*p->stop; page++) {
 		json_t *q = alerts_query(
-			   &p->filter, start, end, ALERTS_MAX_ROWS, 1),
+			   &p->filter, start, end, ALERTS_PAGE_ROWS, offset),
 		       *res, *a;
 		struct cbhttp_resp r;
 		long long found;
@@ -498,12 +502,17 @@ poll_alerts(struct poller *p)
 		 * within one crowded millisecond. */
 		if (last > start) {
 			start = last;
+			offset = 1;
+		} else if (offset + 2 * ALERTS_PAGE_ROWS - 1 <=
+			   ALERTS_MAX_ROWS) {
+			offset += ALERTS_PAGE_ROWS; /* a crowded millisecond */
 		} else {
 			/* The API reads no further than 10000 results. */
 			log_error(
 			    "more than %d alerts at %lld ms: the rest of that millisecond cannot be read",
 			    ALERTS_MAX_ROWS, (long long)start);
 			start = last + 1;
+			offset = 1;
 		}
 		if (cursor_set(p, start) == 0)
 			since_save = 0;
@@ -513,7 +522,10 @@ out:
 		cursor_set(p, last);
 	queue_count(p->rc, p->cfg->prefix, "alerts_received", total);
 	if (total > 0)
-		log_info("%lld alerts read, %d jobs queued", total, queued);
+		log_info(
+		    "%lld alerts read, %d jobs queued, %lld added to jobs in flight",
+		    total, queued, p->coalesced);
+	p->coalesced = 0;
 	return failed ? -1 : queued;
 }
 
