@@ -407,9 +407,9 @@ take_alert(struct poller *p, json_t *a, int64_t *last_ms, int *queued)
 		/* A flood of alerts for one device must not flood the log:
 		 * each is at debug, the poll's summary counts them. */
 		p->coalesced++;
-		log_debug("Device ID %lld already inflight: alert %s added to it
-			  (long long)al.device_id,
-		    al.id);
+		log_debug(
+		    "Device ID %lld already inflight: alert %s added to it",
+		    (long long)al.device_id, al.id);
 	} else {
 		log_debug("alert %s already handled", al.id);
 	}
