@@ -113,6 +113,9 @@ static const struct option_spec specs[] = {
     {"artifact-ttl", 0, OPT_INT, OFF(artifact_ttl_s), CONFIG_WORKER, 60,
 	INT_MAX, "SECONDS",
 	"keep raw collected files this long (default 30 days)"},
+    {"offline-after", 0, OPT_INT, OFF(offline_after_s), CONFIG_WORKER, 0,
+	365 * 86400, "SECONDS",
+	"v6: a device last seen longer ago is offline: no session (default 86400; 0: off)"},
     {"drain-timeout", 0, OPT_INT, OFF(drain_timeout_s), CONFIG_WORKER, 0, 86400,
 	"SECONDS",
 	"at shutdown, let jobs in hand finish this long (default 120)"},
@@ -156,6 +159,7 @@ config_init(struct config *cfg, enum config_daemon d)
 	cfg->max_attempts = 8;
 	cfg->artifact_ttl_s = 30 * 86400;
 	cfg->drain_timeout_s = 120;
+	cfg->offline_after_s = 86400;
 	cfg->lookback_s = 600;
 	cfg->alert_lag_s = 60;
 }

@@ -73,7 +73,8 @@ struct config {
 	int max_attempts;      /* --max-attempts N */
 	int artifact_ttl_s;    /* --artifact-ttl SECONDS for raw files */
 	int drain_timeout_s;   /* --drain-timeout SECONDS at shutdown */
-	char *worker_id;       /* --id NAME, default host:pid */
+	int offline_after_s; /* --offline-after: last contact older = offline */
+	char *worker_id;     /* --id NAME, default host:pid */
 
 	/* viewer */
 	char *listen;          /* --listen ADDR:PORT, default 127.0.0.1:7982 */

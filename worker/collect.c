@@ -112,6 +112,72 @@ collect_users(json_t *processes)
 	return users;
 }
 
+/* Writes an age in seconds for people: "10 days", "5 hours", "42
+ * minutes". */
+static void
+collect_age(int64_t s, char *buf, size_t size)
+{
+	if (s >= 2 * 86400)
+		snprintf(buf, size, "%" PRId64 " days", s / 86400);
+	else if (s >= 2 * 3600)
+		snprintf(buf, size, "%" PRId64 " hours", s / 3600);
+	else
+		snprintf(buf, size, "%" PRId64 " minutes", s / 60);
+}
+
+int
+collect_device_check(const struct lr_device *d, int64_t device_id,
+    int64_t now_ms, int offline_after_s, char *why, size_t size)
+{
+	static const char *const off[] = {"LIVE_RESPONSE_NOT_RUNNING",
+	    "LIVE_RESPONSE_KILLED", "LIVE_RESPONSE_DISABLED"};
+	json_t *v;
+	size_t i;
+
+	why[0] = '\0';
+	if (json_is_array(d->sensor_states)) {
+		bool enabled = false, disabled = false;
+		char states[300] = "";
+		size_t n = 0;
+
+		json_array_foreach(d->sensor_states, i, v)
+		{
+			const char *st = json_string_value(v);
+
+			if (st == NULL)
+				continue;
+			enabled =
+			    enabled || util_strieq(st, "LIVE_RESPONSE_ENABLED");
+			for (size_t k = 0; k < sizeof(off) / sizeof(off[0]);
+			     k++)
+				disabled = disabled || util_strieq(st, off[k]);
+			if (n < sizeof(states))
+				n += (size_t)snprintf(states + n,
+				    sizeof(states) - n, "%s%s",
+				    n > 0 ? ", " : "", st);
+		}
+		if (!enabled || disabled) {
+			snprintf(why, size,
+			    "Live Response is not enabled on device %" PRId64
+			    " (sensor states: %s)",
+			    device_id, n > 0 ? states : "none");
+			return -1;
+		}
+	}
+	if (offline_after_s > 0 && d->last_contact_ms > 0 &&
+	    now_ms - d->last_contact_ms > (int64_t)offline_after_s * 1000) {
+		char age[64];
+
+		collect_age(
+		    (now_ms - d->last_contact_ms) / 1000, age, sizeof(age));
+		snprintf(why, size,
+		    "device %" PRId64 " is offline: last seen %s (%s ago)",
+		    device_id, d->last_contact, age);
+		return -1;
+	}
+	return 0;
+}
+
 bool
 collect_user_ok(const char *name)
 {
@@ -327,6 +393,7 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 	    .device_id = device_id,
 	    .result = result};
 	struct lr_device dev;
+	char why[512];
 	long long ncmd = lr_commands(lr);
 	int nvisits = 0, ret;
 
@@ -352,7 +419,19 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 		    result, "device_name", json_string(dev.name));
 	if (dev.os != NULL)
 		json_object_set_new(result, "os", json_string(dev.os));
+	if (dev.last_contact != NULL)
+		json_object_set_new(
+		    result, "last_contact_time", json_string(dev.last_contact));
+	if (dev.sensor_states != NULL)
+		json_object_set(result, "sensor_states", dev.sensor_states);
+	ret = collect_device_check(&dev, device_id, util_now_ms(),
+	    o->offline_after_s, why, sizeof(why));
 	lr_device_release(&dev);
+	if (ret == -1) {
+		/* Opening a session would only wait out --checkin-timeout. */
+		collect_fail(&j, why);
+		goto out;
+	}
 
 	ret = -1;
 	if (collect_progress(

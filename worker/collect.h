@@ -31,10 +31,14 @@ struct collect_sink {
 	void *arg;
 };
 
+/* A device not seen for this long is offline: no session is opened.
+ * NEEDSWORK: a worker flag (--offline-after SECONDS) in common/config. */
+
 struct collect_opts {
 	const char *prefix;          /* key prefix, for artifact names */
 	int checkin_timeout_s;       /* --checkin-timeout */
 	size_t max_file_size;        /* --max-file-size */
+	int offline_after_s;         /* --offline-after; 0: no check */
 	volatile sig_atomic_t *stop; /* set at shutdown; borrowed */
 };
 
@@ -45,10 +49,19 @@ enum collect_outcome {
 };
 
 /* Collects from device_id, adding the design §3 fields to result
- * (device_name, os, session_id, services, users, browser_history, error).
- * Closes the session on every path. */
+ * (device_name, os, last_contact_time, sensor_states, session_id,
+ * services, users, browser_history, error).  Closes the session on every
+ * path. */
 enum collect_outcome collect_device(struct lr *lr, const struct collect_opts *o,
     const struct collect_sink *sink, int64_t device_id, json_t *result);
+
+/* Says whether a session on the device d (id device_id) is worth
+ * opening at now_ms: -1 with a sentence in why when its sensor states say
+ * Live Response is off, or it was last seen more than offline_after_s
+ * ago (0: never offline); else 0.  What the cloud did not say (v3) does
+ * not count against the device. */
+int collect_device_check(const struct lr_device *d, int64_t device_id,
+    int64_t now_ms, int offline_after_s, char *why, size_t size);
 
 /* Returns a new JSON array of the users that own an explorer.exe in
  * processes (a "process list" array; v3 path/username or v6

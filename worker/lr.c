@@ -28,13 +28,13 @@ lr_new(const struct cb_cred *cred, enum config_api api, int command_timeout_s,
 	struct lr *lr;
 	long timeout_ms = LR_HTTP_TIMEOUT_MS;
 
-	if (api == CONFIG_API_V6)
-		return NULL; /* NEEDSWORK: the v6 back end (lr_v6.c) */
+	if (api == CONFIG_API_V6 && !lr_org_key_ok(cred->org_key))
+		return NULL; /* main() refuses this configuration */
 	/* A download may take as long as a command may. */
 	if ((long)command_timeout_s * 1000 > timeout_ms)
 		timeout_ms = (long)command_timeout_s * 1000;
 	lr = xcalloc(1, sizeof(*lr));
-	lr->be = &lr_v3_backend;
+	lr->be = api == CONFIG_API_V6 ? &lr_v6_backend : &lr_v3_backend;
 	lr->cred = cred;
 	lr->http = cbhttp_new(cred, timeout_ms);
 	lr->stop = stop;
@@ -60,6 +60,19 @@ lr_set_intervals(struct lr *lr, int session_ms, int command_ms)
 {
 	lr->session_poll_ms = session_ms;
 	lr->command_poll_ms = command_ms;
+}
+
+bool
+lr_org_key_ok(const char *key)
+{
+	size_t n;
+
+	if (key == NULL || (n = strlen(key)) == 0 || n > 64)
+		return false;
+	for (; *key != '\0'; key++)
+		if (!isalnum((unsigned char)*key))
+			return false;
+	return true;
 }
 
 const char *
@@ -140,6 +153,8 @@ lr_call(struct lr *lr, const char *method, const char *path, json_t *body,
 
 	lr->errkind = LR_OK;
 	lr->err[0] = '\0';
+	lr->status = 0;
+	lr->reason[0] = '\0';
 	if (cbhttp_request(lr->http, method, path, body, &r) == -1) {
 		lr_fail(lr, LR_ETRANSIENT,
 		    "could not %s: no answer from Carbon Black Cloud (%s)",
@@ -147,6 +162,8 @@ lr_call(struct lr *lr, const char *method, const char *path, json_t *body,
 		goto out;
 	}
 	lr_server_reason(&r, reason, sizeof(reason));
+	lr->status = r.status;
+	snprintf(lr->reason, sizeof(lr->reason), "%s", reason);
 	if (r.status == 401)
 		lr_fail(lr, LR_EAUTH,
 		    "could not %s: Carbon Black Cloud rejected the API key (HTTP 401); check the Live Response key",
@@ -200,7 +217,25 @@ lr_device_release(struct lr_device *d)
 {
 	free(d->name);
 	free(d->os);
+	free(d->last_contact);
+	json_decref(d->sensor_states);
 	memset(d, 0, sizeof(*d));
+}
+
+char *
+lr_os_string(const char *type, const char *version)
+{
+	char *os;
+	size_t n;
+
+	if (type == NULL && version == NULL)
+		return NULL;
+	os = xasprintf("%s%s%s", type ? type : "", type && version ? " " : "",
+	    version ? version : "");
+	n = strlen(os);
+	while (n > 0 && os[n - 1] == ' ') /* "Server 2012 R2 x64 " */
+		os[--n] = '\0';
+	return os;
 }
 
 char *
@@ -220,17 +255,22 @@ lr_session_open(struct lr *lr, int64_t device_id)
 	return sid;
 }
 
-/* True for the session statuses that will never become active. */
-static bool
-lr_session_ended(const char *status)
+enum lr_state
+lr_session_state(json_t *session)
 {
 	static const char *const ended[] = {"error", "close", "closed",
 	    "timeout", "inactive", "cancelled", "canceled"};
+	const char *status =
+	    json_string_value(json_object_get(session, "status"));
 
+	if (status == NULL)
+		return LR_STATE_UNKNOWN;
+	if (util_strieq(status, "active"))
+		return LR_STATE_ACTIVE;
 	for (size_t i = 0; i < sizeof(ended) / sizeof(ended[0]); i++)
 		if (util_strieq(status, ended[i]))
-			return true;
-	return false;
+			return LR_STATE_ENDED;
+	return LR_STATE_PENDING;
 }
 
 int
@@ -240,27 +280,28 @@ lr_session_wait(struct lr *lr, const char *sid, int timeout_s)
 
 	for (;;) {
 		json_t *s;
-		const char *status;
+		enum lr_state state;
 
 		if (lr_stopping(lr))
 			return lr_fail(lr, LR_ESTOPPED,
 			    "the worker shut down while waiting for the device to check in");
 		if ((s = lr->be->session_get(lr, sid)) == NULL)
 			return -1;
-		status = json_string_value(json_object_get(s, "status"));
-		if (status == NULL) {
+		state = lr_session_state(s);
+		if (state == LR_STATE_UNKNOWN) {
 			json_decref(s);
 			return lr_fail(lr, LR_EPROTO,
 			    "Live Response session %s has no status", sid);
 		}
-		if (util_strieq(status, "active")) {
+		if (state == LR_STATE_ACTIVE) {
 			json_decref(s);
 			return 0;
 		}
-		if (lr_session_ended(status)) {
+		if (state == LR_STATE_ENDED) {
 			lr_fail(lr, LR_ESESSION,
 			    "Live Response session %s ended with status %s before the device checked in",
-			    sid, status);
+			    sid,
+			    json_string_value(json_object_get(s, "status")));
 			json_decref(s);
 			return -1;
 		}
@@ -282,10 +323,38 @@ lr_session_close(struct lr *lr, const char *sid)
 /* ------------------------------------------------------------------ */
 /* Commands */
 
-/* Sets the error for a command that ended with status "error":
- * result_desc and the HRESULT, unsigned ("0x80070002"). */
-static int
-lr_command_failed(struct lr *lr, const char *name, const char *arg, json_t *cmd)
+enum lr_state
+lr_command_state(json_t *cmd)
+{
+	const char *status = json_string_value(json_object_get(cmd, "status"));
+
+	if (status == NULL)
+		return LR_STATE_UNKNOWN;
+	if (util_strieq(status, "complete"))
+		return LR_STATE_COMPLETE;
+	if (util_strieq(status, "error"))
+		return LR_STATE_ERROR;
+	if (util_strieq(status, "cancel") || util_strieq(status, "cancelled") ||
+	    util_strieq(status, "canceled"))
+		return LR_STATE_CANCELLED;
+	return LR_STATE_PENDING;
+}
+
+int
+lr_command_id(json_t *cmd, long long *id)
+{
+	json_t *v = json_object_get(cmd, "id");
+
+	/* Id 0 is the first command of every session: test the type, never
+	 * the value. */
+	if (!json_is_integer(v))
+		return -1;
+	*id = json_integer_value(v);
+	return 0;
+}
+
+void
+lr_command_reason(json_t *cmd, char *buf, size_t size)
 {
 	const char *desc =
 	    json_string_value(json_object_get(cmd, "result_desc"));
@@ -295,9 +364,19 @@ lr_command_failed(struct lr *lr, const char *name, const char *arg, json_t *cmd)
 	if (json_is_integer(code))
 		snprintf(hex, sizeof(hex), " (0x%08X)",
 		    (uint32_t)json_integer_value(code));
-	return lr_fail(lr, LR_ECOMMAND, "%s%s%s failed on the device: %s%s",
-	    name, arg ? " " : "", arg ? arg : "",
-	    desc && *desc ? desc : "no reason given", hex);
+	snprintf(
+	    buf, size, "%s%s", desc && *desc ? desc : "no reason given", hex);
+}
+
+/* Sets the error for a command that ended with status "error". */
+static int
+lr_command_failed(struct lr *lr, const char *name, const char *arg, json_t *cmd)
+{
+	char why[300];
+
+	lr_command_reason(cmd, why, sizeof(why));
+	return lr_fail(lr, LR_ECOMMAND, "%s%s%s failed on the device: %s", name,
+	    arg ? " " : "", arg ? arg : "", why);
 }
 
 json_t *
@@ -316,31 +395,25 @@ lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
 	if ((sub = lr->be->command_submit(lr, sid, name, arg, extra)) == NULL)
 		return NULL;
 	lr->ncommands++;
-	/* Id 0 is the first command of every session: test the type, never
-	 * the value. */
-	if (!json_is_integer(json_object_get(sub, "id"))) {
+	if (lr_command_id(sub, &id) == -1) {
 		lr_fail(lr, LR_EPROTO,
 		    "Carbon Black Cloud did not give %s a command id", name);
 		json_decref(sub);
 		return NULL;
 	}
-	id = json_integer_value(json_object_get(sub, "id"));
 	log_debug("session %s: %s is command %lld", sid, name, id);
 	deadline = util_mono_ms() + (int64_t)lr->command_timeout_s * 1000;
 	cmd = json_incref(sub);
 	for (;;) {
-		const char *status =
-		    json_string_value(json_object_get(cmd, "status"));
+		enum lr_state state = lr_command_state(cmd);
 
-		if (status != NULL && util_strieq(status, "complete"))
+		if (state == LR_STATE_COMPLETE)
 			break;
-		if (status != NULL && util_strieq(status, "error")) {
+		if (state == LR_STATE_ERROR) {
 			lr_command_failed(lr, name, arg, cmd);
 			goto fail;
 		}
-		if (status != NULL && (util_strieq(status, "cancel") ||
-					  util_strieq(status, "cancelled") ||
-					  util_strieq(status, "canceled"))) {
+		if (state == LR_STATE_CANCELLED) {
 			lr_fail(lr, LR_ECOMMAND, "%s was cancelled", name);
 			goto fail;
 		}
@@ -378,7 +451,7 @@ lr_get_file(struct lr *lr, const char *sid, const char *path, size_t max,
 	struct cbhttp_resp r;
 	char file_id[128];
 	json_t *cmd;
-	int ret = -1;
+	int rc, ret = -1;
 
 	*data = NULL;
 	*len = 0;
@@ -391,7 +464,11 @@ lr_get_file(struct lr *lr, const char *sid, const char *path, size_t max,
 		    path);
 		goto out;
 	}
-	if (lr->be->file_content(lr, sid, file_id, max, &r) == -1) {
+	rc = lr->be->file_content(lr, sid, file_id, max, &r);
+	/* The cloud's copy is no longer needed, whatever happened. */
+	if (lr->be->file_delete != NULL)
+		lr->be->file_delete(lr, sid, file_id);
+	if (rc == -1) {
 		if (r.too_large)
 			lr_fail(lr, LR_ETOOLARGE,
 			    "%s is larger than the %zu-byte limit (--max-file-size)",

@@ -4,8 +4,9 @@
  * the device to check in, run commands to completion, fetch files, close.
  * Every call that can fail returns -1 (or NULL) and leaves a sentence an
  * analyst understands in lr_error(), plus a kind that says whether trying
- * again later could help.  The back end (v3 today; v6 later) is chosen
- * once, in lr_new(); nothing above this file knows the routes. */
+ * again later could help.  The back end (legacy v3, or v6 under
+ * /appservices/v6/orgs/{org_key}) is chosen once, in lr_new(); nothing
+ * above this file knows the routes. */
 #ifndef LR_WORKER_LR_H
 #define LR_WORKER_LR_H
 
@@ -36,12 +37,20 @@ struct lr;
 
 /* A device as the cloud describes it. */
 struct lr_device {
-	char *name; /* host name, NULL if unknown; owned */
-	char *os;   /* "WINDOWS Windows 10 x64", NULL if unknown; owned */
+	char *name;         /* host name, NULL if unknown; owned */
+	char *os;           /* "WINDOWS Windows 10 x64", NULL if unknown */
+	char *last_contact; /* ISO-8601 as sent (v6), NULL if unknown */
+	int64_t
+	    last_contact_ms; /* the same in ms since the epoch, 0 if unknown */
+	json_t *sensor_states; /* array of strings (v6), NULL if unknown */
 };
 
-/* A client on cred (borrowed: must outlive the client) for api (V3; V6
- * is not implemented yet and returns NULL).  command_timeout_s bounds each
+/* True if key can be an org key: 1..64 letters and digits (it goes into
+ * URL paths). */
+bool lr_org_key_ok(const char *key);
+
+/* A client on cred (borrowed: must outlive the client) for api (V3 or
+ * V6; V6 needs cred->org_key, else NULL).  command_timeout_s bounds each
  * command; *stop (borrowed) makes polls give up with LR_ESTOPPED.  One per
  * thread. */
 struct lr *lr_new(const struct cb_cred *cred, enum config_api api,

@@ -8,7 +8,7 @@
 #include "lr.h"
 
 struct lr_backend {
-	const char *name; /* "v3" */
+	const char *name; /* "v3" or "v6" */
 	/* Fills *out from the device record.  0 or -1 (lr error set). */
 	int (*device_get)(
 	    struct lr *lr, int64_t device_id, struct lr_device *out);
@@ -28,6 +28,10 @@ struct lr_backend {
 	/* Downloads a fetched file; r as cbhttp_download.  0 or -1. */
 	int (*file_content)(struct lr *lr, const char *sid, const char *file_id,
 	    size_t max, struct cbhttp_resp *r);
+	/* Removes a fetched file from the cloud once downloaded, or NULL
+	 * when the API keeps no copy.  Failure is only logged. */
+	void (*file_delete)(
+	    struct lr *lr, const char *sid, const char *file_id);
 	/* The processes array of a completed "process list" (borrowed). */
 	json_t *(*processes)(json_t *completed);
 };
@@ -42,10 +46,38 @@ struct lr {
 	int command_poll_ms;
 	long long ncommands;
 	enum lr_errkind errkind;
+	long status;      /* HTTP status of the last lr_call, 0 if none */
+	char reason[200]; /* the server's words for a 4xx: ": ...", or "" */
 	char err[512];
 };
 
 extern const struct lr_backend lr_v3_backend;
+extern const struct lr_backend lr_v6_backend;
+
+/* Where a session or command stands, from its "status" in any case. */
+enum lr_state {
+	LR_STATE_UNKNOWN = 0, /* no status */
+	LR_STATE_PENDING,     /* not there yet; keep polling */
+	LR_STATE_ACTIVE,      /* session: the device checked in */
+	LR_STATE_COMPLETE,    /* command: done */
+	LR_STATE_ERROR,       /* command: failed on the device */
+	LR_STATE_CANCELLED,   /* command: cancelled */
+	LR_STATE_ENDED,       /* session: will never become active */
+};
+
+/* The state of a session object ("ACTIVE", "active", "ERROR", ...). */
+enum lr_state lr_session_state(json_t *session);
+/* The state of a command object ("complete", "COMPLETE", ...). */
+enum lr_state lr_command_state(json_t *cmd);
+/* Reads a command's id into *id.  0 (id 0 included), or -1 if it has
+ * none. */
+int lr_command_id(json_t *cmd, long long *id);
+/* Writes why a command failed: result_desc and the HRESULT, unsigned
+ * ("File not found (0x80070002)"). */
+void lr_command_reason(json_t *cmd, char *buf, size_t size);
+/* "WINDOWS Windows 10 x64" from an OS type and version, either NULL;
+ * NULL when both are.  Caller frees. */
+char *lr_os_string(const char *type, const char *version);
 
 /* Sets the error and returns -1. */
 int lr_fail(struct lr *lr, enum lr_errkind kind, const char *fmt, ...)

@@ -46,15 +46,7 @@ v3_device_get(struct lr *lr, int64_t device_id, struct lr_device *out)
 	out->name = v3_strdup(info, "name");
 	type = json_string_value(json_object_get(info, "deviceType"));
 	ver = json_string_value(json_object_get(info, "osVersion"));
-	if (type != NULL || ver != NULL) {
-		char *os = xasprintf("%s%s%s", type ? type : "",
-		    type && ver ? " " : "", ver ? ver : "");
-		size_t n = strlen(os);
-
-		while (n > 0 && os[n - 1] == ' ') /* "Server 2012 R2 x64 " */
-			os[--n] = '\0';
-		out->os = os;
-	}
+	out->os = lr_os_string(type, ver);
 	json_decref(body);
 	return 0;
 }
@@ -180,5 +172,6 @@ const struct lr_backend lr_v3_backend = {
     .command_get = v3_command_get,
     .file_id = v3_file_id,
     .file_content = v3_file_content,
+    .file_delete = NULL, /* v3 keeps no copy to remove */
     .processes = v3_processes,
 };

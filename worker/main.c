@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "lr.h"
 #include "worker.h"
 
 static volatile sig_atomic_t stopping; /* first signal: stop claiming */
@@ -43,7 +44,9 @@ signals_init(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* Picks the Live Response API: v3 for now (see lr.h).  0, or -1 with err. */
+/* Picks the Live Response API: v6 when an org key is known or --api v6
+ * says so, v3 when --api v3 says so or there is no org key.  0, or -1
+ * with err. */
 static int
 pick_api(const struct config *cfg, const struct cb_cred *cred,
     enum config_api *api, char *err, size_t errlen)
@@ -51,14 +54,16 @@ pick_api(const struct config *cfg, const struct cb_cred *cred,
 	*api = config_api_for(cfg, cred);
 	if (*api != CONFIG_API_V6)
 		return 0;
-	if (cfg->api == CONFIG_API_V6) {
+	if (cred->org_key == NULL || *cred->org_key == '\0') {
 		snprintf(err, errlen,
-		    "Live Response v6 is not available yet (use --api v3)");
+		    "Live Response v6 needs an org key (org_key in the credentials file, CBC_ORG_KEY or --org-key)");
 		return -1;
 	}
-	log_warnx(
-	    "an org key is configured, but Live Response v6 is not available yet: using v3");
-	*api = CONFIG_API_V3;
+	if (!lr_org_key_ok(cred->org_key)) {
+		snprintf(err, errlen,
+		    "the org key must be letters and digits only, like ABCD1234 (see Settings > API Access in the console)");
+		return -1;
+	}
 	return 0;
 }
 

@@ -209,6 +209,7 @@ worker_job(struct worker_thread *t, struct queue_job *job)
 	struct collect_opts opts = {.prefix = cfg->prefix,
 	    .checkin_timeout_s = cfg->checkin_timeout_s,
 	    .max_file_size = (size_t)cfg->max_file_size,
+	    .offline_after_s = cfg->offline_after_s,
 	    .stop = t->w->abort};
 	json_t *result;
 

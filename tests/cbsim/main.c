@@ -20,9 +20,12 @@
 #include "../../common/xmalloc.h"
 #include "routes_sim.h"
 #include "routes_v3.h"
+#include "routes_v6.h"
+#include "routes_v7.h"
 #include "scenario.h"
 #include "server.h"
 #include "sim.h"
+#include "storage.h"
 
 /* Command-line options; strings borrowed from argv. */
 struct cbsim_options {
@@ -30,6 +33,7 @@ struct cbsim_options {
 	const char *scenario;   /* JSON file, NULL: built-in */
 	const char *token;      /* API / LR key, NULL: scenario's */
 	const char *siem_token; /* SIEM key, NULL: scenario's */
+	const char *org_key;    /* v6/v7 org key, NULL: scenario's */
 	bool verbose;           /* debug logging */
 };
 
@@ -40,11 +44,13 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: lr-cbsim [--listen ADDR:PORT] [--scenario FILE] "
 	    "[--token TOKEN]\n"
-	    "                [--siem-token TOKEN] [--verbose] [-h]\n"
+	    "                [--siem-token TOKEN] [--org-key KEY] [--verbose] "
+	    "[-h]\n"
 	    "  -l, --listen ADDR:PORT   listen address (127.0.0.1:0 picks a port)\n"
 	    "  -s, --scenario FILE      JSON scenario (default: built-in)\n"
 	    "  -t, --token TOKEN        API / Live Response X-Auth-Token\n"
 	    "  -S, --siem-token TOKEN   SIEM X-Auth-Token for /notification\n"
+	    "  -o, --org-key KEY        org key of the v6/v7 APIs (ABCD1234)\n"
 	    "  -v, --verbose            log every request\n"
 	    "  -h, --help               show this help\n");
 }
@@ -58,14 +64,15 @@ parse_args(struct cbsim_options *o, int argc, char **argv)
 	    {"scenario", required_argument, NULL, 's'},
 	    {"token", required_argument, NULL, 't'},
 	    {"siem-token", required_argument, NULL, 'S'},
+	    {"org-key", required_argument, NULL, 'o'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
-	while (
-	    (c = getopt_long(argc, argv, "l:s:t:S:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:s:t:S:o:vh", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'l':
 			o->listen = optarg;
@@ -78,6 +85,9 @@ parse_args(struct cbsim_options *o, int argc, char **argv)
 			break;
 		case 'S':
 			o->siem_token = optarg;
+			break;
+		case 'o':
+			o->org_key = optarg;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -134,6 +144,7 @@ main(int argc, char **argv)
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct event_base *base = NULL;
 	struct server *srv = NULL;
+	struct storage *st = NULL;
 	struct sim *sim;
 	char err[512], bound[80], *host;
 	unsigned port;
@@ -160,6 +171,17 @@ main(int argc, char **argv)
 		sim_set_string(&sim->token, o.token);
 	if (o.siem_token != NULL)
 		sim_set_string(&sim->siem_token, o.siem_token);
+	if (o.org_key != NULL) {
+		if (!scenario_org_key_ok(o.org_key)) {
+			fprintf(stderr,
+			    "lr-cbsim: --org-key '%s': expected 1..64 letters "
+			    "and digits\n",
+			    o.org_key);
+			ret = 2;
+			goto out_free_sim;
+		}
+		sim_set_string(&sim->org_key, o.org_key);
+	}
 
 	if ((base = event_base_new()) == NULL) {
 		log_error("event_base_new failed");
@@ -167,8 +189,12 @@ main(int argc, char **argv)
 	}
 	srv = server_new(base, sim);
 	server_add_routes(srv, routes_v3);
+	server_add_routes(srv, routes_v6);
+	server_add_routes(srv, routes_v7);
 	server_add_routes(srv, routes_sim);
 	if (server_listen(srv, host, port, bound, sizeof(bound)) == -1)
+		goto out_free_server;
+	if ((st = storage_new(base, sim)) == NULL)
 		goto out_free_server;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
@@ -189,6 +215,7 @@ out_free_server:
 	if (sigint != NULL)
 		event_free(sigint);
 	server_free(srv);
+	storage_free(st);
 	event_base_free(base);
 	libevent_global_shutdown();
 out_free_sim:

@@ -3,14 +3,18 @@
  *
  *   GET  /_sim/stats    counters and open sessions
  *   POST /_sim/notify   {"device_id":N,"type":"THREAT"} or {"raw":<any>}
- *   POST /_sim/device   one scenario device object: add or replace it */
+ *   POST /_sim/device   one scenario device object: add or replace it
+ *   POST /_sim/alerts   one alert spec (see alerts.h) or {"raw":<any>}
+ *   POST /_sim/fault    {"route":"alerts","status":500,"count":2} */
 #include "routes_sim.h"
 
 #include <inttypes.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../../common/log.h"
 #include "../../common/util.h"
+#include "alerts.h"
 #include "scenario.h"
 #include "sim.h"
 
@@ -79,9 +83,95 @@ out:
 	json_decref(body);
 }
 
+/* POST /_sim/alerts: create alerts, searchable at once. */
+static void
+sim_route_alerts(struct sim *s, struct server_req *r)
+{
+	json_t *body, *ids = json_array();
+	long long n;
+	char err[256];
+
+	if (server_body_json(r, &body) == -1 || !json_is_object(body)) {
+		server_reply_error(r, 400, "expected a JSON object");
+		goto out;
+	}
+	if ((n = alerts_add_spec(s, body, true, ids, err, sizeof(err))) == -1) {
+		server_reply_error(r, 400, err);
+		goto out;
+	}
+	log_info("%lld alert(s) queued, %zu in all", n, s->alerts.n);
+	server_reply_json(r, 200,
+	    json_pack("{s:I, s:O}", "queued", (json_int_t)n, "ids", ids));
+out:
+	json_decref(ids);
+	json_decref(body);
+}
+
+/* POST /_sim/fault {"route": "alerts"|"sessions"|"content",
+ * "status": 500, "malformed": false, "count": 1}: the next count requests
+ * of that route get the fault (count 0 clears it). */
+static void
+sim_route_fault(struct sim *s, struct server_req *r)
+{
+	static const char *const names[SIM_FAULT_N] = {
+	    "alerts", "sessions", "content"};
+	json_t *body, *v;
+	const char *route;
+	struct sim_fault f = {.status = 500, .remaining = 1};
+	int i;
+
+	if (server_body_json(r, &body) == -1 || !json_is_object(body)) {
+		server_reply_error(r, 400, "expected a JSON object");
+		goto out;
+	}
+	route = json_string_value(json_object_get(body, "route"));
+	for (i = 0; route != NULL && i < SIM_FAULT_N; i++)
+		if (strcmp(route, names[i]) == 0)
+			break;
+	if (route == NULL || i == SIM_FAULT_N) {
+		server_reply_error(r, 400,
+		    "route must be \"alerts\", \"sessions\" or \"content\"");
+		goto out;
+	}
+	if ((v = json_object_get(body, "status")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 200 ||
+		    json_integer_value(v) > 599) {
+			server_reply_error(r, 400, "status must be 200..599");
+			goto out;
+		}
+		f.status = (int)json_integer_value(v);
+	}
+	if ((v = json_object_get(body, "count")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			server_reply_error(r, 400, "count must be >= 0");
+			goto out;
+		}
+		f.remaining = json_integer_value(v);
+	}
+	if ((v = json_object_get(body, "malformed")) != NULL) {
+		if (!json_is_boolean(v)) {
+			server_reply_error(
+			    r, 400, "malformed must be a boolean");
+			goto out;
+		}
+		f.malformed = json_is_true(v);
+	}
+	s->faults[i] = f;
+	log_info("fault on %s: %lld x %s", route, f.remaining,
+	    f.malformed ? "malformed" : "status");
+	server_reply_json(r, 200,
+	    json_pack("{s:s, s:I, s:i, s:b}", "route", route, "pending",
+		(json_int_t)f.remaining, "status", f.status, "malformed",
+		f.malformed));
+out:
+	json_decref(body);
+}
+
 const struct route routes_sim[] = {
     {EVHTTP_REQ_GET, "/_sim/stats", ROUTE_ADMIN, sim_route_stats},
     {EVHTTP_REQ_POST, "/_sim/notify", ROUTE_ADMIN, sim_route_notify},
     {EVHTTP_REQ_POST, "/_sim/device", ROUTE_ADMIN, sim_route_device},
+    {EVHTTP_REQ_POST, "/_sim/alerts", ROUTE_ADMIN, sim_route_alerts},
+    {EVHTTP_REQ_POST, "/_sim/fault", ROUTE_ADMIN, sim_route_fault},
     {0, NULL, 0, NULL},
 };

@@ -214,7 +214,8 @@ v3_session_create(struct sim *s, struct server_req *r)
 		server_reply_error(r, 404, "Unable to find: sensorId");
 		goto out;
 	}
-	server_reply_json(r, 200, v3_session_json(s, sim_session_open(s, d)));
+	server_reply_json(
+	    r, 200, v3_session_json(s, sim_session_open(s, d, false)));
 out:
 	json_decref(body);
 }

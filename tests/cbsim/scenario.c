@@ -15,14 +15,17 @@
 #include "../../common/log.h"
 #include "../../common/util.h"
 #include "../../common/xmalloc.h"
+#include "alerts.h"
 
 /* Keys a device object may have. */
 static const char *const scenario_device_keys[] = {"id", "name", "os",
     "os_version", "checkin_after", "users", "services", "history",
-    "corrupt_history", "no_chrome", "fail_command", NULL};
+    "corrupt_history", "no_chrome", "fail_command", "last_contact_ago",
+    "lr_enabled", "policy", NULL};
 /* Keys the top-level object may have. */
 static const char *const scenario_keys[] = {"latency_ms", "command_ms",
-    "devices", "notifications", "token", "siem_token", NULL};
+    "devices", "notifications", "token", "siem_token", "org_key",
+    "lowercase_session_status", "alerts", NULL};
 
 /* Warns about keys of obj not in known. */
 static void
@@ -225,7 +228,7 @@ scenario_device(json_t *obj, char *err, size_t errsize)
 	    "users", "corrupt_history", "no_chrome"};
 	struct sim_device *d = NULL;
 	struct sim_user *u;
-	long long id = 0, checkin = 1;
+	long long id = 0, checkin = 1, ago = 30;
 	const char *key;
 	char where[64];
 	json_t *v, *e, *hist;
@@ -255,6 +258,20 @@ scenario_device(json_t *obj, char *err, size_t errsize)
 		obj, "checkin_after", -1, 86400, &checkin, where, err, errsize))
 		goto out_bad;
 	d->checkin_after = (int)checkin;
+	if (scenario_string(obj, "policy", &d->policy, where, err, errsize) ||
+	    scenario_int(obj, "last_contact_ago", 0, 86400 * 3650, &ago, where,
+		err, errsize))
+		goto out_bad;
+	d->last_contact_ago = (int)ago;
+	if ((v = json_object_get(obj, "lr_enabled")) != NULL &&
+	    !json_is_null(v)) {
+		if (!json_is_boolean(v)) {
+			snprintf(err, errsize,
+			    "%s.lr_enabled: expected a boolean", where);
+			goto out_bad;
+		}
+		d->lr_enabled = json_is_true(v);
+	}
 	/* Non-Windows defaults, unless given. */
 	if (!util_strieq(d->os, "WINDOWS")) {
 		if (json_object_get(obj, "name") == NULL) {
@@ -362,6 +379,46 @@ out_bad:
 	return -1;
 }
 
+bool
+scenario_org_key_ok(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (; *key != '\0'; key++)
+		if (!((*key >= 'A' && *key <= 'Z') ||
+			(*key >= 'a' && *key <= 'z') ||
+			(*key >= '0' && *key <= '9')))
+			return false;
+	return true;
+}
+
+/* Creates the scenario's alerts.  0, or -1 with err set. */
+static int
+scenario_alerts(struct sim *s, json_t *list, char *err, size_t errsize)
+{
+	json_t *e;
+	size_t i;
+	char msg[256];
+
+	if (list == NULL || json_is_null(list))
+		return 0;
+	if (!json_is_array(list)) {
+		snprintf(err, errsize, "alerts: expected an array");
+		return -1;
+	}
+	json_array_foreach(list, i, e)
+	{
+		if (alerts_add_spec(s, e, false, NULL, msg, sizeof(msg)) ==
+		    -1) {
+			snprintf(err, errsize, "alerts[%zu]: %s", i, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 scenario_load(struct sim *s, const char *path, char *err, size_t errsize)
 {
@@ -418,6 +475,27 @@ scenario_load(struct sim *s, const char *path, char *err, size_t errsize)
 	}
 	if (scenario_notifications(s, json_object_get(root, "notifications"),
 		msg, sizeof(msg)) == -1)
+		goto out;
+	if (scenario_string(root, "org_key", &s->org_key, "scenario", msg,
+		sizeof(msg)) == -1)
+		goto out;
+	if (!scenario_org_key_ok(s->org_key)) {
+		snprintf(msg, sizeof(msg),
+		    "org_key: expected 1..64 letters "
+		    "and digits");
+		goto out;
+	}
+	if ((e = json_object_get(root, "lowercase_session_status")) != NULL &&
+	    !json_is_null(e)) {
+		if (!json_is_boolean(e)) {
+			snprintf(msg, sizeof(msg),
+			    "lowercase_session_status: expected a boolean");
+			goto out;
+		}
+		s->lowercase_status = json_is_true(e);
+	}
+	if (scenario_alerts(
+		s, json_object_get(root, "alerts"), msg, sizeof(msg)) == -1)
 		goto out;
 	ret = 0;
 out:

@@ -3,6 +3,7 @@
 #ifndef CBSIM_SCENARIO_H
 #define CBSIM_SCENARIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -17,5 +18,7 @@ void scenario_default(struct sim *s);
 /* Parses one device object (borrowed).  Returns a new device (not yet
  * added), or NULL with err set. */
 struct sim_device *scenario_device(json_t *obj, char *err, size_t errsize);
+/* True if key is a usable org key: 1..64 ASCII letters and digits. */
+bool scenario_org_key_ok(const char *key);
 
 #endif

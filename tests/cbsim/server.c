@@ -52,8 +52,12 @@ server_reply_clear(struct server_req *r)
 {
 	json_decref(r->json);
 	vfs_blob_unref(r->blob);
+	free(r->location);
 	r->json = NULL;
 	r->blob = NULL;
+	r->ctype = NULL;
+	r->location = NULL;
+	r->retry_after = 0;
 }
 
 void
@@ -77,6 +81,62 @@ server_reply_blob(struct server_req *r, int code, struct vfs_blob *b)
 	server_reply_clear(r);
 	r->code = code;
 	r->blob = vfs_blob_ref(b);
+}
+
+void
+server_reply_cbc(
+    struct server_req *r, int code, const char *code_name, const char *msg)
+{
+	server_reply_json(r, code,
+	    json_pack("{s:s, s:s}", "error_code", code_name, "message", msg));
+}
+
+void
+server_reply_raw(struct server_req *r, int code, const char *ctype,
+    const void *data, size_t len)
+{
+	struct vfs_blob *b = vfs_blob_new(data, len);
+
+	server_reply_blob(r, code, b);
+	vfs_blob_unref(b);
+	r->ctype = ctype;
+}
+
+void
+server_reply_empty(struct server_req *r, int code)
+{
+	server_reply_clear(r);
+	r->code = code;
+}
+
+void
+server_reply_redirect(struct server_req *r, const char *url)
+{
+	server_reply_clear(r);
+	r->code = 302;
+	r->location = xstrdup(url);
+}
+
+bool
+server_fault(struct sim *s, struct server_req *r, enum sim_fault_route route)
+{
+	static const char junk[] = "{\"results\": [{\"id\": \"<html>502 Bad";
+	struct sim_fault *f = &s->faults[route];
+
+	if (f->remaining <= 0)
+		return false;
+	f->remaining--;
+	s->stats.faults_served++;
+	if (f->malformed)
+		server_reply_raw(
+		    r, 200, "application/json", junk, sizeof(junk) - 1);
+	else {
+		server_reply_cbc(r, f->status, "INJECTED_FAULT",
+		    "fault injected by lr-cbsim");
+		if (f->status == 429)
+			r->retry_after = 1;
+	}
+	return true;
 }
 
 int
@@ -221,10 +281,20 @@ server_send(struct server *srv, struct server_req *r, int64_t delay_ms)
 
 	if (buf == NULL)
 		fatalx("evbuffer_new failed");
+	if (r->location != NULL)
+		evhttp_add_header(hdrs, "Location", r->location);
+	if (r->retry_after > 0) {
+		char ra[24];
+
+		snprintf(ra, sizeof(ra), "%d", r->retry_after);
+		evhttp_add_header(hdrs, "Retry-After", ra);
+	}
 	if (r->blob != NULL) {
-		evhttp_add_header(
-		    hdrs, "Content-Type", "application/octet-stream");
+		evhttp_add_header(hdrs, "Content-Type",
+		    r->ctype ? r->ctype : "application/octet-stream");
 		evbuffer_add(buf, r->blob->data, r->blob->len);
+	} else if (r->json == NULL && (r->code == 204 || r->code == 302)) {
+		/* no body */
 	} else {
 		evhttp_add_header(hdrs, "Content-Type", "application/json");
 		if (r->json != NULL)
@@ -286,6 +356,10 @@ server_handle(struct evhttp_request *req, void *arg)
 			"{s:b, s:s}", "success", 0, "message", "Not found"));
 	else if (!server_authorized(srv, rt, req))
 		server_reply_error(&r, 401, "Unauthorized");
+	else if ((rt->flags & ROUTE_ORG) &&
+		 (r.nargs == 0 || strcmp(r.args[0], s->org_key) != 0))
+		server_reply_error(
+		    &r, 403, "Organization key not found or not permitted");
 	else
 		rt->handler(s, &r);
 	if (rt != NULL)

@@ -8,6 +8,7 @@
 #ifndef CBSIM_SERVER_H
 #define CBSIM_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <event2/event.h>
@@ -23,6 +24,7 @@ enum route_flags {
 	ROUTE_API = (1 << 0),   /* X-Auth-Token must be the API key */
 	ROUTE_SIEM = (1 << 1),  /* X-Auth-Token must be the SIEM key */
 	ROUTE_ADMIN = (1 << 2), /* no auth, no latency, not in stats */
+	ROUTE_ORG = (1 << 3),   /* args[0] must be the org key, else 403 */
 };
 
 /* One request, as a handler sees it. */
@@ -33,6 +35,9 @@ struct server_req {
 	int code;              /* HTTP status; 0 until a reply is set */
 	json_t *json;          /* JSON answer; owned */
 	struct vfs_blob *blob; /* raw answer; one reference */
+	const char *ctype;     /* blob's Content-Type; NULL: octet-stream */
+	char *location;        /* Location header; owned */
+	int retry_after;       /* Retry-After header when > 0 */
 };
 
 /* A route.  A table ends with an entry whose pattern is NULL. */
@@ -60,6 +65,20 @@ void server_reply_json(struct server_req *r, int code, json_t *body);
 void server_reply_error(struct server_req *r, int code, const char *msg);
 /* Answers the bytes of b (a reference is taken) as octet-stream. */
 void server_reply_blob(struct server_req *r, int code, struct vfs_blob *b);
+/* Answers {"error_code":code_name,"message":msg}, the v6/v7 style. */
+void server_reply_cbc(
+    struct server_req *r, int code, const char *code_name, const char *msg);
+/* Answers len bytes of data (copied) as ctype. */
+void server_reply_raw(struct server_req *r, int code, const char *ctype,
+    const void *data, size_t len);
+/* Answers code with no body (204). */
+void server_reply_empty(struct server_req *r, int code);
+/* Answers 302 with a Location header (url copied). */
+void server_reply_redirect(struct server_req *r, const char *url);
+/* If a /_sim/fault is pending for route, answers it, counts it and
+ * returns true. */
+bool server_fault(
+    struct sim *s, struct server_req *r, enum sim_fault_route route);
 /* Parses the request body.  Returns 0 with *out a new reference (NULL if
  * the body is empty), or -1 if it is not JSON. */
 int server_body_json(struct server_req *r, json_t **out);

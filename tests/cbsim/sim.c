@@ -49,6 +49,7 @@ sim_new(void)
 	s->next_session = 1;
 	s->next_file = 1;
 	s->next_pid = 4120;
+	s->org_key = xstrdup("ABCD1234");
 	s->stats.commands_by_name = json_object();
 	return s;
 }
@@ -65,6 +66,7 @@ static void
 sim_session_release(struct sim_session *ss)
 {
 	struct sim_file *f, *next;
+	struct sim_link *l, *lnext;
 	size_t i;
 
 	for (i = 0; i < ss->ncmds; i++) {
@@ -80,6 +82,12 @@ sim_session_release(struct sim_session *ss)
 		free(f);
 	}
 	ss->files = NULL;
+	for (l = ss->links; l != NULL; l = lnext) {
+		lnext = l->next;
+		vfs_blob_unref(l->blob);
+		free(l);
+	}
+	ss->links = NULL;
 	vfs_clear(&ss->vfs);
 }
 
@@ -108,6 +116,8 @@ sim_free(struct sim *s)
 		free(n);
 	}
 	json_decref(s->stats.commands_by_name);
+	sim_alerts_clear(&s->alerts);
+	free(s->org_key);
 	free(s->token);
 	free(s->siem_token);
 	free(s);
@@ -127,6 +137,9 @@ sim_device_new(int64_t id)
 	d->os = xstrdup("WINDOWS");
 	d->os_version = xstrdup("Windows 10 x64");
 	d->checkin_after = 1;
+	d->last_contact_ago = 30;
+	d->lr_enabled = true;
+	d->policy = xstrdup("Standard");
 	d->services = xcalloc(n, sizeof(char *));
 	for (i = 0; i < n; i++)
 		d->services[i] = xstrdup(sim_default_services[i]);
@@ -158,6 +171,7 @@ sim_device_free(struct sim_device *d)
 	free(d->os);
 	free(d->os_version);
 	free(d->fail_command);
+	free(d->policy);
 	free(d);
 }
 
@@ -252,7 +266,7 @@ sim_device_find(const struct sim *s, int64_t id)
 /* --------------------------------------------------------------- sessions */
 
 struct sim_session *
-sim_session_open(struct sim *s, const struct sim_device *d)
+sim_session_open(struct sim *s, const struct sim_device *d, bool v6)
 {
 	struct sim_session *ss = xcalloc(1, sizeof(*ss)), **pp;
 
@@ -267,6 +281,9 @@ sim_session_open(struct sim *s, const struct sim_device *d)
 		;
 	*pp = ss;
 	s->stats.sessions_opened++;
+	if (v6)
+		s->stats.v6_sessions_opened++;
+	ss->v6 = v6;
 	log_info("session %s opened on device %" PRId64, ss->id, d->id);
 	return ss;
 }
@@ -297,6 +314,8 @@ sim_session_close(struct sim *s, struct sim_session *ss)
 	ss->close_ms = util_now_ms();
 	sim_session_release(ss);
 	s->stats.sessions_closed++;
+	if (ss->v6)
+		s->stats.v6_sessions_closed++;
 	log_info("session %s closed", ss->id);
 }
 
@@ -459,6 +478,7 @@ sim_run_get_file(struct sim *s, struct sim_session *ss, struct sim_command *c,
 	struct vfs_blob *b = path ? vfs_get(&ss->vfs, path) : NULL;
 	struct sim_file *f;
 
+	util_uuid(c->file_uuid);
 	if (b == NULL) {
 		sim_command_fail(c, SIM_E_FILE_NOT_FOUND, "File not found");
 		return;
@@ -466,6 +486,7 @@ sim_run_get_file(struct sim *s, struct sim_session *ss, struct sim_command *c,
 	f = xcalloc(1, sizeof(*f));
 	f->id = s->next_file++;
 	f->blob = vfs_blob_ref(b);
+	memcpy(f->uuid, c->file_uuid, sizeof(f->uuid));
 	f->next = ss->files;
 	ss->files = f;
 	json_object_set_new(c->obj, "file_id", json_integer(f->id));
@@ -493,6 +514,7 @@ sim_command_run(struct sim *s, struct sim_session *ss, const char *name,
 	    (json_int_t)now_ms);
 	c->result = json_object();
 	c->failed = false;
+	c->file_uuid[0] = '\0';
 	c->done_ms = now_ms + s->command_ms;
 	ss->ncmds++;
 
@@ -561,6 +583,64 @@ sim_file_find(const struct sim_session *ss, long long id)
 	for (f = ss->files; f != NULL; f = f->next)
 		if (f->id == id)
 			return f;
+	return NULL;
+}
+
+struct sim_file *
+sim_file_find_uuid(const struct sim_session *ss, const char *uuid)
+{
+	struct sim_file *f;
+
+	for (f = ss->files; f != NULL; f = f->next)
+		if (strcmp(f->uuid, uuid) == 0)
+			return f;
+	return NULL;
+}
+
+int
+sim_file_delete(struct sim_session *ss, const char *uuid)
+{
+	struct sim_file **pp, *f;
+
+	for (pp = &ss->files; (f = *pp) != NULL; pp = &f->next) {
+		if (strcmp(f->uuid, uuid) == 0) {
+			*pp = f->next;
+			vfs_blob_unref(f->blob);
+			free(f);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+struct sim_link *
+sim_link_new(struct sim_session *ss, const struct sim_file *f)
+{
+	struct sim_link *l = xcalloc(1, sizeof(*l));
+
+	util_random_hex(l->key, 16);
+	util_random_hex(l->sig, 16);
+	l->blob = vfs_blob_ref(f->blob);
+	l->next = ss->links;
+	ss->links = l;
+	return l;
+}
+
+struct vfs_blob *
+sim_link_find(const struct sim *s, const char *key, const char *sig)
+{
+	const struct sim_session *ss;
+	const struct sim_link *l;
+
+	for (ss = s->sessions; ss != NULL; ss = ss->next) {
+		if (ss->closed)
+			continue;
+		for (l = ss->links; l != NULL; l = l->next)
+			if (strcmp(l->key, key) == 0)
+				return sig != NULL && strcmp(l->sig, sig) == 0
+					   ? l->blob
+					   : NULL;
+	}
 	return NULL;
 }
 
@@ -703,8 +783,10 @@ sim_stats_json(const struct sim *s)
 		json_array_append_new(open, json_string(ss->id));
 		nopen++;
 	}
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:I, s:I, "
-			 "s:o}",
+	json_t *o;
+
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:I, s:I, "
+		      "s:o}",
 	    "requests", (json_int_t)st->requests, "unauthorized",
 	    (json_int_t)st->unauthorized, "errors", (json_int_t)st->errors,
 	    "sessions_opened", (json_int_t)st->sessions_opened,
@@ -713,4 +795,15 @@ sim_stats_json(const struct sim *s)
 	    "commands_by_name", st->commands_by_name, "notifications_served",
 	    (json_int_t)st->notifications_served, "files_served",
 	    (json_int_t)st->files_served, "open_sessions", open);
+	json_object_update_new(
+	    o, json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}",
+		   "alerts_total", (json_int_t)s->alerts.n, "alert_searches",
+		   (json_int_t)st->alert_searches, "alerts_returned",
+		   (json_int_t)st->alerts_returned, "token_leaks",
+		   (json_int_t)st->token_leaks, "storage", s->storage,
+		   "v6_sessions_opened", (json_int_t)st->v6_sessions_opened,
+		   "v6_sessions_closed", (json_int_t)st->v6_sessions_closed,
+		   "device_lookups", (json_int_t)st->device_lookups,
+		   "faults_served", (json_int_t)st->faults_served));
+	return o;
 }

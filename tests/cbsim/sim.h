@@ -63,13 +63,17 @@ struct sim_device {
 	size_t nusers;
 	char **services; /* net start display names; owned */
 	size_t nservices;
-	struct vfs files; /* template copied into each session */
+	struct vfs files;     /* template copied into each session */
+	int last_contact_ago; /* s before now of v6 last_contact_time */
+	bool lr_enabled;      /* v6 sensor_states: LIVE_RESPONSE_ENABLED */
+	char *policy;         /* v6 policy_name, alerts' device_policy */
 	struct sim_device *next;
 };
 
 /* A file captured by "get file", served by .../file/{id}/content. */
 struct sim_file {
-	int64_t id;            /* unique in the simulator, from 1 */
+	int64_t id;            /* unique in the simulator, from 1 (v3) */
+	char uuid[37];         /* the v6 file_id */
 	struct vfs_blob *blob; /* bytes as of "get file"; one ref */
 	struct sim_file *next;
 };
@@ -77,10 +81,20 @@ struct sim_file {
 /* A command.  Its outcome is decided when it is submitted; it reports
  * "pending" until done_ms. */
 struct sim_command {
-	json_t *obj;     /* v3 object minus status; owned */
-	json_t *result;  /* fields added when done; owned */
-	bool failed;     /* ends "error" rather than "complete" */
-	int64_t done_ms; /* epoch ms when it completes */
+	json_t *obj;        /* v3 object minus status; owned */
+	json_t *result;     /* fields added when done; owned */
+	bool failed;        /* ends "error" rather than "complete" */
+	int64_t done_ms;    /* epoch ms when it completes */
+	char file_uuid[37]; /* "get file": v6 file_details.file_id */
+};
+
+/* A storage-host URL handed out by a v6 content redirect: path
+ * /lr-content/<key>?sig=<sig> serves blob while the session is open. */
+struct sim_link {
+	char key[33];          /* random hex */
+	char sig[33];          /* random hex */
+	struct vfs_blob *blob; /* one reference */
+	struct sim_link *next;
 };
 
 /* A Live Response session. */
@@ -95,6 +109,8 @@ struct sim_session {
 	struct sim_command *cmds; /* owned array; index == command id */
 	size_t ncmds, cmdcap;
 	struct sim_file *files;   /* captured files; owned list */
+	struct sim_link *links;   /* storage URLs; owned list */
+	bool v6;                  /* opened through the v6 API */
 	struct sim_session *next; /* in creation order */
 };
 
@@ -116,6 +132,52 @@ struct sim_stats {
 	json_t *commands_by_name; /* name -> count; owned */
 	long long notifications_served;
 	long long files_served;
+	long long alert_searches;  /* v7 searches (after auth) */
+	long long alerts_returned; /* alerts sent in search results */
+	long long token_leaks;     /* storage requests with X-Auth-Token */
+	long long v6_sessions_opened;
+	long long v6_sessions_closed;
+	long long device_lookups; /* v6 device GETs and searches */
+	long long faults_served;  /* answers replaced by /_sim/fault */
+};
+
+/* Routes /_sim/fault can break. */
+enum sim_fault_route {
+	SIM_FAULT_ALERTS = 0, /* v7 alert search */
+	SIM_FAULT_SESSIONS,   /* v6 session create */
+	SIM_FAULT_CONTENT,    /* v6 file content redirect */
+	SIM_FAULT_N,
+};
+
+/* An injected fault: the next `remaining` requests answer it. */
+struct sim_fault {
+	int status;     /* HTTP status when not malformed */
+	bool malformed; /* 200 with a body that is not JSON */
+	long long remaining;
+};
+
+/* A v7 alert.  Generated alerts are rendered from these fields when
+ * served; raw ones are served verbatim. */
+struct sim_alert {
+	int64_t ts_ms;      /* backend_timestamp: sort key, time filter */
+	int64_t visible_ms; /* searchable from then on */
+	char *id;           /* owned; "" when a raw alert has none */
+	const char *type;   /* interned (sim_alerts.strs); NULL unknown */
+	const char *policy; /* interned; NULL unknown */
+	const char *os;     /* interned; NULL unknown */
+	int64_t device_id;  /* -1 unknown */
+	int severity;       /* 0 unknown */
+	long long seq;      /* creation number, drives generated fields */
+	json_t *raw;        /* verbatim alert, or NULL */
+};
+
+/* Every alert, sorted by (ts_ms, id). */
+struct sim_alerts {
+	struct sim_alert *v;
+	size_t n, cap;
+	char **strs; /* interned strings; owned */
+	size_t nstrs;
+	long long next_seq;
 };
 
 struct sim {
@@ -130,6 +192,11 @@ struct sim {
 	long long next_session;       /* session counter, from 1 */
 	long long next_file;          /* file id counter, from 1 */
 	long long next_pid;           /* pids handed to "create process" */
+	char *org_key;                /* v6/v7 {org_key}; owned */
+	bool lowercase_status;        /* v6 sessions say "active" */
+	char storage[64];             /* storage host "ADDR:PORT" or "" */
+	struct sim_alerts alerts;
+	struct sim_fault faults[SIM_FAULT_N];
 	struct sim_stats stats;
 };
 
@@ -152,7 +219,8 @@ int sim_device_add(
 struct sim_device *sim_device_find(const struct sim *s, int64_t id);
 
 /* Opens a session on d; returns it (borrowed). */
-struct sim_session *sim_session_open(struct sim *s, const struct sim_device *d);
+struct sim_session *sim_session_open(
+    struct sim *s, const struct sim_device *d, bool v6);
 /* Returns the session (open or closed; borrowed) or NULL. */
 struct sim_session *sim_session_find(const struct sim *s, const char *id);
 /* True once the sensor has checked in (and the session is not closed). */
@@ -174,6 +242,16 @@ json_t *sim_command_json(const struct sim_command *c, int64_t now_ms);
 
 /* Returns the captured file (borrowed) or NULL. */
 struct sim_file *sim_file_find(const struct sim_session *ss, long long id);
+/* The same by v6 file_id. */
+struct sim_file *sim_file_find_uuid(
+    const struct sim_session *ss, const char *uuid);
+/* Forgets a captured file: 0, or -1 if there is none with this uuid. */
+int sim_file_delete(struct sim_session *ss, const char *uuid);
+/* Makes a new storage URL for f's bytes (borrowed link). */
+struct sim_link *sim_link_new(struct sim_session *ss, const struct sim_file *f);
+/* Returns the blob (borrowed) an open session's link serves, or NULL. */
+struct vfs_blob *sim_link_find(
+    const struct sim *s, const char *key, const char *sig);
 
 /* Queues a synthetic notification of type ("THREAT" if NULL) for a device,
  * served from due_ms on. */
@@ -183,6 +261,9 @@ void sim_notify(
 void sim_notify_raw(struct sim *s, json_t *obj);
 /* Removes and returns (new array) every notification due by now_ms. */
 json_t *sim_notify_take(struct sim *s, int64_t now_ms);
+
+/* Frees every alert (alerts.c). */
+void sim_alerts_clear(struct sim_alerts *a);
 
 /* Returns the /_sim/stats object (new reference). */
 json_t *sim_stats_json(const struct sim *s);
