@@ -50,6 +50,7 @@ cat >"$tmp/credentials.psc" <<EOC
 [default]
 url=http://127.0.0.1:$port
 token=SIMSECRETLRKEY000000000/SIMLRID001
+org_key=ABCD1234
 
 [siem]
 url=http://127.0.0.1:$port
@@ -63,7 +64,10 @@ for i in 1 2; do
 	    2>"$tmp/worker$i.log" &
 	pids="$pids $!"
 done
+# The org key selects Alerts v7 and Live Response v6, as for a current
+# org; a short lag keeps the demo quick (the default is 60 s).
 "$BIN/lr-poller" --redis "$REDIS" --credentials "$tmp/credentials.psc" --poll 2 \
+    --alert-lag 1 \
     2>"$tmp/poller.log" &
 pids="$pids $!"
 
@@ -92,9 +96,11 @@ cat <<MSG
     Redis:      redis-cli -s $tmp/redis.sock HGETALL lr:result:21212
     logs:       $tmp/*.log
 
-  The simulated cloud raises THREAT notifications for devices 21212, 31337
-  and 40404 over the next ten seconds; results appear in the viewer within
-  about 15 s (40404 never checks in and fails after 20 s).  Ctrl-C stops.
+  The simulated cloud (Alerts v7, Live Response v6) raises alerts for
+  devices 21212, 31337, 40404 and 50505 over the next ten seconds; results
+  appear in the viewer within about 15 s.  40404 never checks in and fails
+  after 20 s; 50505 was last seen ten days ago and fails at once, without a
+  session.  Ctrl-C stops.
 
 MSG
 tail -n 0 -f "$tmp/poller.log" "$tmp/worker1.log" "$tmp/worker2.log" &

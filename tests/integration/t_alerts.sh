@@ -109,5 +109,21 @@ chmod 600 "$tmp/wrong.ini"
 is "a wrong org key makes --once exit 1" "$?" 1
 ok "a wrong org key is explained" grep -q "org key is wrong" "$tmp/poller.log"
 ok "invariants hold" invariants
-ok "token never logged" sh -c "! grep -q SIMSECRET $tmp/poller.log"
+
+# End to end: the queued devices are collected over Live Response v6, and
+# the viewer shows each alert beside its evidence.
+"$BIN/lr-worker" --redis "$REDIS_URL" --credentials "$tmp/cbc.ini" --id w1 \
+    >"$tmp/w1.out" 2>"$tmp/w1.log" &
+pids="$pids $!"
+ok "21212 collected" wait_for 40 status_is 21212 done
+ok "31337 collected" wait_for 40 status_is 31337 done
+ok "collected over Live Response v6" grep -q "Live Response v6" "$tmp/w1.log"
+start_viewer
+page=$(curl -s "$VIEWER_URL/device/31337")
+like "viewer shows the alert type" "$page" "CB_ANALYTICS"
+like "viewer shows the alert id" "$page" "$(rcli HGET lr:result:31337 alert | jq -r .id)"
+like "viewer shows the services beside it" "$page" "DHCP Client"
+is "every v6 session closed" "$(sim_stat v6_sessions_closed)" "$(sim_stat v6_sessions_opened)"
+is "the storage host never saw the token" "$(sim_stat token_leaks)" 0
+ok "token never logged" sh -c "! grep -q SIMSECRET $tmp/poller.log $tmp/w1.log"
 finish
