@@ -335,6 +335,22 @@ test_credentials_precedence(void)
 	cb_cred_release(&c);
 	config_release(&cfg);
 
+	/* The legacy CBAPI_* names alone are enough. */
+	clear_env();
+	setenv("CBAPI_URL", "https://old.example", 1);
+	setenv("CBAPI_TOKEN", "OLDSECRET0001/OLDID", 1);
+	{
+		const char *none[] = {NULL};
+
+		CHECK(parse(&cfg, CONFIG_WORKER, none, err, sizeof(err)) == 0);
+		CHECK(
+		    config_credentials(&cfg, NULL, &c, err, sizeof(err)) == 0);
+		CHECK(strcmp(c.url, "https://old.example") == 0);
+		CHECK(strcmp(c.token, "OLDSECRET0001/OLDID") == 0);
+		CHECK(strstr(c.origin, "environment") != NULL);
+		cb_cred_release(&c);
+		config_release(&cfg);
+	}
 	setenv("CBC_SSL_VERIFY", "sometimes", 1);
 	CHECK(parse(&cfg, CONFIG_WORKER, args, err, sizeof(err)) == 0);
 	CHECK(config_credentials(&cfg, NULL, &c, err, sizeof(err)) == -1);
@@ -387,6 +403,18 @@ test_credentials_bad_files(void)
 	write_file("creds", "garbage line\n", 0600);
 	CHECK(config_credentials(&cfg, NULL, &c, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "line 1") != NULL);
+
+	/* Every key the SDKs' files use. */
+	write_file("creds",
+	    "[default]\nurl=https://x\ntoken=ABCDEFGH/ID\norg_key=ORG1\n"
+	    "ssl_verify=true\nssl_verify_hostname=no\nproxy=http://proxy:3128\n"
+	    "ignore_system_proxy=on\nintegration=ignored\n",
+	    0600);
+	CHECK(config_credentials(&cfg, NULL, &c, err, sizeof(err)) == 0);
+	CHECK(c.ssl_verify && !c.ssl_verify_hostname);
+	CHECK(strcmp(c.proxy, "http://proxy:3128") == 0);
+	CHECK(c.ignore_system_proxy && strcmp(c.org_key, "ORG1") == 0);
+	cb_cred_release(&c);
 
 	/* A good file, even world-readable (warned), works. */
 	write_file(
