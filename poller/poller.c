@@ -168,29 +168,54 @@ poller_free(struct poller *p)
 	free(p);
 }
 
-/* Enqueues one alert, retrying until Redis takes it or we are stopped.
- * Returns 1 queued, 0 coalesced, -1 if stopped before it landed. */
-static int
-enqueue(struct poller *p, const struct queue_alert *a, const char *type)
+/* Enqueues one alert, retrying until Redis takes it.  QUEUE_ERROR only
+ * when stopped before it landed (logged with the alert, which a read-once
+ * source cannot give again). */
+static enum queue_enqueue_result
+enqueue_until_taken(struct poller *p, const struct queue_alert *a)
 {
 	enum queue_enqueue_result r;
 
 	for (;;) {
 		r = queue_enqueue(p->rc, p->cfg->prefix, a);
 		if (r != QUEUE_ERROR)
-			break;
+			return r;
 		if (*p->stop) {
 			log_error(
 			    "shutting down before the alert for device %lld reached Redis: %.300s",
 			    (long long)a->device_id,
 			    a->alert_json ? a->alert_json : "");
-			return -1;
+			return QUEUE_ERROR;
 		}
 		log_warnx("could not queue device %lld, retrying",
 		    (long long)a->device_id);
 		util_sleep_ms(1000, p->stop);
 		rconn_wait(p->rc, p->stop);
 	}
+}
+
+/* Whether the allow and deny lists let device id through. */
+static bool
+device_allowed(const struct poller *p, int64_t id)
+{
+	struct alert a = {.device_id = id};
+	struct alert_filter f = {.allow = p->filter.allow,
+	    .nallow = p->filter.nallow,
+	    .deny = p->filter.deny,
+	    .ndeny = p->filter.ndeny};
+
+	return alerts_wanted(&f, &a);
+}
+
+/* A notification's enqueue, with the seed's log lines.
+ * Returns 1 queued, 0 coalesced, -1 if stopped before it landed. */
+static int
+enqueue(struct poller *p, const struct queue_alert *a, const char *type)
+{
+	enum queue_enqueue_result r = enqueue_until_taken(p, a);
+
+	if (r == QUEUE_ERROR)
+		return -1;
 	if (r == QUEUE_QUEUED) {
 		log_info(
 		    "Received %s notification for device_id %lld, enqueuing",
@@ -238,7 +263,8 @@ take_notification(struct poller *p, json_t *n)
 		return 0;
 	}
 	if (!notify_type_wanted(p->cfg->alert_types, nt.type) ||
-	    (p->cfg->min_severity > 0 && nt.score < p->cfg->min_severity)) {
+	    (p->cfg->min_severity > 0 && nt.score < p->cfg->min_severity) ||
+	    !device_allowed(p, nt.device_id)) {
 		log_info(
 		    "filtered out %s notification for device %lld (score %d)",
 		    nt.type, (long long)nt.device_id, nt.score);
@@ -386,14 +412,7 @@ take_alert(struct poller *p, json_t *a, int64_t *last_ms, int *queued)
 	    .device_name = al.device_name,
 	    .seen_ttl_s = ALERT_SEEN_TTL_S,
 	};
-	for (;;) {
-		r = queue_enqueue(p->rc, p->cfg->prefix, &qa);
-		if (r != QUEUE_ERROR || *p->stop)
-			break;
-		log_warnx("could not queue alert %s, retrying", al.id);
-		util_sleep_ms(1000, p->stop);
-		rconn_wait(p->rc, p->stop);
-	}
+	r = enqueue_until_taken(p, &qa);
 	free(text);
 	if (r == QUEUE_ERROR)
 		return -1;

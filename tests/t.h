@@ -97,6 +97,25 @@ t_redis_start(void)
 	return NULL;
 }
 
+#ifdef JANSSON_H
+/* A fixture from tests/fixtures/ ($LRFLOW_TOP, else the working
+ * directory), parsed; NULL (said) if it cannot be read.  New reference. */
+static inline json_t *
+t_fixture(const char *name)
+{
+	const char *top = getenv("LRFLOW_TOP");
+	char path[512];
+	json_error_t je;
+	json_t *j;
+
+	snprintf(
+	    path, sizeof(path), "%s/tests/fixtures/%s", top ? top : ".", name);
+	if ((j = json_load_file(path, 0, &je)) == NULL)
+		printf("#   cannot read %s: %s\n", path, je.text);
+	return j;
+}
+#endif
+
 static inline int
 t_done(void)
 {

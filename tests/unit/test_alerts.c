@@ -10,21 +10,6 @@
 #include "poller/alerts.h"
 #include "../t.h"
 
-static json_t *
-fixture(const char *name)
-{
-	char path[512];
-	const char *top = getenv("LRFLOW_TOP");
-	json_error_t je;
-	json_t *j;
-
-	snprintf(
-	    path, sizeof(path), "%s/tests/fixtures/%s", top ? top : ".", name);
-	if ((j = json_load_file(path, 0, &je)) == NULL)
-		printf("#   %s: %s\n", path, je.text);
-	return j;
-}
-
 static int
 test_query(void)
 {
@@ -79,7 +64,7 @@ test_fixtures(void)
 	char err[256];
 
 	for (int i = 0; i < 2; i++) {
-		json_t *body = fixture(files[i]), *res;
+		json_t *body = t_fixture(files[i]), *res;
 		long long found;
 		struct alert a;
 
@@ -96,7 +81,7 @@ test_fixtures(void)
 		json_decref(body);
 	}
 	{
-		json_t *one = fixture("v7_alert_get.json");
+		json_t *one = t_fixture("v7_alert_get.json");
 		struct alert a;
 
 		CHECK(one != NULL);

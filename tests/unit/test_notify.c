@@ -10,26 +10,10 @@
 #include "poller/notify.h"
 #include "../t.h"
 
-static json_t *
-fixture(const char *name)
-{
-	char path[512];
-	const char *top = getenv("LRFLOW_TOP");
-	json_error_t je;
-	json_t *j;
-
-	snprintf(
-	    path, sizeof(path), "%s/tests/fixtures/%s", top ? top : ".", name);
-	j = json_load_file(path, 0, &je);
-	if (j == NULL)
-		printf("#   %s: %s\n", path, je.text);
-	return j;
-}
-
 static int
 test_notification_list_fixture(void)
 {
-	json_t *body = fixture("v3_notification_list.json"), *list;
+	json_t *body = t_fixture("v3_notification_list.json"), *list;
 	struct notify n;
 	char err[256];
 
@@ -53,7 +37,7 @@ test_notification_list_fixture(void)
 static int
 test_sdk_and_synthetic_fixtures(void)
 {
-	json_t *body = fixture("v3_notification_list_sdk.json"), *list, *one;
+	json_t *body = t_fixture("v3_notification_list_sdk.json"), *list, *one;
 	struct notify n;
 	char err[256];
 
@@ -65,7 +49,7 @@ test_sdk_and_synthetic_fixtures(void)
 	CHECK(strcmp(n.device_name, "testers-pc") == 0);
 	json_decref(body);
 
-	one = fixture("v3_notification_synthetic_threat.json");
+	one = t_fixture("v3_notification_synthetic_threat.json");
 	CHECK(one != NULL);
 	CHECK(notify_parse(one, &n, err, sizeof(err)) == 0);
 	CHECK(n.device_id == 358141 && n.score == 3);

@@ -16,28 +16,13 @@
 
 #define LR_OFFLINE_AFTER_S (24 * 3600) /* the --offline-after default */
 
-static json_t *
-load_fixture(const char *name)
-{
-	const char *top = getenv("LRFLOW_TOP");
-	char path[512];
-	json_error_t je;
-	json_t *j;
-
-	snprintf(
-	    path, sizeof(path), "%s/tests/fixtures/%s", top ? top : ".", name);
-	if ((j = json_load_file(path, 0, &je)) == NULL)
-		printf("# cannot read %s: %s\n", path, je.text);
-	return j;
-}
-
 /* ------------------------------------------------------------------ */
 /* Sessions */
 
 static int
 test_session_create(void)
 {
-	json_t *s = load_fixture("v6_session_create.json");
+	json_t *s = t_fixture("v6_session_create.json");
 	char *sid;
 
 	CHECK(s != NULL);
@@ -56,7 +41,7 @@ test_session_create(void)
 static int
 test_session_create_request_shape(void)
 {
-	json_t *want = load_fixture("v6_session_create_request.json");
+	json_t *want = t_fixture("v6_session_create_request.json");
 	json_t *got = json_pack("{s:I}", "device_id", (json_int_t)2468);
 
 	CHECK(want != NULL);
@@ -71,19 +56,19 @@ test_session_states_any_case(void)
 {
 	json_t *s;
 
-	s = load_fixture("v6_session_poll_active.json"); /* "active" */
+	s = t_fixture("v6_session_poll_active.json"); /* "active" */
 	CHECK(s != NULL);
 	CHECK(lr_session_state(s) == LR_STATE_ACTIVE);
 	json_decref(s);
-	s = load_fixture("v6_session_linux_poll_active.json"); /* "ACTIVE" */
+	s = t_fixture("v6_session_linux_poll_active.json"); /* "ACTIVE" */
 	CHECK(s != NULL);
 	CHECK(lr_session_state(s) == LR_STATE_ACTIVE);
 	json_decref(s);
-	s = load_fixture("v6_session_linux_create.json"); /* "pending" */
+	s = t_fixture("v6_session_linux_create.json"); /* "pending" */
 	CHECK(s != NULL);
 	CHECK(lr_session_state(s) == LR_STATE_PENDING);
 	json_decref(s);
-	s = load_fixture("v6_session_poll_error.json"); /* "ERROR" */
+	s = t_fixture("v6_session_poll_error.json"); /* "ERROR" */
 	CHECK(s != NULL);
 	CHECK(lr_session_state(s) == LR_STATE_ENDED);
 	json_decref(s);
@@ -106,7 +91,7 @@ test_session_states_any_case(void)
 static int
 test_command_body_uses_path(void)
 {
-	json_t *want = load_fixture("v6_command_create_process_request.json");
+	json_t *want = t_fixture("v6_command_create_process_request.json");
 	json_t *extra, *got;
 
 	CHECK(want != NULL);
@@ -120,7 +105,7 @@ test_command_body_uses_path(void)
 	json_decref(extra);
 	json_decref(want);
 
-	want = load_fixture("v6_command_get_file_request.json");
+	want = t_fixture("v6_command_get_file_request.json");
 	CHECK(want != NULL);
 	got = lr_v6_command_body("1:2468", "get file",
 	    "c:\\users\\jdoe\\appdata\\local\\google\\chrome\\user data\\default\\history",
@@ -140,7 +125,7 @@ test_command_body_uses_path(void)
 static int
 test_command_id_zero_is_an_id(void)
 {
-	json_t *c = load_fixture("v6_command_get_file_submit.json");
+	json_t *c = t_fixture("v6_command_get_file_submit.json");
 	long long id = -1;
 
 	CHECK(c != NULL);
@@ -201,7 +186,7 @@ test_command_states_any_case(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		json_t *c = load_fixture(cases[i].fixture);
+		json_t *c = t_fixture(cases[i].fixture);
 		long long id = -1;
 
 		CHECK(c != NULL);
@@ -221,7 +206,7 @@ test_command_states_any_case(void)
 static int
 test_command_error_reason_unsigned_hresult(void)
 {
-	json_t *c = load_fixture("v6_command_delete_file_error.json");
+	json_t *c = t_fixture("v6_command_delete_file_error.json");
 	char buf[300];
 
 	CHECK(c != NULL);
@@ -239,8 +224,8 @@ test_command_error_reason_unsigned_hresult(void)
 static int
 test_get_file_id_from_file_details(void)
 {
-	json_t *sub = load_fixture("v6_command_get_file_submit.json");
-	json_t *done = load_fixture("v6_command_get_file_complete.json");
+	json_t *sub = t_fixture("v6_command_get_file_submit.json");
+	json_t *done = t_fixture("v6_command_get_file_complete.json");
 	char buf[128];
 
 	CHECK(sub != NULL && done != NULL);
@@ -261,7 +246,7 @@ test_get_file_id_from_file_details(void)
 static int
 test_get_file_id_v3_shape_and_unsafe(void)
 {
-	json_t *sub = load_fixture("v3_command_get_file_submit_response.json");
+	json_t *sub = t_fixture("v3_command_get_file_submit_response.json");
 	json_t *c;
 	char buf[128];
 
@@ -288,7 +273,7 @@ test_get_file_id_v3_shape_and_unsafe(void)
 static int
 test_process_list_users(void)
 {
-	json_t *c = load_fixture("v6_command_process_list_complete.json");
+	json_t *c = t_fixture("v6_command_process_list_complete.json");
 	json_t *procs, *users;
 
 	CHECK(c != NULL);
@@ -327,7 +312,7 @@ test_process_list_users(void)
 static int
 test_device_get(void)
 {
-	json_t *body = load_fixture("v6_device_get.json");
+	json_t *body = t_fixture("v6_device_get.json");
 	struct lr_device d;
 	int64_t ms;
 
@@ -369,7 +354,7 @@ test_device_get(void)
 static int
 test_device_check_live_response_states(void)
 {
-	json_t *body = load_fixture("v6_device_get.json");
+	json_t *body = t_fixture("v6_device_get.json");
 	struct lr_device d;
 	char why[512];
 	int64_t now;
@@ -417,7 +402,7 @@ test_device_check_live_response_states(void)
 static int
 test_device_check_offline(void)
 {
-	json_t *body = load_fixture("v6_device_get.json");
+	json_t *body = t_fixture("v6_device_get.json");
 	struct lr_device d;
 	char why[512];
 	int64_t seen;
