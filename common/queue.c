@@ -58,6 +58,7 @@
 
 /* KEYS: inflight queue result devices cooldown stats events seen
  * ARGV: device job_id source alert_id alert_json device_name seen_ttl_s
+ *       cooldown_s
  * Returns 1 queued, 0 coalesced, 2 when the alert id was seen before. */
 static struct rconn_script enqueue_script = {"enqueue",
     LUA_PRELUDE
@@ -80,7 +81,8 @@ static struct rconn_script enqueue_script = {"enqueue",
     "if ARGV[4] ~= '' then ids = cjson.encode({ARGV[4]}) end\n"
     "local job = '{\"id\":' .. cjson.encode(ARGV[2]) .. ',\"device_id\":' .. dev ..\n"
     "  ',\"alert_ids\":' .. ids .. ',\"source\":' .. cjson.encode(ARGV[3]) ..\n"
-    "  ',\"enqueued_at\":\"' .. iso(now) .. '\",\"attempts\":0}'\n"
+    "  ',\"enqueued_at\":\"' .. iso(now) .. '\",\"attempts\":0' ..\n"
+    "  (tonumber(ARGV[8]) > 0 and (',\"cooldown_s\":' .. tonumber(ARGV[8])) or '') .. '}'\n"
     "redis.call('LPUSH', KEYS[2], job)\n"
     "redis.call('HDEL', KEYS[3], 'error', 'step', 'started_at', 'finished_at', 'next_attempt_at', 'worker', 'session_id', 'token')\n"
     "redis.call('HSET', KEYS[3], 'device_id', dev, 'status', 'queued', 'queued_at', iso(now), 'alert_ids', ids, 'source', ARGV[3], 'attempts', 0)\n"
@@ -190,8 +192,8 @@ int_reply(redisReply *r)
 enum queue_enqueue_result
 queue_enqueue(struct rconn *rc, const char *prefix, const struct queue_alert *a)
 {
-	char dev[24], uuid[37], ttl[16], *keys[8];
-	const char *argv[15];
+	char dev[24], uuid[37], ttl[16], cd[16], *keys[8];
+	const char *argv[16];
 	redisReply *r;
 	long long v;
 
@@ -216,7 +218,9 @@ queue_enqueue(struct rconn *rc, const char *prefix, const struct queue_alert *a)
 	argv[12] = a->alert_json ? a->alert_json : "";
 	argv[13] = a->device_name ? a->device_name : "";
 	argv[14] = ttl;
-	r = rconn_eval(rc, &enqueue_script, 8, 15, argv, NULL);
+	snprintf(cd, sizeof(cd), "%d", a->cooldown_s);
+	argv[15] = cd;
+	r = rconn_eval(rc, &enqueue_script, 8, 16, argv, NULL);
 	v = int_reply(r);
 	if (r != NULL)
 		freeReplyObject(r);
@@ -340,6 +344,9 @@ queue_claim(struct rconn *rc, const char *prefix, const char *worker_id,
 	    json_string_value(json_object_get(j, "id"))
 		? json_string_value(json_object_get(j, "id"))
 		: "");
+	if (json_is_integer(json_object_get(j, "cooldown_s")))
+		job->cooldown_s =
+		    (int)json_integer_value(json_object_get(j, "cooldown_s"));
 	src = json_object_get(j, "source");
 	snprintf(job->source, sizeof(job->source), "%s",
 	    json_is_string(src) ? json_string_value(src) : "manual");

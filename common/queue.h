@@ -35,6 +35,7 @@ struct queue_alert {
 	const char *device_name; /* may be NULL */
 	int seen_ttl_s; /* > 0: remember alert_id this long (P:alert:<id>)
 				  * and drop it when it comes again */
+	int cooldown_s; /* > 0: after the job, coalesce this long */
 };
 
 /* Enqueues a job for a->device_id unless the device is in flight or in
@@ -50,6 +51,7 @@ struct queue_job {
 	char source[32];
 	char worker[128]; /* the worker id that claimed it */
 	int attempts;     /* including this one */
+	int cooldown_s;   /* the poller's --cooldown, 0 if none */
 	long long token;  /* fencing token of this attempt */
 	json_t *json;     /* parsed raw; owned */
 };

@@ -235,6 +235,8 @@ poll_synthetic(struct poller *p)
 	    .device_id = p->cfg->synthetic,
 	    .alert_id = json_string_value(json_object_get(n, "eventId")),
 	    .source = "synthetic",
+
+	    .cooldown_s = p->cfg->cooldown_s,
 	    .alert_json = text,
 	};
 	int r = enqueue(p, &a, "THREAT");
@@ -276,6 +278,8 @@ take_notification(struct poller *p, json_t *n)
 	    .device_id = nt.device_id,
 	    .alert_id = nt.event_id,
 	    .source = "notifications",
+
+	    .cooldown_s = p->cfg->cooldown_s,
 	    .alert_json = text,
 	    .device_name = nt.device_name,
 	};
@@ -408,6 +412,8 @@ take_alert(struct poller *p, json_t *a, int64_t *last_ms, int *queued)
 	    .device_id = al.device_id,
 	    .alert_id = al.id,
 	    .source = "alerts",
+
+	    .cooldown_s = p->cfg->cooldown_s,
 	    .alert_json = text,
 	    .device_name = al.device_name,
 	    .seen_ttl_s = ALERT_SEEN_TTL_S,

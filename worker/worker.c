@@ -185,8 +185,10 @@ worker_complete(struct worker_thread *t, struct queue_job *job,
 	for (int i = 0; i < WORKER_FINISH_TRIES && r == -1; i++) {
 		if (i > 0)
 			util_sleep_ms(1000, NULL);
-		r = queue_complete(
-		    t->rc, cfg->prefix, job, status, fields, cfg->cooldown_s);
+		/* The poller's --cooldown rides in the job; the longer wins. */
+		r = queue_complete(t->rc, cfg->prefix, job, status, fields,
+		    job->cooldown_s > cfg->cooldown_s ? job->cooldown_s
+						      : cfg->cooldown_s);
 	}
 	if (r == -1)
 		log_error(

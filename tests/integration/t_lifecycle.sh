@@ -27,6 +27,16 @@ wait $POLLER_PID
 is "poller queued once Redis came" "$?" 0
 ok "the job runs once Redis is up" wait_for 30 status_is 21212 done
 
+# The poller's --cooldown rides with the job: once it is done, alerts for
+# the device join its result instead of starting another job.
+"$BIN/lr-poller" --redis "$REDIS_URL" --synthetic 21212 --once --cooldown 300 2>>"$tmp/poller.log"
+ok "cooldown set when the job finished" wait_for 30 sh -c \
+    "[ \$(redis-cli -s $tmp/redis.sock TTL lr:cooldown:21212) -gt 200 ]"
+"$BIN/lr-poller" --redis "$REDIS_URL" --synthetic 21212 --once 2>>"$tmp/poller.log"
+is "within the cooldown no job is queued" "$(rcli LLEN lr:queue)" 0
+is "the alert joins the finished result" "$(rcli HGET lr:result:21212 alert_ids | jq length)" 2
+is "the result stays done" "$(rcli HGET lr:result:21212 status)" done
+
 # SIGTERM while a job waits for check-in: the job finishes.
 "$BIN/lr-poller" --redis "$REDIS_URL" --synthetic 2002 --once 2>>"$tmp/poller.log"
 ok "job 2002 started" wait_for 10 status_is 2002 running

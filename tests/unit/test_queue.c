@@ -333,6 +333,25 @@ test_alert_seen_once(void)
 }
 
 static int
+test_cooldown_rides_in_the_job(void)
+{
+	struct queue_alert a = {
+	    .device_id = 15, .source = "alerts", .cooldown_s = 90};
+	struct queue_job job;
+
+	flush();
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	CHECK(queue_claim(rc, "lr", "w1", 1, &job) == 1);
+	CHECK(job.cooldown_s == 90);
+	CHECK(
+	    queue_complete(rc, "lr", &job, "done", NULL, job.cooldown_s) == 1);
+	CHECK(num("TTL %s", "lr:cooldown:15") > 80);
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_COALESCED);
+	queue_job_release(&job);
+	return 0;
+}
+
+static int
 test_session_budget(void)
 {
 	redisReply *r;
@@ -459,6 +478,7 @@ main(void)
 	RUN(test_artifact_and_heartbeat);
 	RUN(test_recover_after_restart);
 	RUN(test_alert_seen_once);
+	RUN(test_cooldown_rides_in_the_job);
 	RUN(test_session_budget);
 	RUN(test_custom_prefix);
 	RUN(test_concurrent_enqueue_one_job_per_device);
