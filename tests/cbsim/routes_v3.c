@@ -21,28 +21,6 @@
 
 #define V3 "/integrationServices/v3"
 
-/* Commands a checked-in Windows sensor lists (fixture order). */
-static const char *const v3_windows_commands[] = {"put file", "get file",
-    "memdump", "create directory", "delete file", "directory list",
-    "reg enum key", "reg query value", "reg create key", "reg delete key",
-    "reg delete value", "reg set value", "process list", "kill",
-    "create process", NULL};
-/* The same for Linux and macOS sensors: no registry. */
-static const char *const v3_posix_commands[] = {"put file", "get file",
-    "memdump", "create directory", "delete file", "directory list",
-    "process list", "kill", "create process", NULL};
-
-/* Returns a JSON array of the NULL-terminated strings (new reference). */
-static json_t *
-v3_strings(const char *const *v)
-{
-	json_t *a = json_array();
-
-	for (; *v != NULL; v++)
-		json_array_append_new(a, json_string(*v));
-	return a;
-}
-
 /* Answers 404 {"status":"NOT_FOUND"}, what a vanished session gives. */
 static void
 v3_not_found(struct server_req *r)
@@ -179,8 +157,7 @@ v3_session_json(const struct sim *s, const struct sim_session *ss)
 		   d->name, "address", ip, "os_version", d->os_version,
 		   "current_working_directory",
 		   win ? "C:\\Windows\\system32" : "/", "supported_commands",
-		   v3_strings(win ? v3_windows_commands : v3_posix_commands),
-		   "drives",
+		   sim_supported_commands(win), "drives",
 		   win ? json_pack("[s, s, s]", "A:\\", "C:\\", "D:\\")
 		       : json_pack("[s]", "/"),
 		   "sensor_check_in_time", (json_int_t)ss->checkin_ms));

@@ -27,28 +27,6 @@
 #define LR V6 "/liveresponse/sessions"
 #define V6_ROUTE (ROUTE_API | ROUTE_ORG)
 
-/* Commands a checked-in Windows sensor lists (fixture order). */
-static const char *const v6_windows_commands[] = {"put file", "get file",
-    "memdump", "create directory", "delete file", "directory list",
-    "reg enum key", "reg query value", "reg create key", "reg delete key",
-    "reg delete value", "reg set value", "process list", "kill",
-    "create process", NULL};
-/* The same for Linux and macOS sensors: no registry. */
-static const char *const v6_posix_commands[] = {"put file", "get file",
-    "memdump", "create directory", "delete file", "directory list",
-    "process list", "kill", "create process", NULL};
-
-/* Returns a JSON array of the NULL-terminated strings (new reference). */
-static json_t *
-v6_strings(const char *const *v)
-{
-	json_t *a = json_array();
-
-	for (; *v != NULL; v++)
-		json_array_append_new(a, json_string(*v));
-	return a;
-}
-
 /* Returns ms as a new ISO-8601 JSON string. */
 static json_t *
 v6_iso(int64_t ms)
@@ -120,8 +98,7 @@ v6_session_json(const struct sim *s, const struct sim_session *ss, bool fresh)
 		   d->name, "address", ip, "os_version", d->os_version,
 		   "current_working_directory",
 		   win ? "C:\\Windows\\system32" : "/", "supported_commands",
-		   v6_strings(win ? v6_windows_commands : v6_posix_commands),
-		   "drives",
+		   sim_supported_commands(win), "drives",
 		   win ? json_pack("[s, s, s]", "A:\\", "C:\\", "D:\\")
 		       : json_pack("[s]", "/"),
 		   "sensor_check_in_time", (json_int_t)ss->checkin_ms));

@@ -807,3 +807,21 @@ sim_stats_json(const struct sim *s)
 		   "faults_served", (json_int_t)st->faults_served));
 	return o;
 }
+
+json_t *
+sim_supported_commands(bool windows)
+{
+	static const char *const win[] = {"put file", "get file", "memdump",
+	    "create directory", "delete file", "directory list", "reg enum key",
+	    "reg query value", "reg create key", "reg delete key",
+	    "reg delete value", "reg set value", "process list", "kill",
+	    "create process", NULL};
+	static const char *const posix[] = {"put file", "get file", "memdump",
+	    "create directory", "delete file", "directory list", "process list",
+	    "kill", "create process", NULL};
+	json_t *a = json_array();
+
+	for (const char *const *v = windows ? win : posix; *v != NULL; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}

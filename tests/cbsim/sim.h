@@ -265,6 +265,10 @@ json_t *sim_notify_take(struct sim *s, int64_t now_ms);
 /* Frees every alert (alerts.c). */
 void sim_alerts_clear(struct sim_alerts *a);
 
+/* The commands a checked-in sensor lists (fixture order): Windows, or
+ * Linux and macOS (no registry).  New reference. */
+json_t *sim_supported_commands(bool windows);
+
 /* Returns the /_sim/stats object (new reference). */
 json_t *sim_stats_json(const struct sim *s);
 
