@@ -132,35 +132,15 @@ v3_session_json(const struct sim *s, const struct sim_session *ss)
 	const struct sim_device *d = sim_device_find(s, ss->device_id);
 	int64_t now = ss->closed ? ss->close_ms : util_now_ms();
 	bool in = ss->checkin_ms >= 0 && now >= ss->checkin_ms;
-	bool win = d == NULL || util_strieq(d->os, "WINDOWS");
 	const char *status = ss->closed ? "CLOSE" : in ? "ACTIVE" : "PENDING";
 	json_t *o;
-	char ip[48];
 
-	snprintf(ip, sizeof(ip), "::ffff:10.0.%d.%d",
-	    (int)(ss->device_id / 250 % 250), (int)(ss->device_id % 250 + 1));
 	o = json_pack("{s:s, s:I, s:i, s:i, s:s, s:I, s:I}", "id", ss->id,
 	    "sensor_id", (json_int_t)ss->device_id, "check_in_timeout",
 	    SIM_CHECK_IN_TIMEOUT, "session_timeout", SIM_CHECK_IN_TIMEOUT,
 	    "status", status, "current_command_index", (json_int_t)ss->ncmds,
 	    "create_time", (json_int_t)ss->create_ms);
-	if (!in || d == NULL) {
-		json_object_update_new(
-		    o, json_pack("{s:n, s:n, s:n, s:n, s:n, s:n, s:n}",
-			   "hostname", "address", "os_version",
-			   "current_working_directory", "supported_commands",
-			   "drives", "sensor_check_in_time"));
-		return o;
-	}
-	json_object_update_new(
-	    o, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "hostname",
-		   d->name, "address", ip, "os_version", d->os_version,
-		   "current_working_directory",
-		   win ? "C:\\Windows\\system32" : "/", "supported_commands",
-		   sim_supported_commands(win), "drives",
-		   win ? json_pack("[s, s, s]", "A:\\", "C:\\", "D:\\")
-		       : json_pack("[s]", "/"),
-		   "sensor_check_in_time", (json_int_t)ss->checkin_ms));
+	sim_session_sensor_fields(o, in ? d : NULL, ss);
 	return o;
 }
 

@@ -67,12 +67,10 @@ v6_session_json(const struct sim *s, const struct sim_session *ss, bool fresh)
 	const struct sim_device *d = sim_device_find(s, ss->device_id);
 	int64_t now = util_now_ms();
 	bool in = !fresh && sim_session_active(ss, now) && d != NULL;
-	bool win = d == NULL || util_strieq(d->os, "WINDOWS");
 	const char *status = in ? "ACTIVE" : "PENDING";
 	int64_t seen = in  ? ss->checkin_ms
 		       : d ? now - (int64_t)d->last_contact_ago * 1000
 			   : ss->create_ms;
-	char ip[48];
 	json_t *o;
 
 	if (s->lowercase_status)
@@ -83,25 +81,7 @@ v6_session_json(const struct sim *s, const struct sim_session *ss, bool fresh)
 	    "status", status, "current_command_index", (json_int_t)ss->ncmds,
 	    "create_time", v6_iso(ss->create_ms), "device_check_in_time",
 	    v6_iso(seen));
-	if (!in) {
-		json_object_update_new(
-		    o, json_pack("{s:n, s:n, s:n, s:n, s:n, s:n, s:n}",
-			   "hostname", "address", "os_version",
-			   "current_working_directory", "supported_commands",
-			   "drives", "sensor_check_in_time"));
-		return o;
-	}
-	snprintf(ip, sizeof(ip), "::ffff:10.0.%d.%d",
-	    (int)(ss->device_id / 250 % 250), (int)(ss->device_id % 250 + 1));
-	json_object_update_new(
-	    o, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "hostname",
-		   d->name, "address", ip, "os_version", d->os_version,
-		   "current_working_directory",
-		   win ? "C:\\Windows\\system32" : "/", "supported_commands",
-		   sim_supported_commands(win), "drives",
-		   win ? json_pack("[s, s, s]", "A:\\", "C:\\", "D:\\")
-		       : json_pack("[s]", "/"),
-		   "sensor_check_in_time", (json_int_t)ss->checkin_ms));
+	sim_session_sensor_fields(o, in ? d : NULL, ss);
 	return o;
 }
 

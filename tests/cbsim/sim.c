@@ -825,3 +825,31 @@ sim_supported_commands(bool windows)
 		json_array_append_new(a, json_string(*v));
 	return a;
 }
+
+void
+sim_session_sensor_fields(
+    json_t *o, const struct sim_device *d, const struct sim_session *ss)
+{
+	bool win = d == NULL || util_strieq(d->os, "WINDOWS");
+	char ip[48];
+
+	if (d == NULL) {
+		json_object_update_new(
+		    o, json_pack("{s:n, s:n, s:n, s:n, s:n, s:n, s:n}",
+			   "hostname", "address", "os_version",
+			   "current_working_directory", "supported_commands",
+			   "drives", "sensor_check_in_time"));
+		return;
+	}
+	snprintf(ip, sizeof(ip), "::ffff:10.0.%d.%d",
+	    (int)(ss->device_id / 250 % 250), (int)(ss->device_id % 250 + 1));
+	json_object_update_new(
+	    o, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "hostname",
+		   d->name, "address", ip, "os_version", d->os_version,
+		   "current_working_directory",
+		   win ? "C:\\Windows\\system32" : "/", "supported_commands",
+		   sim_supported_commands(win), "drives",
+		   win ? json_pack("[s, s, s]", "A:\\", "C:\\", "D:\\")
+		       : json_pack("[s]", "/"),
+		   "sensor_check_in_time", (json_int_t)ss->checkin_ms));
+}

@@ -269,6 +269,11 @@ void sim_alerts_clear(struct sim_alerts *a);
  * Linux and macOS (no registry).  New reference. */
 json_t *sim_supported_commands(bool windows);
 
+/* Adds the fields a sensor fills in once it has checked in (d non-NULL),
+ * or the same fields as nulls (d NULL), to session object o. */
+void sim_session_sensor_fields(
+    json_t *o, const struct sim_device *d, const struct sim_session *ss);
+
 /* Returns the /_sim/stats object (new reference). */
 json_t *sim_stats_json(const struct sim *s);
 
