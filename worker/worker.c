@@ -36,6 +36,7 @@ struct worker_thread {
 	struct lr *lr;         /* this thread's Live Response client */
 	struct queue_job *job; /* the job in hand, for the sink */
 	char slot[200];        /* held session budget member, or "" */
+	int64_t slot_renewed;  /* util_mono_ms() of the last lease renewal */
 };
 
 struct worker {
@@ -102,9 +103,14 @@ worker_sink_progress(void *arg, json_t *fields)
 	struct worker_thread *t = arg;
 	int r = queue_update(t->rc, t->w->cfg->prefix, t->job, fields);
 
-	if (t->slot[0] != '\0') /* progress renews the slot's lease */
+	/* Progress renews the slot's lease, at most once a minute: one Redis
+	 * round trip per step would be twice the writes for nothing. */
+	if (t->slot[0] != '\0' &&
+	    util_mono_ms() - t->slot_renewed > WORKER_SLOT_LEASE_MS / 10) {
 		queue_session_acquire(t->rc, t->w->cfg->prefix, t->slot,
 		    t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS);
+		t->slot_renewed = util_mono_ms();
+	}
 
 	if (r == 0)
 		log_warnx("job for device %" PRId64
@@ -158,6 +164,7 @@ worker_sink_slot(void *arg, bool take)
 		}
 		util_sleep_ms(1000, t->w->abort);
 	}
+	t->slot_renewed = util_mono_ms();
 	return 0;
 }
 
