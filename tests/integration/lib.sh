@@ -104,9 +104,10 @@ wait_for() {
 	return 1
 }
 
+# start_redis [REDIS-SERVER ARGS...]: later arguments win (--appendonly yes).
 start_redis() {
 	redis-server --port 0 --unixsocket "$tmp/redis.sock" --dir "$tmp" \
-	    --save '' --appendonly no >"$tmp/redis.log" 2>&1 &
+	    --save '' --appendonly no "$@" >>"$tmp/redis.log" 2>&1 &
 	REDIS_PID=$!
 	pids="$pids $REDIS_PID"
 	wait_for 10 test -S "$tmp/redis.sock" || { echo "not ok - redis-server did not start"; exit 1; }
