@@ -5,7 +5,9 @@
  *   POST /_sim/notify   {"device_id":N,"type":"THREAT"} or {"raw":<any>}
  *   POST /_sim/device   one scenario device object: add or replace it
  *   POST /_sim/alerts   one alert spec (see alerts.h) or {"raw":<any>}
- *   POST /_sim/fault    {"route":"alerts","status":500,"count":2} */
+ *   POST /_sim/fault    {"route":"alerts","status":500,"count":2} (faults.h)
+ *   POST /_sim/drop_session {"device_id":N}: the cloud drops its sessions
+ *   DELETE /_sim/device/{id} */
 #include "routes_sim.h"
 
 #include <inttypes.h>
@@ -15,7 +17,10 @@
 #include "../../common/log.h"
 #include "../../common/util.h"
 #include "alerts.h"
+#include "devices.h"
+#include "faults.h"
 #include "scenario.h"
+#include "sessions.h"
 #include "sim.h"
 
 /* GET /_sim/stats */
@@ -107,64 +112,72 @@ out:
 	json_decref(body);
 }
 
-/* POST /_sim/fault {"route": "alerts"|"sessions"|"content",
- * "status": 500, "malformed": false, "count": 1}: the next count requests
- * of that route get the fault (count 0 clears it). */
+/* POST /_sim/fault {"route": "sessions", "status": 500, "count": 1,
+ * "malformed": false, "lost": false, "retry_after": 1}: the next count
+ * requests of that route get the fault (count 0 clears it). */
 static void
 sim_route_fault(struct sim *s, struct server_req *r)
 {
-	static const char *const names[SIM_FAULT_N] = {
-	    "alerts", "sessions", "content"};
-	json_t *body, *v;
-	const char *route;
-	struct sim_fault f = {.status = 500, .remaining = 1};
-	int i;
+	enum sim_fault_route route;
+	struct sim_fault f;
+	json_t *body;
+	char err[256];
 
-	if (server_body_json(r, &body) == -1 || !json_is_object(body)) {
+	if (server_body_json(r, &body) == -1) {
 		server_reply_error(r, 400, "expected a JSON object");
+		return;
+	}
+	if (faults_parse(body, &route, &f, err, sizeof(err)) == -1) {
+		server_reply_error(r, 400, err);
 		goto out;
 	}
-	route = json_string_value(json_object_get(body, "route"));
-	for (i = 0; route != NULL && i < SIM_FAULT_N; i++)
-		if (strcmp(route, names[i]) == 0)
-			break;
-	if (route == NULL || i == SIM_FAULT_N) {
-		server_reply_error(r, 400,
-		    "route must be \"alerts\", \"sessions\" or \"content\"");
-		goto out;
-	}
-	if ((v = json_object_get(body, "status")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 200 ||
-		    json_integer_value(v) > 599) {
-			server_reply_error(r, 400, "status must be 200..599");
-			goto out;
-		}
-		f.status = (int)json_integer_value(v);
-	}
-	if ((v = json_object_get(body, "count")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0) {
-			server_reply_error(r, 400, "count must be >= 0");
-			goto out;
-		}
-		f.remaining = json_integer_value(v);
-	}
-	if ((v = json_object_get(body, "malformed")) != NULL) {
-		if (!json_is_boolean(v)) {
-			server_reply_error(
-			    r, 400, "malformed must be a boolean");
-			goto out;
-		}
-		f.malformed = json_is_true(v);
-	}
-	s->faults[i] = f;
-	log_info("fault on %s: %lld x %s", route, f.remaining,
-	    f.malformed ? "malformed" : "status");
+	s->faults[route] = f;
+	log_info("fault on %s: %lld x %s%s", faults_route_name(route),
+	    f.remaining, f.malformed ? "malformed" : "status",
+	    f.lost ? " after acting" : "");
 	server_reply_json(r, 200,
-	    json_pack("{s:s, s:I, s:i, s:b}", "route", route, "pending",
-		(json_int_t)f.remaining, "status", f.status, "malformed",
-		f.malformed));
+	    json_pack("{s:s, s:I, s:i, s:b, s:b, s:i}", "route",
+		faults_route_name(route), "pending", (json_int_t)f.remaining,
+		"status", f.status, "malformed", f.malformed, "lost", f.lost,
+		"retry_after", f.retry_after));
 out:
 	json_decref(body);
+}
+
+/* POST /_sim/drop_session {"device_id": N}: the cloud closes the device's
+ * open sessions, as its idle timeout would. */
+static void
+sim_route_drop_session(struct sim *s, struct server_req *r)
+{
+	json_t *body, *dev;
+	long long n;
+
+	if (server_body_json(r, &body) == -1 || !json_is_object(body) ||
+	    !json_is_integer(dev = json_object_get(body, "device_id")) ||
+	    json_integer_value(dev) < 1) {
+		server_reply_error(r, 400, "expected {\"device_id\": N}");
+		goto out;
+	}
+	n = sessions_drop_device(s, json_integer_value(dev), util_now_ms());
+	server_reply_json(r, 200, json_pack("{s:I}", "dropped", (json_int_t)n));
+out:
+	json_decref(body);
+}
+
+/* DELETE /_sim/device/{id}: the device is gone, its sessions dropped. */
+static void
+sim_route_device_delete(struct sim *s, struct server_req *r)
+{
+	int64_t id;
+
+	if (util_parse_device_id(r->args[0], &id) == -1) {
+		server_reply_error(r, 400, "expected a numeric device id");
+		return;
+	}
+	if (devices_remove(s, id) == -1)
+		server_reply_json(r, 404, json_pack("{s:i}", "deleted", 0));
+	else
+		server_reply_json(r, 200, json_pack("{s:i}", "deleted", 1));
 }
 
 const struct route routes_sim[] = {
@@ -173,5 +186,8 @@ const struct route routes_sim[] = {
     {EVHTTP_REQ_POST, "/_sim/device", ROUTE_ADMIN, sim_route_device},
     {EVHTTP_REQ_POST, "/_sim/alerts", ROUTE_ADMIN, sim_route_alerts},
     {EVHTTP_REQ_POST, "/_sim/fault", ROUTE_ADMIN, sim_route_fault},
+    {EVHTTP_REQ_POST, "/_sim/drop_session", ROUTE_ADMIN,
+	sim_route_drop_session},
+    {EVHTTP_REQ_DELETE, "/_sim/device/*", ROUTE_ADMIN, sim_route_device_delete},
     {0, NULL, 0, NULL},
 };

@@ -5,7 +5,8 @@
  * Errors follow the real service where known: 401 {"success":false,
  * "message":"Unauthorized"} (server.c), 404 {"status":"NOT_FOUND"} for a
  * gone session (cbapi retries on it), 404 "Unable to find: sensorId" when
- * creating a session for an unknown device. */
+ * creating a session for an unknown device.  A session the cloud dropped
+ * (sessions.h) behaves as a closed one: GET says CLOSE, the rest 404. */
 #include "routes_v3.h"
 
 #include <limits.h>
@@ -17,9 +18,13 @@
 
 #include "../../common/util.h"
 #include "../../common/xmalloc.h"
+#include "devices.h"
+#include "sessions.h"
 #include "sim.h"
 
 #define V3 "/integrationServices/v3"
+/* An API-key route whose handler places its own /_sim/fault. */
+#define V3_FAULT (ROUTE_API | ROUTE_FAULT)
 
 /* Answers 404 {"status":"NOT_FOUND"}, what a vanished session gives. */
 static void
@@ -48,6 +53,8 @@ v3_open_session(struct sim *s, struct server_req *r)
 static void
 v3_notification(struct sim *s, struct server_req *r)
 {
+	if (server_fault(s, r, SIM_FAULT_NOTIFICATIONS))
+		return;
 	server_reply_json(r, 200,
 	    json_pack("{s:b, s:s, s:o}", "success", 1, "message", "Success",
 		"notifications", sim_notify_take(s, util_now_ms())));
@@ -91,14 +98,14 @@ v3_device_json(const struct sim *s, const struct sim_device *d)
 		(json_int_t)(s->start_ms - 86400000LL * 83), "lastShutdownTime",
 		0, "lastResetTime", 0));
 	json_object_update_missing_new(
-	    o, json_pack("{s:[s, s], s:n, s:b, s:i, s:n, s:i, s:i, s:n, s:s, "
+	    o, json_pack("{s:o, s:n, s:b, s:i, s:n, s:i, s:i, s:n, s:s, "
 			 "s:[s], s:i, s:s, s:s}",
-		   "sensorStates", "ACTIVE", "LIVE_RESPONSE_ENABLED",
-		   "vdiBaseDevice", "passiveMode", 0, "testId", -1,
-		   "scanStatus", "scanLastActionTime", 0,
-		   "scanLastCompleteTime", 0, "linuxKernelVersion", "avEngine",
-		   "", "avStatus", "AV_NOT_REGISTERED", "avLastScanTime", 0,
-		   "name", d->name, "status", "Online"));
+		   "sensorStates", devices_sensor_states(d), "vdiBaseDevice",
+		   "passiveMode", 0, "testId", -1, "scanStatus",
+		   "scanLastActionTime", 0, "scanLastCompleteTime", 0,
+		   "linuxKernelVersion", "avEngine", "", "avStatus",
+		   "AV_NOT_REGISTERED", "avLastScanTime", 0, "name", d->name,
+		   "status", "Online"));
 	return o;
 }
 
@@ -109,6 +116,8 @@ v3_device_get(struct sim *s, struct server_req *r)
 	const struct sim_device *d;
 	int64_t id;
 
+	if (server_fault(s, r, SIM_FAULT_DEVICES))
+		return;
 	if (util_parse_device_id(r->args[0], &id) == -1) {
 		server_reply_error(r, 400, "Invalid device id");
 		return;
@@ -144,6 +153,13 @@ v3_session_json(const struct sim *s, const struct sim_session *ss)
 	return o;
 }
 
+/* GET /cblr/session: every open session, as the v6 "Get All Sessions". */
+static void
+v3_session_list(struct sim *s, struct server_req *r)
+{
+	server_reply_json(r, 200, sessions_list(s, v3_session_json));
+}
+
 /* POST /cblr/session/{device_id}, optional body {"sensor_id": N} */
 static void
 v3_session_create(struct sim *s, struct server_req *r)
@@ -151,6 +167,7 @@ v3_session_create(struct sim *s, struct server_req *r)
 	const struct sim_device *d;
 	json_t *body, *sensor;
 	int64_t id;
+	char *why;
 
 	if (util_parse_device_id(r->args[0], &id) == -1) {
 		server_reply_error(r, 400, "Invalid sensor id");
@@ -171,6 +188,11 @@ v3_session_create(struct sim *s, struct server_req *r)
 		server_reply_error(r, 404, "Unable to find: sensorId");
 		goto out;
 	}
+	if ((why = devices_lr_refusal(d)) != NULL) {
+		server_reply_error(r, 403, why);
+		free(why);
+		goto out;
+	}
 	server_reply_json(
 	    r, 200, v3_session_json(s, sim_session_open(s, d, false)));
 out:
@@ -181,9 +203,11 @@ out:
 static void
 v3_session_get(struct sim *s, struct server_req *r)
 {
-	const struct sim_session *ss = sim_session_find(s, r->args[0]);
+	const struct sim_session *ss;
 
-	if (ss == NULL)
+	if (server_fault(s, r, SIM_FAULT_SESSION_GET))
+		return;
+	if ((ss = sim_session_find(s, r->args[0])) == NULL)
 		v3_not_found(r);
 	else
 		server_reply_json(r, 200, v3_session_json(s, ss));
@@ -197,6 +221,8 @@ v3_session_close(struct sim *s, struct server_req *r)
 	const char *sid, *status;
 	json_t *body;
 
+	if (server_fault(s, r, SIM_FAULT_SESSION_CLOSE))
+		return;
 	if (server_body_json(r, &body) == -1 || !json_is_object(body)) {
 		server_reply_error(r, 400, "Invalid JSON body");
 		goto out;
@@ -222,12 +248,16 @@ out:
 	json_decref(body);
 }
 
-/* GET /cblr/session/{sid}/keepalive */
+/* GET /cblr/session/{sid}/keepalive: restarts the idle timer. */
 static void
 v3_session_keepalive(struct sim *s, struct server_req *r)
 {
-	if (v3_open_session(s, r) != NULL)
-		server_reply_json(r, 200, json_object());
+	struct sim_session *ss = v3_open_session(s, r);
+
+	if (ss == NULL)
+		return;
+	sessions_touch(ss, util_now_ms());
+	server_reply_json(r, 200, json_object());
 }
 
 /* --------------------------------------------------------------- command */
@@ -242,6 +272,8 @@ v3_command_create(struct sim *s, struct server_req *r)
 	json_t *body = NULL;
 	char *msg;
 
+	if (server_fault(s, r, SIM_FAULT_COMMANDS))
+		return;
 	if ((ss = v3_open_session(s, r)) == NULL)
 		return;
 	if (!sim_session_active(ss, util_now_ms())) {
@@ -280,6 +312,8 @@ v3_command_get(struct sim *s, struct server_req *r)
 	struct sim_command *c;
 	long long id;
 
+	if (server_fault(s, r, SIM_FAULT_COMMAND_GET))
+		return;
 	if ((ss = v3_open_session(s, r)) == NULL)
 		return;
 	if (util_parse_int(r->args[1], 0, INT_MAX, &id) == -1 ||
@@ -310,16 +344,18 @@ v3_file_content(struct sim *s, struct server_req *r)
 }
 
 const struct route routes_v3[] = {
-    {EVHTTP_REQ_GET, V3 "/notification", ROUTE_SIEM, v3_notification},
-    {EVHTTP_REQ_GET, V3 "/device/*", ROUTE_API, v3_device_get},
+    {EVHTTP_REQ_GET, V3 "/notification", ROUTE_SIEM | ROUTE_FAULT,
+	v3_notification},
+    {EVHTTP_REQ_GET, V3 "/device/*", V3_FAULT, v3_device_get},
+    {EVHTTP_REQ_GET, V3 "/cblr/session", ROUTE_API, v3_session_list},
     {EVHTTP_REQ_POST, V3 "/cblr/session/*", ROUTE_API, v3_session_create},
-    {EVHTTP_REQ_GET, V3 "/cblr/session/*", ROUTE_API, v3_session_get},
-    {EVHTTP_REQ_PUT, V3 "/cblr/session", ROUTE_API, v3_session_close},
+    {EVHTTP_REQ_GET, V3 "/cblr/session/*", V3_FAULT, v3_session_get},
+    {EVHTTP_REQ_PUT, V3 "/cblr/session", V3_FAULT, v3_session_close},
     {EVHTTP_REQ_GET, V3 "/cblr/session/*/keepalive", ROUTE_API,
 	v3_session_keepalive},
-    {EVHTTP_REQ_POST, V3 "/cblr/session/*/command", ROUTE_API,
+    {EVHTTP_REQ_POST, V3 "/cblr/session/*/command", V3_FAULT,
 	v3_command_create},
-    {EVHTTP_REQ_GET, V3 "/cblr/session/*/command/*", ROUTE_API, v3_command_get},
+    {EVHTTP_REQ_GET, V3 "/cblr/session/*/command/*", V3_FAULT, v3_command_get},
     {EVHTTP_REQ_GET, V3 "/cblr/session/*/file/*/content", ROUTE_API,
 	v3_file_content},
     {0, NULL, 0, NULL},

@@ -7,7 +7,9 @@
  * create_time, "path" instead of "object" in requests, v6 process field
  * names, file_details.file_id (a UUID) for "get file", and file content
  * served by a 302 to the storage host (storage.c).  A DELETEd session is
- * gone: 404 on every v6 route.  Errors are {"error_code","message"}. */
+ * gone: 404 on every v6 route.  One the cloud dropped (sessions.h) answers
+ * 404 too, except its GET, which says CLOSE.  Errors are
+ * {"error_code","message"}. */
 #include "routes_v6.h"
 
 #include <inttypes.h>
@@ -21,11 +23,15 @@
 #include "../../common/log.h"
 #include "../../common/util.h"
 #include "../../common/xmalloc.h"
+#include "devices.h"
+#include "sessions.h"
 #include "sim.h"
 
 #define V6 "/appservices/v6/orgs/*"
 #define LR V6 "/liveresponse/sessions"
 #define V6_ROUTE (ROUTE_API | ROUTE_ORG)
+/* A v6 route whose handler places its own /_sim/fault. */
+#define V6_FAULT (V6_ROUTE | ROUTE_FAULT)
 
 /* Returns ms as a new ISO-8601 JSON string. */
 static json_t *
@@ -59,22 +65,35 @@ v6_open_session(struct sim *s, struct server_req *r)
 
 /* --------------------------------------------------------------- session */
 
+/* Returns a session's status word: CLOSE once closed, else ACTIVE once
+ * the sensor is in, else PENDING (lower case with
+ * lowercase_session_status). */
+static const char *
+v6_session_status(const struct sim *s, bool closed, bool in)
+{
+	if (closed)
+		return s->lowercase_status ? "close" : "CLOSE";
+	if (in)
+		return s->lowercase_status ? "active" : "ACTIVE";
+	return s->lowercase_status ? "pending" : "PENDING";
+}
+
 /* Returns ss as a v6 session object (new reference).  A session just
- * created always reports PENDING; sensor fields are null until then. */
+ * created always reports PENDING; sensor fields are null until then.  A
+ * closed one is shown as of its close. */
 static json_t *
 v6_session_json(const struct sim *s, const struct sim_session *ss, bool fresh)
 {
 	const struct sim_device *d = sim_device_find(s, ss->device_id);
-	int64_t now = util_now_ms();
-	bool in = !fresh && sim_session_active(ss, now) && d != NULL;
-	const char *status = in ? "ACTIVE" : "PENDING";
+	int64_t now = ss->closed ? ss->close_ms : util_now_ms();
+	bool in =
+	    !fresh && d != NULL && ss->checkin_ms >= 0 && now >= ss->checkin_ms;
+	const char *status = v6_session_status(s, ss->closed, in);
 	int64_t seen = in  ? ss->checkin_ms
 		       : d ? now - (int64_t)d->last_contact_ago * 1000
 			   : ss->create_ms;
 	json_t *o;
 
-	if (s->lowercase_status)
-		status = in ? "active" : "pending";
 	o = json_pack("{s:s, s:I, s:i, s:i, s:s, s:I, s:o, s:o}", "id", ss->id,
 	    "device_id", (json_int_t)ss->device_id, "check_in_timeout",
 	    SIM_CHECK_IN_TIMEOUT, "session_timeout", SIM_CHECK_IN_TIMEOUT,
@@ -85,12 +104,28 @@ v6_session_json(const struct sim *s, const struct sim_session *ss, bool fresh)
 	return o;
 }
 
+/* Renders a session as GET and the session list show it. */
+static json_t *
+v6_session_shown(const struct sim *s, const struct sim_session *ss)
+{
+	return v6_session_json(s, ss, false);
+}
+
+/* GET .../sessions: every open session ("Get All Sessions"), so that a
+ * client whose create answer was lost can find what it created. */
+static void
+v6_session_list(struct sim *s, struct server_req *r)
+{
+	server_reply_json(r, 200, sessions_list(s, v6_session_shown));
+}
+
 /* POST .../sessions {"device_id": N} -> 201 */
 static void
 v6_session_create(struct sim *s, struct server_req *r)
 {
 	const struct sim_device *d;
 	json_t *body = NULL, *dev;
+	char *why;
 
 	if (server_fault(s, r, SIM_FAULT_SESSIONS))
 		return;
@@ -107,19 +142,30 @@ v6_session_create(struct sim *s, struct server_req *r)
 		server_reply_cbc(r, 404, "NOT_FOUND", "Device not found");
 		goto out;
 	}
+	if ((why = devices_lr_refusal(d)) != NULL) {
+		server_reply_cbc(r, 403, "FORBIDDEN", why);
+		free(why);
+		goto out;
+	}
 	server_reply_json(
 	    r, 201, v6_session_json(s, sim_session_open(s, d, true), true));
 out:
 	json_decref(body);
 }
 
-/* GET .../sessions/{sid} */
+/* GET .../sessions/{sid}: a session the client closed is gone (404), one
+ * the cloud dropped says CLOSE. */
 static void
 v6_session_get(struct sim *s, struct server_req *r)
 {
-	const struct sim_session *ss = v6_open_session(s, r);
+	const struct sim_session *ss;
 
-	if (ss != NULL)
+	if (server_fault(s, r, SIM_FAULT_SESSION_GET))
+		return;
+	ss = sim_session_find(s, r->args[1]);
+	if (ss == NULL || (ss->closed && !ss->dropped))
+		server_reply_cbc(r, 404, "NOT_FOUND", "Session not found");
+	else
 		server_reply_json(r, 200, v6_session_json(s, ss, false));
 }
 
@@ -127,20 +173,26 @@ v6_session_get(struct sim *s, struct server_req *r)
 static void
 v6_session_delete(struct sim *s, struct server_req *r)
 {
-	struct sim_session *ss = v6_open_session(s, r);
+	struct sim_session *ss;
 
-	if (ss == NULL)
+	if (server_fault(s, r, SIM_FAULT_SESSION_CLOSE))
+		return;
+	if ((ss = v6_open_session(s, r)) == NULL)
 		return;
 	sim_session_close(s, ss);
 	server_reply_empty(r, 204);
 }
 
-/* GET .../sessions/{sid}/keepalive */
+/* GET .../sessions/{sid}/keepalive: restarts the idle timer. */
 static void
 v6_session_keepalive(struct sim *s, struct server_req *r)
 {
-	if (v6_open_session(s, r) != NULL)
-		server_reply_json(r, 200, json_object());
+	struct sim_session *ss = v6_open_session(s, r);
+
+	if (ss == NULL)
+		return;
+	sessions_touch(ss, util_now_ms());
+	server_reply_json(r, 200, json_object());
 }
 
 /* --------------------------------------------------------------- command */
@@ -207,6 +259,8 @@ v6_command_create(struct sim *s, struct server_req *r)
 	json_t *body = NULL, *path, *req;
 	char *msg;
 
+	if (server_fault(s, r, SIM_FAULT_COMMANDS))
+		return;
 	if ((ss = v6_open_session(s, r)) == NULL)
 		return;
 	if (!sim_session_active(ss, util_now_ms())) {
@@ -273,6 +327,8 @@ v6_command_get(struct sim *s, struct server_req *r)
 	struct sim_command *c;
 	long long id;
 
+	if (server_fault(s, r, SIM_FAULT_COMMAND_GET))
+		return;
 	if ((ss = v6_open_session(s, r)) == NULL)
 		return;
 	if (util_parse_int(r->args[2], 0, INT_MAX, &id) == -1 ||
@@ -372,16 +428,11 @@ v6_device_json(const struct sim *s, const struct sim_device *d)
 		"rooted_by_analytics", 0, "rooted_by_analytics_time",
 		"rooted_by_sensor", 0, "scan_last_action_time",
 		"scan_last_complete_time", "scan_status", "sensor_out_of_date",
-		0, "sensor_states",
-		d->lr_enabled
-		    ? json_pack("[s, s, s]", "ACTIVE",
-			  "LIVE_RESPONSE_NOT_KILLED", "LIVE_RESPONSE_ENABLED")
-		    : json_pack(
-			  "[s, s]", "ACTIVE", "LIVE_RESPONSE_NOT_RUNNING"),
-		"sensor_version", "3.6.0.1979", "status", "REGISTERED",
-		"target_priority_type", "MEDIUM", "uninstall_code", "SIMUNINS",
-		"vdi_base_device", "virtual_machine", 0,
-		"virtualization_provider", "windows_platform"));
+		0, "sensor_states", devices_sensor_states(d), "sensor_version",
+		"3.6.0.1979", "status", "REGISTERED", "target_priority_type",
+		"MEDIUM", "uninstall_code", "SIMUNINS", "vdi_base_device",
+		"virtual_machine", 0, "virtualization_provider",
+		"windows_platform"));
 	free(login);
 	return o;
 }
@@ -394,6 +445,8 @@ v6_device_get(struct sim *s, struct server_req *r)
 	int64_t id;
 
 	s->stats.device_lookups++;
+	if (server_fault(s, r, SIM_FAULT_DEVICES))
+		return;
 	if (util_parse_device_id(r->args[1], &id) == -1) {
 		v6_bad(r, "Invalid device id");
 		return;
@@ -515,6 +568,8 @@ v6_device_search(struct sim *s, struct server_req *r)
 	const char *msg;
 
 	s->stats.device_lookups++;
+	if (server_fault(s, r, SIM_FAULT_ANY))
+		return;
 	if (server_body_json(r, &body) == -1) {
 		v6_bad(r, "Invalid JSON body");
 		return;
@@ -546,16 +601,17 @@ out:
 }
 
 const struct route routes_v6[] = {
-    {EVHTTP_REQ_POST, LR, V6_ROUTE, v6_session_create},
-    {EVHTTP_REQ_GET, LR "/*", V6_ROUTE, v6_session_get},
-    {EVHTTP_REQ_DELETE, LR "/*", V6_ROUTE, v6_session_delete},
+    {EVHTTP_REQ_POST, LR, V6_FAULT, v6_session_create},
+    {EVHTTP_REQ_GET, LR, V6_ROUTE, v6_session_list},
+    {EVHTTP_REQ_GET, LR "/*", V6_FAULT, v6_session_get},
+    {EVHTTP_REQ_DELETE, LR "/*", V6_FAULT, v6_session_delete},
     {EVHTTP_REQ_GET, LR "/*/keepalive", V6_ROUTE, v6_session_keepalive},
-    {EVHTTP_REQ_POST, LR "/*/commands", V6_ROUTE, v6_command_create},
+    {EVHTTP_REQ_POST, LR "/*/commands", V6_FAULT, v6_command_create},
     {EVHTTP_REQ_GET, LR "/*/commands", V6_ROUTE, v6_command_list},
-    {EVHTTP_REQ_GET, LR "/*/commands/*", V6_ROUTE, v6_command_get},
-    {EVHTTP_REQ_GET, LR "/*/files/*/content", V6_ROUTE, v6_file_content},
+    {EVHTTP_REQ_GET, LR "/*/commands/*", V6_FAULT, v6_command_get},
+    {EVHTTP_REQ_GET, LR "/*/files/*/content", V6_FAULT, v6_file_content},
     {EVHTTP_REQ_DELETE, LR "/*/files/*", V6_ROUTE, v6_file_delete},
-    {EVHTTP_REQ_POST, V6 "/devices/_search", V6_ROUTE, v6_device_search},
-    {EVHTTP_REQ_GET, V6 "/devices/*", V6_ROUTE, v6_device_get},
+    {EVHTTP_REQ_POST, V6 "/devices/_search", V6_FAULT, v6_device_search},
+    {EVHTTP_REQ_GET, V6 "/devices/*", V6_FAULT, v6_device_get},
     {0, NULL, 0, NULL},
 };

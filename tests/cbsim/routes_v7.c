@@ -33,6 +33,6 @@ v7_alert_search(struct sim *s, struct server_req *r)
 
 const struct route routes_v7[] = {
     {EVHTTP_REQ_POST, "/api/alerts/v7/orgs/*/alerts/_search",
-	ROUTE_API | ROUTE_ORG, v7_alert_search},
+	ROUTE_API | ROUTE_ORG | ROUTE_FAULT, v7_alert_search},
     {0, NULL, 0, NULL},
 };

@@ -21,11 +21,11 @@
 static const char *const scenario_device_keys[] = {"id", "name", "os",
     "os_version", "checkin_after", "users", "services", "history",
     "corrupt_history", "no_chrome", "fail_command", "last_contact_ago",
-    "lr_enabled", "policy", NULL};
+    "lr_enabled", "lr_killed", "policy", NULL};
 /* Keys the top-level object may have. */
 static const char *const scenario_keys[] = {"latency_ms", "command_ms",
     "devices", "notifications", "token", "siem_token", "org_key",
-    "lowercase_session_status", "alerts", NULL};
+    "lowercase_session_status", "alerts", "session_idle_s", NULL};
 
 /* Warns about keys of obj not in known. */
 static void
@@ -63,6 +63,23 @@ scenario_int(json_t *obj, const char *key, long long min, long long max,
 		return -1;
 	}
 	*out = json_integer_value(v);
+	return 0;
+}
+
+/* Reads an optional boolean field into *out.  0, or -1 with err set. */
+static int
+scenario_bool(json_t *obj, const char *key, bool *out, const char *where,
+    char *err, size_t errsize)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v)) {
+		snprintf(err, errsize, "%s.%s: expected a boolean", where, key);
+		return -1;
+	}
+	*out = json_is_true(v);
 	return 0;
 }
 
@@ -263,15 +280,10 @@ scenario_device(json_t *obj, char *err, size_t errsize)
 		err, errsize))
 		goto out_bad;
 	d->last_contact_ago = (int)ago;
-	if ((v = json_object_get(obj, "lr_enabled")) != NULL &&
-	    !json_is_null(v)) {
-		if (!json_is_boolean(v)) {
-			snprintf(err, errsize,
-			    "%s.lr_enabled: expected a boolean", where);
-			goto out_bad;
-		}
-		d->lr_enabled = json_is_true(v);
-	}
+	if (scenario_bool(
+		obj, "lr_enabled", &d->lr_enabled, where, err, errsize) ||
+	    scenario_bool(obj, "lr_killed", &d->lr_killed, where, err, errsize))
+		goto out_bad;
 	/* Non-Windows defaults, unless given. */
 	if (!util_strieq(d->os, "WINDOWS")) {
 		if (json_object_get(obj, "name") == NULL) {
@@ -455,6 +467,11 @@ scenario_load(struct sim *s, const char *path, char *err, size_t errsize)
 		sizeof(msg)) == -1)
 		goto out;
 	s->command_ms = n;
+	n = s->session_idle_ms / 1000;
+	if (scenario_int(root, "session_idle_s", 0, 86400 * 7, &n, "scenario",
+		msg, sizeof(msg)) == -1)
+		goto out;
+	s->session_idle_ms = n * 1000;
 	if (scenario_string(
 		root, "token", &s->token, "scenario", msg, sizeof(msg)) == -1 ||
 	    scenario_string(root, "siem_token", &s->siem_token, "scenario", msg,

@@ -20,7 +20,10 @@
 #include <event2/keyvalq_struct.h>
 
 #include "../../common/log.h"
+#include "../../common/util.h"
 #include "../../common/xmalloc.h"
+#include "faults.h"
+#include "sessions.h"
 
 #define SERVER_MAX_TABLES 8 /* route tables (API versions + admin) */
 #define SERVER_MAX_SEGS 16  /* path segments considered */
@@ -117,25 +120,36 @@ server_reply_redirect(struct server_req *r, const char *url)
 	r->location = xstrdup(url);
 }
 
+/* Answers fault f (a lost one the same way: the client cannot tell). */
+static void
+server_fault_answer(struct server_req *r, const struct sim_fault *f)
+{
+	static const char junk[] = "{\"results\": [{\"id\": \"<html>502 Bad";
+
+	if (f->malformed) {
+		server_reply_raw(
+		    r, 200, "application/json", junk, sizeof(junk) - 1);
+		return;
+	}
+	server_reply_cbc(
+	    r, f->status, "INJECTED_FAULT", "fault injected by lr-cbsim");
+	if (f->status == 429)
+		r->retry_after = f->retry_after;
+}
+
 bool
 server_fault(struct sim *s, struct server_req *r, enum sim_fault_route route)
 {
-	static const char junk[] = "{\"results\": [{\"id\": \"<html>502 Bad";
-	struct sim_fault *f = &s->faults[route];
+	struct sim_fault f;
 
-	if (f->remaining <= 0)
+	if (!faults_take(s, route, &f))
 		return false;
-	f->remaining--;
-	s->stats.faults_served++;
-	if (f->malformed)
-		server_reply_raw(
-		    r, 200, "application/json", junk, sizeof(junk) - 1);
-	else {
-		server_reply_cbc(r, f->status, "INJECTED_FAULT",
-		    "fault injected by lr-cbsim");
-		if (f->status == 429)
-			r->retry_after = 1;
+	if (f.lost) {
+		r->lost = true;
+		r->fault = f;
+		return false;
 	}
+	server_fault_answer(r, &f);
 	return true;
 }
 
@@ -322,6 +336,34 @@ server_send(struct server *srv, struct server_req *r, int64_t delay_ms)
 	evtimer_add(d->ev, &tv);
 }
 
+/* Runs rt's handler for an authorized request, with the "any" fault
+ * first unless the handler places faults itself, and a lost fault's
+ * answer last. */
+static void
+server_dispatch(struct sim *s, const struct route *rt, struct server_req *r)
+{
+	if (!(rt->flags & (ROUTE_FAULT | ROUTE_ADMIN)) &&
+	    server_fault(s, r, SIM_FAULT_ANY))
+		return;
+	rt->handler(s, r);
+	if (r->lost)
+		server_fault_answer(r, &r->fault);
+}
+
+/* Counts an API answer in the statistics; a 429 also starts a pause,
+ * from when the answer leaves (after the scenario's latency). */
+static void
+server_count(struct sim *s, const struct server_req *r, int64_t now_ms)
+{
+	s->stats.requests++;
+	if (r->code == 401)
+		s->stats.unauthorized++;
+	if (r->code >= 400)
+		s->stats.errors++;
+	if (r->code == 429)
+		faults_note_429(s, now_ms + s->latency_ms, r->retry_after);
+}
+
 /* The evhttp callback for every request. */
 static void
 server_handle(struct evhttp_request *req, void *arg)
@@ -331,6 +373,7 @@ server_handle(struct evhttp_request *req, void *arg)
 	struct server *srv = arg;
 	struct sim *s = srv->sim;
 	struct server_req r = {.req = req};
+	int64_t now = util_now_ms();
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -350,6 +393,12 @@ server_handle(struct evhttp_request *req, void *arg)
 	nsegs = server_split(path, segs);
 	if (nsegs <= SERVER_MAX_SEGS)
 		rt = server_route(srv, method, segs, nsegs, &r);
+	if (rt != NULL)
+		admin = (rt->flags & ROUTE_ADMIN) != 0;
+	/* The cloud's idle timeout runs before anyone can look. */
+	sessions_expire(s, now);
+	if (!admin && faults_in_pause(s, now))
+		s->stats.requests_in_pause++;
 	if (rt == NULL)
 		server_reply_json(&r, 404,
 		    json_pack(
@@ -361,18 +410,11 @@ server_handle(struct evhttp_request *req, void *arg)
 		server_reply_error(
 		    &r, 403, "Organization key not found or not permitted");
 	else
-		rt->handler(s, &r);
-	if (rt != NULL)
-		admin = (rt->flags & ROUTE_ADMIN) != 0;
+		server_dispatch(s, rt, &r);
 	if (r.code == 0)
 		server_reply_error(&r, 500, "handler set no answer");
-	if (!admin) {
-		s->stats.requests++;
-		if (r.code == 401)
-			s->stats.unauthorized++;
-		if (r.code >= 400)
-			s->stats.errors++;
-	}
+	if (!admin)
+		server_count(s, &r, now);
 	log_debug("%s %s -> %d", mname, raw ? raw : "/", r.code);
 	server_send(srv, &r, admin ? 0 : s->latency_ms);
 	server_reply_clear(&r);

@@ -25,6 +25,10 @@ enum route_flags {
 	ROUTE_SIEM = (1 << 1),  /* X-Auth-Token must be the SIEM key */
 	ROUTE_ADMIN = (1 << 2), /* no auth, no latency, not in stats */
 	ROUTE_ORG = (1 << 3),   /* args[0] must be the org key, else 403 */
+	/* The handler calls server_fault() itself, at the point where its
+	 * route's fault belongs; other API routes get the "any" fault before
+	 * their handler runs. */
+	ROUTE_FAULT = (1 << 4),
 };
 
 /* One request, as a handler sees it. */
@@ -38,6 +42,8 @@ struct server_req {
 	const char *ctype;     /* blob's Content-Type; NULL: octet-stream */
 	char *location;        /* Location header; owned */
 	int retry_after;       /* Retry-After header when > 0 */
+	bool lost;             /* answer `fault` once the handler acted */
+	struct sim_fault fault;
 };
 
 /* A route.  A table ends with an entry whose pattern is NULL. */
@@ -75,8 +81,10 @@ void server_reply_raw(struct server_req *r, int code, const char *ctype,
 void server_reply_empty(struct server_req *r, int code);
 /* Answers 302 with a Location header (url copied). */
 void server_reply_redirect(struct server_req *r, const char *url);
-/* If a /_sim/fault is pending for route, answers it, counts it and
- * returns true. */
+/* If a /_sim/fault is pending for route, or else for "any", takes it and
+ * answers it: returns true, and the handler should stop.  A "lost" fault
+ * returns false instead: the handler goes on and acts, and the fault's
+ * answer then replaces the handler's. */
 bool server_fault(
     struct sim *s, struct server_req *r, enum sim_fault_route route);
 /* Parses the request body.  Returns 0 with *out a new reference (NULL if

@@ -16,6 +16,7 @@
 #include "../../common/util.h"
 #include "../../common/xmalloc.h"
 #include "history.h"
+#include "sessions.h"
 
 /* Services a device runs unless the scenario says otherwise. */
 static const char *const sim_default_services[] = {
@@ -117,6 +118,7 @@ sim_free(struct sim *s)
 	}
 	json_decref(s->stats.commands_by_name);
 	sim_alerts_clear(&s->alerts);
+	free(s->pauses);
 	free(s->org_key);
 	free(s->token);
 	free(s->siem_token);
@@ -244,6 +246,10 @@ sim_device_add(struct sim *s, struct sim_device *d, char *err, size_t errsize)
 			d->next = old->next;
 			*pp = d;
 			sim_device_free(old);
+			/* Sessions find their device by id, so they see d from
+			 * now on; those still waiting for the sensor wait for
+			 * d's check-in instead (an offline device came back). */
+			sessions_retime(s, d, util_now_ms());
 			return 0;
 		}
 	}
@@ -273,6 +279,7 @@ sim_session_open(struct sim *s, const struct sim_device *d, bool v6)
 	ss->id = xasprintf("%lld:%" PRId64, s->next_session++, d->id);
 	ss->device_id = d->id;
 	ss->create_ms = util_now_ms();
+	ss->touch_ms = ss->create_ms;
 	ss->checkin_ms = d->checkin_after < 0
 			     ? -1
 			     : ss->create_ms + (int64_t)d->checkin_after * 1000;
@@ -283,6 +290,8 @@ sim_session_open(struct sim *s, const struct sim_device *d, bool v6)
 	s->stats.sessions_opened++;
 	if (v6)
 		s->stats.v6_sessions_opened++;
+	if (++s->stats.sessions_open_now > s->stats.sessions_open_peak)
+		s->stats.sessions_open_peak = s->stats.sessions_open_now;
 	ss->v6 = v6;
 	log_info("session %s opened on device %" PRId64, ss->id, d->id);
 	return ss;
@@ -305,18 +314,37 @@ sim_session_active(const struct sim_session *ss, int64_t now_ms)
 	return !ss->closed && ss->checkin_ms >= 0 && now_ms >= ss->checkin_ms;
 }
 
+/* Ends an open session at at_ms, whoever closed it. */
+static void
+sim_session_end(struct sim *s, struct sim_session *ss, int64_t at_ms)
+{
+	ss->closed = true;
+	ss->close_ms = at_ms;
+	sim_session_release(ss);
+	s->stats.sessions_open_now--;
+}
+
 void
 sim_session_close(struct sim *s, struct sim_session *ss)
 {
 	if (ss->closed)
 		return;
-	ss->closed = true;
-	ss->close_ms = util_now_ms();
-	sim_session_release(ss);
+	sim_session_end(s, ss, util_now_ms());
 	s->stats.sessions_closed++;
 	if (ss->v6)
 		s->stats.v6_sessions_closed++;
 	log_info("session %s closed", ss->id);
+}
+
+void
+sim_session_drop(struct sim *s, struct sim_session *ss, int64_t at_ms)
+{
+	if (ss->closed)
+		return;
+	sim_session_end(s, ss, at_ms);
+	ss->dropped = true;
+	s->stats.sessions_dropped++;
+	log_info("session %s dropped by the cloud", ss->id);
 }
 
 /* --------------------------------------------------------------- commands */
@@ -517,9 +545,13 @@ sim_command_run(struct sim *s, struct sim_session *ss, const char *name,
 	c->file_uuid[0] = '\0';
 	c->done_ms = now_ms + s->command_ms;
 	ss->ncmds++;
+	sessions_touch(ss, now_ms);
 
-	if (d != NULL && d->fail_command != NULL &&
-	    strcmp(d->fail_command, name) == 0)
+	/* Open sessions always have a device (deleting one drops them), but
+	 * never dereference a missing one. */
+	if (d == NULL)
+		sim_command_fail(c, SIM_E_PATH_NOT_FOUND, "Device not found");
+	else if (d->fail_command != NULL && strcmp(d->fail_command, name) == 0)
 		sim_command_fail(c, SIM_E_ACCESS_DENIED, "Access is denied");
 	else if (strcmp(name, "create process") == 0)
 		sim_run_create_process(s, ss, d, c, req, now_ms);
@@ -805,6 +837,12 @@ sim_stats_json(const struct sim *s)
 		   "v6_sessions_closed", (json_int_t)st->v6_sessions_closed,
 		   "device_lookups", (json_int_t)st->device_lookups,
 		   "faults_served", (json_int_t)st->faults_served));
+	json_object_update_new(
+	    o, json_pack("{s:I, s:I, s:I, s:I}", "sessions_open_peak",
+		   (json_int_t)st->sessions_open_peak, "sessions_dropped",
+		   (json_int_t)st->sessions_dropped, "rate_limited",
+		   (json_int_t)st->rate_limited, "requests_in_pause",
+		   (json_int_t)st->requests_in_pause));
 	return o;
 }
 

@@ -66,6 +66,7 @@ struct sim_device {
 	struct vfs files;     /* template copied into each session */
 	int last_contact_ago; /* s before now of v6 last_contact_time */
 	bool lr_enabled;      /* v6 sensor_states: LIVE_RESPONSE_ENABLED */
+	bool lr_killed;       /* v6 sensor_states: LIVE_RESPONSE_KILLED */
 	char *policy;         /* v6 policy_name, alerts' device_policy */
 	struct sim_device *next;
 };
@@ -104,7 +105,9 @@ struct sim_session {
 	int64_t create_ms;        /* epoch ms */
 	int64_t checkin_ms;       /* epoch ms it turns ACTIVE; -1 never */
 	bool closed;              /* status CLOSE; resources released */
+	bool dropped;             /* closed by the cloud, not the client */
 	int64_t close_ms;         /* epoch ms of the close, if closed */
+	int64_t touch_ms;         /* create, last command or keepalive */
 	struct vfs vfs;           /* the endpoint's files, as seen here */
 	struct sim_command *cmds; /* owned array; index == command id */
 	size_t ncmds, cmdcap;
@@ -137,23 +140,43 @@ struct sim_stats {
 	long long token_leaks;     /* storage requests with X-Auth-Token */
 	long long v6_sessions_opened;
 	long long v6_sessions_closed;
-	long long device_lookups; /* v6 device GETs and searches */
-	long long faults_served;  /* answers replaced by /_sim/fault */
+	long long device_lookups;     /* v6 device GETs and searches */
+	long long faults_served;      /* answers replaced by /_sim/fault */
+	long long sessions_dropped;   /* closed by the cloud (sessions.h) */
+	long long sessions_open_now;  /* opened, not yet closed or dropped */
+	long long sessions_open_peak; /* highest sessions_open_now */
+	long long rate_limited;       /* 429 answers */
+	long long requests_in_pause;  /* requests inside a 429's pause */
 };
 
-/* Routes /_sim/fault can break. */
+/* Routes /_sim/fault can break (names in faults.c). */
 enum sim_fault_route {
-	SIM_FAULT_ALERTS = 0, /* v7 alert search */
-	SIM_FAULT_SESSIONS,   /* v6 session create */
-	SIM_FAULT_CONTENT,    /* v6 file content redirect */
+	SIM_FAULT_ALERTS = 0,    /* v7 alert search */
+	SIM_FAULT_SESSIONS,      /* v6 session create */
+	SIM_FAULT_CONTENT,       /* v6 file content redirect */
+	SIM_FAULT_COMMANDS,      /* v3/v6 command submit */
+	SIM_FAULT_COMMAND_GET,   /* v3/v6 one command's GET */
+	SIM_FAULT_SESSION_GET,   /* v3/v6 one session's GET */
+	SIM_FAULT_DEVICES,       /* v3/v6 device GET */
+	SIM_FAULT_SESSION_CLOSE, /* v6 DELETE, v3 PUT close */
+	SIM_FAULT_NOTIFICATIONS, /* v3 GET /notification */
+	SIM_FAULT_ANY,           /* every API route, after the others */
 	SIM_FAULT_N,
 };
 
 /* An injected fault: the next `remaining` requests answer it. */
 struct sim_fault {
-	int status;     /* HTTP status when not malformed */
-	bool malformed; /* 200 with a body that is not JSON */
+	int status;      /* HTTP status when not malformed */
+	bool malformed;  /* 200 with a body that is not JSON */
+	bool lost;       /* the request is carried out, its answer lost */
+	int retry_after; /* s, Retry-After of a 429 (0: no header) */
 	long long remaining;
+};
+
+/* A pause a 429 asked for: requests between start and end count in
+ * requests_in_pause. */
+struct sim_pause {
+	int64_t start_ms, end_ms; /* epoch ms, inclusive */
 };
 
 /* A v7 alert.  Generated alerts are rendered from these fields when
@@ -194,9 +217,12 @@ struct sim {
 	long long next_pid;           /* pids handed to "create process" */
 	char *org_key;                /* v6/v7 {org_key}; owned */
 	bool lowercase_status;        /* v6 sessions say "active" */
+	int64_t session_idle_ms;      /* idle sessions are dropped; 0 never */
 	char storage[64];             /* storage host "ADDR:PORT" or "" */
 	struct sim_alerts alerts;
 	struct sim_fault faults[SIM_FAULT_N];
+	struct sim_pause *pauses; /* disjoint, oldest first; owned */
+	size_t npauses, pausecap;
 	struct sim_stats stats;
 };
 
@@ -225,8 +251,13 @@ struct sim_session *sim_session_open(
 struct sim_session *sim_session_find(const struct sim *s, const char *id);
 /* True once the sensor has checked in (and the session is not closed). */
 bool sim_session_active(const struct sim_session *ss, int64_t now_ms);
-/* Closes a session and releases its commands and files; idempotent. */
+/* Closes a session at the client's request and releases its commands
+ * and files; idempotent. */
 void sim_session_close(struct sim *s, struct sim_session *ss);
+/* Closes a session as the cloud does (idle timeout, a vanished sensor):
+ * as sim_session_close, but dated at_ms and counted as dropped.  The
+ * session's GET then says CLOSE on v6 too.  Idempotent. */
+void sim_session_drop(struct sim *s, struct sim_session *ss, int64_t at_ms);
 
 /* True if the simulator implements this command name. */
 bool sim_command_supported(const char *name);

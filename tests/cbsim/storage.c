@@ -18,7 +18,9 @@
 #include <event2/keyvalq_struct.h>
 
 #include "../../common/log.h"
+#include "../../common/util.h"
 #include "../../common/xmalloc.h"
+#include "sessions.h"
 
 #define STORAGE_PREFIX "/lr-content/"
 
@@ -43,6 +45,8 @@ storage_handle(struct evhttp_request *req, void *arg)
 
 	if (buf == NULL)
 		fatalx("evbuffer_new failed");
+	/* A URL dies with its session, idle timeout included. */
+	sessions_expire(st->sim, util_now_ms());
 	if (evhttp_find_header(evhttp_request_get_input_headers(req),
 		"X-Auth-Token") != NULL) {
 		st->sim->stats.token_leaks++;
