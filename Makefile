@@ -29,6 +29,11 @@ LIBS_EVENT = -levent
 LIBS_SQL   = -lsqlite3
 
 COMMON_SRC = $(sort $(wildcard common/*.c))
+# Scripts Redis runs are .lua files, embedded at build time with the
+# prelude in front of each (common/lua/embed.sh).
+LUA_PRELUDE = common/lua/prelude.lua
+LUA_SRC    = $(filter-out $(LUA_PRELUDE),$(sort $(wildcard common/lua/*.lua)))
+LUA_C      = $(B)/gen/lua_scripts.c
 POLLER_SRC = $(sort $(wildcard poller/*.c))
 WORKER_SRC = $(sort $(wildcard worker/*.c))
 VIEWER_SRC = $(sort $(wildcard viewer/*.c))
@@ -48,41 +53,68 @@ BENCHES   = $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
 
 ALL_LIBS  = $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
 
+# A quiet build: one short line per step, so warnings stand out.
+# `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q =
+say = @:
+else
+Q = @
+say = @printf '  %-6s %s\n'
+endif
+
 .PHONY: all test test-asan test-unit demo deps install clean help format check-format bench
 all: $(PROGS) $(UNITS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LUA_C): common/lua/embed.sh $(LUA_PRELUDE) $(LUA_SRC)
+	@mkdir -p $(dir $@)
+	$(say) LUA $(dir $<)
+	$(Q)sh common/lua/embed.sh $@ $(LUA_PRELUDE) $(LUA_SRC)
+
+$(B)/gen/lua_scripts.o: $(LUA_C)
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC)) $(B)/gen/lua_scripts.o
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(say) AR $@
+	$(Q)$(AR) rcs $@ $^
 
 $(BIN)/lr-poller: $(call obj,$(POLLER_SRC)) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON)
 
 $(BIN)/lr-worker: $(call obj,$(WORKER_SRC)) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_SQL)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_SQL)
 
 $(BIN)/lr-viewer: $(call obj,$(VIEWER_SRC)) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_JSON) $(LIBS_EVENT)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_JSON) $(LIBS_EVENT)
 
 $(BIN)/lr-cbsim: $(call obj,$(CBSIM_SRC)) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
 
 # Each unit test links the daemons' logic (not their main.o) and libcommon.
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(call lib,$(POLLER_SRC) $(WORKER_SRC) $(VIEWER_SRC)) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 $(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 # deps: install the Debian packages that are missing (needs root or sudo).
 deps:
@@ -124,6 +156,6 @@ clean:
 
 help:
 	@echo "targets: all test test-asan test-unit demo bench deps install clean format check-format"
-	@echo "knobs:   PREFIX=$(PREFIX) DESTDIR= WERROR=$(WERROR) SANITIZE= CFLAGS='$(CFLAGS)'"
+	@echo "knobs:   PREFIX=$(PREFIX) DESTDIR= WERROR=$(WERROR) SANITIZE= CFLAGS='$(CFLAGS)' V=1 (full command lines)"
 
 -include $(shell find $(O) $(O)-san -name '*.d' 2>/dev/null)

@@ -106,9 +106,19 @@ static const struct option_spec specs[] = {
 	(long long)1 << 40, "BYTES", "largest file to fetch (default 64 MiB)"},
     {"offline-ttl", 0, OPT_INT, OFF(offline_ttl_s), CONFIG_WORKER, 1, INT_MAX,
 	"SECONDS",
-	"retry an offline device this long (deferred retries: not active yet)"},
+	"retry an offline device this long, then fail (default 7 days)"},
     {"max-attempts", 0, OPT_INT, OFF(max_attempts), CONFIG_WORKER, 1, 1000, "N",
-	"attempts before a job fails (default 8)"},
+	"attempts before a job fails (default 8; offline waits do not count)"},
+    {"max-stalls", 0, OPT_INT, OFF(max_stalls), CONFIG_WORKER, 0, 1000, "N",
+	"a job whose worker died more often than this fails (default 3)"},
+    {"retry-base", 0, OPT_INT, OFF(retry_base_s), CONFIG_WORKER, 1, 86400,
+	"SECONDS",
+	"first retry of a transient failure after 1/2 to 1 times this (default 5)"},
+    {"retry-max", 0, OPT_INT, OFF(retry_max_s), CONFIG_WORKER, 1, 86400,
+	"SECONDS", "longest wait between retries (default 900)"},
+    {"retention", 0, OPT_INT, OFF(retention_s), CONFIG_WORKER, 60, INT_MAX,
+	"SECONDS",
+	"remove results and run histories older than this (default 90 days)"},
     {"artifact-ttl", 0, OPT_INT, OFF(artifact_ttl_s), CONFIG_WORKER, 60,
 	INT_MAX, "SECONDS",
 	"keep raw collected files this long (default 30 days)"},
@@ -156,6 +166,10 @@ config_init(struct config *cfg, enum config_daemon d)
 	cfg->max_file_size = 64 * 1024 * 1024;
 	cfg->offline_ttl_s = 7 * 86400;
 	cfg->max_attempts = 8;
+	cfg->max_stalls = 3;
+	cfg->retry_base_s = 5;
+	cfg->retry_max_s = 900;
+	cfg->retention_s = 90 * 86400;
 	cfg->artifact_ttl_s = 30 * 86400;
 	cfg->drain_timeout_s = 120;
 	cfg->offline_after_s = 86400;

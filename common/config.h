@@ -71,8 +71,12 @@ struct config {
 	int64_t max_file_size; /* --max-file-size BYTES */
 	int offline_ttl_s;     /* --offline-ttl SECONDS */
 	int max_attempts;      /* --max-attempts N */
-	int artifact_ttl_s;    /* --artifact-ttl SECONDS for raw files */
-	int drain_timeout_s;   /* --drain-timeout SECONDS at shutdown */
+	int max_stalls;      /* --max-stalls N: worker deaths before failing */
+	int retry_base_s;    /* --retry-base: backoff of the first retry */
+	int retry_max_s;     /* --retry-max: longest backoff */
+	int retention_s;     /* --retention: results older are removed */
+	int artifact_ttl_s;  /* --artifact-ttl SECONDS for raw files */
+	int drain_timeout_s; /* --drain-timeout SECONDS at shutdown */
 	int offline_after_s; /* --offline-after: last contact older = offline */
 	char *worker_id;     /* --id NAME, default host:pid */
 

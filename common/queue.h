@@ -1,14 +1,19 @@
 /* queue.h - the job lifecycle of design §2 as Lua scripts on Redis.
  *
  * Keys (prefix P, default "lr"): P:queue (list of job JSON), P:inflight
- * (zset device -> enqueue ms), P:processing:<worker> (list), P:result:<id>
- * (hash, design §3), P:devices (zset device -> last update ms),
- * P:cooldown:<id> (string with TTL), P:workers (zset worker -> heartbeat
- * ms), P:worker:<id> (string with TTL), P:stats (hash of counters),
- * P:events (capped stream), P:dead (capped list of failed job JSON),
- * P:alert:<id> (an alert id already handled, with a TTL).
- * Every change to more than one key is one script, with the time taken
- * from Redis's clock. */
+ * (zset device -> enqueue ms), P:processing:<worker> (list of claims),
+ * P:retry (zset job JSON -> due ms), P:result:<id> (hash, design §3),
+ * P:runs:<id> (list of past runs, newest first, capped), P:devices (zset
+ * device -> last update ms), P:cooldown:<id> (string with TTL), P:stats
+ * (hash of counters), P:events (capped stream), P:dead (capped list of
+ * {job, error, at}), P:alert:<id> (an alert id already handled, with a
+ * TTL), P:seq (claim tokens).  Leases and recovery are in lease.h.
+ *
+ * Every change to more than one key is one script (in common/lua/),
+ * with the time taken from Redis's clock.  A claim puts an envelope in
+ * the worker's processing list, {"claim":<token>,"worker":..,"at":..,
+ * "job":<job JSON>}, so two claims of one job never look alike; every
+ * later write of that attempt presents the token (fencing). */
 #ifndef LR_QUEUE_H
 #define LR_QUEUE_H
 
@@ -40,33 +45,31 @@ struct queue_alert {
 
 /* Enqueues a job for a->device_id unless the device is in flight or in
  * cooldown, in which case the alert id is added to the device's alert_ids
- * and counted (stats field "coalesced"). */
+ * and counted (stats field "coalesced").  A new job starts a new run: the
+ * last finished run's evidence moves to P:runs:<id>. */
 enum queue_enqueue_result queue_enqueue(
     struct rconn *rc, const char *prefix, const struct queue_alert *a);
 
 struct queue_job {
-	char *raw;   /* the job JSON exactly as stored (LREM needs it) */
+	char *raw;   /* the job JSON as queued */
+	char *claim; /* our envelope in the processing list (LREM needs it) */
 	char id[40]; /* job uuid */
 	int64_t device_id;
 	char source[32];
-	char worker[128]; /* the worker id that claimed it */
-	int attempts;     /* including this one */
-	int cooldown_s;   /* the poller's --cooldown, 0 if none */
-	long long token;  /* fencing token of this attempt */
-	json_t *json;     /* parsed raw; owned */
+	char worker[128];    /* the worker id that claimed it */
+	int attempts;        /* including this one */
+	int cooldown_s;      /* the poller's --cooldown, 0 if none */
+	long long token;     /* fencing token of this attempt */
+	int64_t enqueued_ms; /* when the job was queued, 0 if unknown */
+	json_t *json;        /* parsed raw; owned */
 };
 
-/* Registers the worker and renews its lease (ttl_ms).  0 or -1. */
-int queue_heartbeat(
-    struct rconn *rc, const char *prefix, const char *worker_id, int ttl_ms);
-/* Removes the worker's registration (clean exit).  0 or -1. */
-int queue_unregister(
-    struct rconn *rc, const char *prefix, const char *worker_id);
-
-/* Waits up to timeout_s for a job (BLMOVE into P:processing:<worker>),
- * then starts it: status running, worker, started_at, attempts.  Returns
- * 1 with *job filled, 0 when nothing came, -1 on error.  A malformed job
- * is moved to P:dead and 0 is returned. */
+/* Claims a job: promotes due retries, takes the oldest job and starts it
+ * (status running, worker, started_at, attempts, a new token), all in one
+ * script.  When the queue is empty, waits up to timeout_s for one
+ * (BLMOVE of the queue onto itself: it moves nothing) and tries once
+ * more.  Returns 1 with *job filled, 0 when nothing came (a malformed job
+ * is dead-lettered and also gives 0), -1 on error. */
 int queue_claim(struct rconn *rc, const char *prefix, const char *worker_id,
     int timeout_s, struct queue_job *job);
 void queue_job_release(struct queue_job *job);
@@ -85,25 +88,19 @@ int queue_complete(struct rconn *rc, const char *prefix,
     const struct queue_job *job, const char *status, json_t *fields,
     int cooldown_s);
 
+/* A transient failure: the job waits in P:retry for delay_ms, status
+ * deferred with reason as the error and next_attempt_at; the device stays
+ * in flight.  fields (or NULL) are written too.  Returns 1, 0 when the
+ * claim was revoked, -1. */
+int queue_defer(struct rconn *rc, const char *prefix,
+    const struct queue_job *job, int64_t delay_ms, const char *reason,
+    json_t *fields);
+
 /* Puts a claimed job back at the head of the queue untouched (shutdown
- * before it started).  Returns 1, 0 if not ours, -1. */
+ * before it finished); the attempt is not counted.  Returns 1, 0 if not
+ * ours, -1. */
 int queue_release(
     struct rconn *rc, const char *prefix, const struct queue_job *job);
-
-/* The global Live Response session budget, P:sessions (zset member ->
- * lease expiry ms).  Takes or renews a slot for member while fewer than
- * limit live leases exist; expired leases (a dead worker's) are dropped.
- * Returns 1 when held, 0 when the budget is spent, -1 on error. */
-int queue_session_acquire(struct rconn *rc, const char *prefix,
-    const char *member, int limit, int lease_ms);
-/* Gives the slot back.  0 or -1. */
-int queue_session_release(
-    struct rconn *rc, const char *prefix, const char *member);
-
-/* Hands back every job left in P:processing:<worker> by an earlier
- * process with the same worker id (it died without draining).  Call it
- * before the first claim.  Returns the number handed back, or -1. */
-int queue_recover(struct rconn *rc, const char *prefix, const char *worker_id);
 
 /* Adds n to counter name in P:stats (best effort). */
 void queue_count(
@@ -113,5 +110,8 @@ void queue_count(
  * sha256hex receives 65 chars.  0 or -1. */
 int queue_store_artifact(struct rconn *rc, const char *prefix, const void *data,
     size_t len, int ttl_s, char sha256hex[65]);
+
+/* Returns the integer of an integer reply, else -1 (NULL too). */
+long long queue_int_reply(const redisReply *r);
 
 #endif

@@ -21,8 +21,8 @@
 #include "xmalloc.h"
 
 #define COLLECT_NET_START "c:\\windows\\system32\\net.exe start"
-#define COLLECT_STOPPED "worker shut down during collection"
-#define COLLECT_REVOKED "another worker took over this job"
+#define COLLECT_STOPPED_MSG "worker shut down during collection"
+#define COLLECT_REVOKED_MSG "another worker took over this job"
 
 /* One job's state, so every step can bail out the same way. */
 struct collect_job {
@@ -30,9 +30,10 @@ struct collect_job {
 	const struct collect_opts *o;
 	const struct collect_sink *sink;
 	int64_t device_id;
-	char *sid;      /* open session, or NULL; owned */
-	json_t *result; /* borrowed */
-	bool revoked;   /* progress said the job is not ours */
+	char *sid;                    /* open session, or NULL; owned */
+	json_t *result;               /* borrowed */
+	bool revoked;                 /* progress said the job is not ours */
+	enum collect_outcome outcome; /* how the failure counts */
 };
 
 /* Writes fields (stolen) as progress.  Returns -1 if the job was
@@ -57,21 +58,53 @@ collect_step(struct collect_job *j, const char *step)
 	    j, json_pack("{s:s,s:s}", "status", "running", "step", step));
 }
 
+/* What a failure of kind k means for the job: permanent (the key, the
+ * device or the command will say the same next time) or worth another
+ * try later. */
+static enum collect_outcome
+collect_kind(enum lr_errkind k)
+{
+	switch (k) {
+	case LR_ETRANSIENT: /* no answer, 429, 5xx after retries */
+	case LR_ELIMIT:     /* the org's sessions are all in use */
+	case LR_ESESSION:   /* the session ended under us */
+	case LR_ETIMEOUT:   /* a command or download took too long */
+		return COLLECT_RETRY;
+	default:
+		return COLLECT_FAILED;
+	}
+}
+
 /* Records the error for this job: a failing step's own sentence, unless
- * the real cause is a shutdown or a revoked claim.  Returns -1. */
+ * the real cause is a shutdown or a revoked claim, and how it counts
+ * (outcome, or the error kind's when outcome is COLLECT_DONE).
+ * Returns -1. */
 static int
-collect_fail(struct collect_job *j, const char *msg)
+collect_fail_as(
+    struct collect_job *j, const char *msg, enum collect_outcome outcome)
 {
 	const char *why = msg;
 
-	if (j->revoked)
-		why = COLLECT_REVOKED;
-	else if (lr_errkind(j->lr) == LR_ESTOPPED ||
-		 (j->o->stop != NULL && *j->o->stop &&
-		     lr_errkind(j->lr) == LR_ETRANSIENT))
-		why = COLLECT_STOPPED; /* retries were cut short */
+	if (outcome == COLLECT_DONE)
+		outcome = collect_kind(lr_errkind(j->lr));
+	if (j->revoked) {
+		why = COLLECT_REVOKED_MSG;
+		outcome = COLLECT_REVOKED;
+	} else if (lr_errkind(j->lr) == LR_ESTOPPED ||
+		   (j->o->stop != NULL && *j->o->stop &&
+		       outcome != COLLECT_FAILED)) {
+		why = COLLECT_STOPPED_MSG; /* retries were cut short */
+		outcome = COLLECT_STOPPED;
+	}
 	json_object_set_new(j->result, "error", json_string(why));
+	j->outcome = outcome;
 	return -1;
+}
+
+static int
+collect_fail(struct collect_job *j, const char *msg)
+{
+	return collect_fail_as(j, msg, COLLECT_DONE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -129,7 +162,10 @@ int
 collect_device_check(const struct lr_device *d, int64_t device_id,
     int64_t now_ms, int offline_after_s, char *why, size_t size)
 {
-	static const char *const off[] = {"LIVE_RESPONSE_NOT_RUNNING",
+	/* LIVE_RESPONSE_NOT_RUNNING only says no session is attached now:
+	 * real devices list it beside LIVE_RESPONSE_ENABLED (fixture
+	 * v6_device_search.json).  These two mean no session can work. */
+	static const char *const off[] = {
 	    "LIVE_RESPONSE_KILLED", "LIVE_RESPONSE_DISABLED"};
 	json_t *v;
 	size_t i;
@@ -161,7 +197,7 @@ collect_device_check(const struct lr_device *d, int64_t device_id,
 			    "Live Response is not enabled on device %" PRId64
 			    " (sensor states: %s)",
 			    device_id, n > 0 ? states : "none");
-			return -1;
+			return COLLECT_CHECK_NO_LR;
 		}
 	}
 	if (offline_after_s > 0 && d->last_contact_ms > 0 &&
@@ -173,9 +209,9 @@ collect_device_check(const struct lr_device *d, int64_t device_id,
 		snprintf(why, size,
 		    "device %" PRId64 " is offline: last seen %s (%s ago)",
 		    device_id, d->last_contact, age);
-		return -1;
+		return COLLECT_CHECK_OFFLINE;
 	}
-	return 0;
+	return COLLECT_CHECK_OK;
 }
 
 bool
@@ -348,7 +384,8 @@ collect_in_session(struct collect_job *j, int *nvisits)
 			    "device %" PRId64
 			    " did not check in within %d s (offline?)",
 			    j->device_id, j->o->checkin_timeout_s);
-		collect_fail(j, msg ? msg : lr_error(j->lr));
+		collect_fail_as(j, msg ? msg : lr_error(j->lr),
+		    msg ? COLLECT_OFFLINE : COLLECT_DONE);
 		free(msg);
 		return -1;
 	}
@@ -391,7 +428,8 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 	    .o = o,
 	    .sink = sink,
 	    .device_id = device_id,
-	    .result = result};
+	    .result = result,
+	    .outcome = COLLECT_FAILED};
 	struct lr_device dev;
 	char why[512];
 	long long ncmd = lr_commands(lr);
@@ -427,9 +465,12 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 	ret = collect_device_check(&dev, device_id, util_now_ms(),
 	    o->offline_after_s, why, sizeof(why));
 	lr_device_release(&dev);
-	if (ret == -1) {
+	if (ret != COLLECT_CHECK_OK) {
 		/* Opening a session would only wait out --checkin-timeout. */
-		collect_fail(&j, why);
+		collect_fail_as(&j, why,
+		    ret == COLLECT_CHECK_OFFLINE ? COLLECT_OFFLINE
+						 : COLLECT_FAILED);
+		ret = -1;
 		goto out;
 	}
 
@@ -443,8 +484,9 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 		goto out;
 	}
 	if (sink->slot(sink->arg, true) == -1) {
-		collect_fail(&j,
-		    "worker shut down while waiting for a Live Response session slot");
+		collect_fail_as(&j,
+		    "worker shut down while waiting for a Live Response session slot",
+		    COLLECT_STOPPED);
 		goto out;
 	}
 	if ((j.sid = lr_session_open(lr, device_id)) == NULL) {
@@ -470,7 +512,8 @@ out:
 		    device_id);
 		return COLLECT_DONE;
 	}
-	log_warnx("live response on %" PRId64 " failed: %s", device_id,
+	log_warnx("live response on %" PRId64 " %s: %s", device_id,
+	    j.outcome == COLLECT_FAILED ? "failed" : "did not finish",
 	    json_string_value(json_object_get(result, "error")));
-	return COLLECT_FAILED;
+	return j.outcome;
 }

@@ -44,7 +44,12 @@ struct collect_opts {
 
 enum collect_outcome {
 	COLLECT_DONE,      /* result holds everything */
-	COLLECT_FAILED,    /* result holds "error" and what was found */
+	COLLECT_FAILED,    /* a permanent failure: "error" says why */
+	COLLECT_RETRY,     /* a transient failure (5xx, 429, session limit,
+			      timeouts): worth trying again later */
+	COLLECT_OFFLINE,   /* the device is offline or did not check in */
+	COLLECT_STOPPED,   /* cut short by shutdown: hand the job back */
+	COLLECT_REVOKED,   /* another attempt owns the job: write nothing */
 	COLLECT_UNSTARTED, /* stopping before any cloud call: hand back */
 };
 
@@ -55,11 +60,20 @@ enum collect_outcome {
 enum collect_outcome collect_device(struct lr *lr, const struct collect_opts *o,
     const struct collect_sink *sink, int64_t device_id, json_t *result);
 
+enum collect_check {
+	COLLECT_CHECK_OK = 0,
+	COLLECT_CHECK_NO_LR = -1,   /* disabled, killed, or not enabled */
+	COLLECT_CHECK_OFFLINE = -2, /* not seen for offline_after_s */
+};
+
 /* Says whether a session on the device d (id device_id) is worth
- * opening at now_ms: -1 with a sentence in why when its sensor states say
- * Live Response is off, or it was last seen more than offline_after_s
- * ago (0: never offline); else 0.  What the cloud did not say (v3) does
- * not count against the device. */
+ * opening at now_ms: COLLECT_CHECK_NO_LR with a sentence in why when its
+ * sensor states say Live Response cannot work (LIVE_RESPONSE_DISABLED,
+ * LIVE_RESPONSE_KILLED, or no LIVE_RESPONSE_ENABLED; NOT_RUNNING only
+ * means no session is attached now), COLLECT_CHECK_OFFLINE when it was
+ * last seen more than offline_after_s ago (0: never offline); else
+ * COLLECT_CHECK_OK.  What the cloud did not say (v3) does not count
+ * against the device. */
 int collect_device_check(const struct lr_device *d, int64_t device_id,
     int64_t now_ms, int offline_after_s, char *why, size_t size);
 

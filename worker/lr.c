@@ -20,6 +20,9 @@
 #define LR_SESSION_POLL_MS 1000
 #define LR_COMMAND_POLL_MS 500
 #define LR_HTTP_TIMEOUT_MS 60000
+/* The cloud closes a session idle for 15 minutes; polls may not count. */
+#define LR_KEEPALIVE_MS (5 * 60 * 1000)
+#define LR_CLOSE_TRIES 3
 
 struct lr *
 lr_new(const struct cb_cred *cred, enum config_api api, int command_timeout_s,
@@ -41,6 +44,7 @@ lr_new(const struct cb_cred *cred, enum config_api api, int command_timeout_s,
 	lr->command_timeout_s = command_timeout_s > 0 ? command_timeout_s : 120;
 	lr->session_poll_ms = LR_SESSION_POLL_MS;
 	lr->command_poll_ms = LR_COMMAND_POLL_MS;
+	lr->retry_after = -1;
 	/* Retries stop early at shutdown; a request in flight still ends. */
 	cbhttp_set_stop(lr->http, stop);
 	return lr;
@@ -53,6 +57,47 @@ lr_free(struct lr *lr)
 		return;
 	cbhttp_free(lr->http);
 	free(lr);
+}
+
+void
+lr_set_tick(struct lr *lr, void (*tick)(void *arg), void *arg)
+{
+	lr->tick = tick;
+	lr->tick_arg = arg;
+}
+
+long
+lr_retry_after(const struct lr *lr)
+{
+	return lr->retry_after;
+}
+
+/* Sleeps ms in slices of at most a second, ticking between them. */
+static void
+lr_wait(struct lr *lr, int64_t ms)
+{
+	while (ms > 0) {
+		int64_t slice = ms > 1000 ? 1000 : ms;
+
+		if (lr->tick != NULL)
+			lr->tick(lr->tick_arg);
+		util_sleep_ms(slice, lr->stop);
+		if (lr->stop != NULL && *lr->stop)
+			return;
+		ms -= slice;
+	}
+}
+
+/* Keeps a session alive through a long wait: every LR_KEEPALIVE_MS. */
+static void
+lr_keepalive(struct lr *lr, const char *sid)
+{
+	if (util_mono_ms() - lr->keepalive_ms < LR_KEEPALIVE_MS ||
+	    lr->be->session_keepalive == NULL)
+		return;
+	lr->keepalive_ms = util_mono_ms();
+	if (lr->be->session_keepalive(lr, sid) == -1)
+		log_debug("session %s: keepalive failed: %s", sid, lr->err);
 }
 
 void
@@ -154,6 +199,7 @@ lr_call(struct lr *lr, const char *method, const char *path, json_t *body,
 	lr->errkind = LR_OK;
 	lr->err[0] = '\0';
 	lr->status = 0;
+	lr->retry_after = -1;
 	lr->reason[0] = '\0';
 	if (cbhttp_request(lr->http, method, path, body, &r) == -1) {
 		lr_fail(lr, LR_ETRANSIENT,
@@ -179,7 +225,7 @@ lr_call(struct lr *lr, const char *method, const char *path, json_t *body,
 	else if (r.status == 404)
 		lr_fail(lr, LR_ENOTFOUND,
 		    "could not %s: not found (HTTP 404%s)", what, reason);
-	else if (r.status == 429)
+	else if (r.status == 429 && (lr->retry_after = r.retry_after, 1))
 		lr_fail(lr, LR_ETRANSIENT,
 		    "could not %s: Carbon Black Cloud is rate limiting us (HTTP 429)",
 		    what);
@@ -243,6 +289,7 @@ lr_session_open(struct lr *lr, int64_t device_id)
 {
 	char *sid = lr->be->session_open(lr, device_id);
 
+	lr->keepalive_ms = util_mono_ms();
 	/* The id goes into URL paths: refuse anything but "1:21212"-like. */
 	if (sid != NULL &&
 	    (strlen(sid) > 100 ||
@@ -310,14 +357,27 @@ lr_session_wait(struct lr *lr, const char *sid, int timeout_s)
 			return lr_fail(lr, LR_ETIMEOUT,
 			    "the device did not check in within %d s",
 			    timeout_s);
-		util_sleep_ms(lr->session_poll_ms, lr->stop);
+		lr_wait(lr, lr->session_poll_ms);
 	}
 }
 
 int
 lr_session_close(struct lr *lr, const char *sid)
 {
-	return lr->be->session_close(lr, sid);
+	int ret = -1;
+
+	/* Even at shutdown: the stop flag must not cut these retries short. */
+	cbhttp_set_stop(lr->http, NULL);
+	for (int i = 0; i < LR_CLOSE_TRIES && ret == -1; i++) {
+		if (i > 0)
+			util_sleep_ms(2000 * i, NULL);
+		ret = lr->be->session_close(lr, sid);
+		if (ret == -1 &&
+		    (lr->errkind == LR_EAUTH || lr->errkind == LR_EPROTO))
+			break; /* asking again will not help */
+	}
+	cbhttp_set_stop(lr->http, lr->stop);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -395,6 +455,7 @@ lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
 	if ((sub = lr->be->command_submit(lr, sid, name, arg, extra)) == NULL)
 		return NULL;
 	lr->ncommands++;
+	lr->keepalive_ms = util_mono_ms(); /* a command resets the idle timer */
 	if (lr_command_id(sub, &id) == -1) {
 		lr_fail(lr, LR_EPROTO,
 		    "Carbon Black Cloud did not give %s a command id", name);
@@ -423,7 +484,8 @@ lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
 			    lr->command_timeout_s);
 			goto fail;
 		}
-		util_sleep_ms(lr->command_poll_ms, lr->stop);
+		lr_wait(lr, lr->command_poll_ms);
+		lr_keepalive(lr, sid);
 		if (lr_stopping(lr)) {
 			lr_fail(lr, LR_ESTOPPED,
 			    "the worker shut down during %s", name);

@@ -56,6 +56,12 @@ bool lr_org_key_ok(const char *key);
 struct lr *lr_new(const struct cb_cred *cred, enum config_api api,
     int command_timeout_s, volatile sig_atomic_t *stop);
 void lr_free(struct lr *lr);
+/* Calls tick(arg) at least once a second while a call waits (a device
+ * checking in, a command running, a download): the worker renews its
+ * leases there.  tick NULL: none. */
+void lr_set_tick(struct lr *lr, void (*tick)(void *arg), void *arg);
+/* Seconds the cloud asked us to wait with its last 429, or -1. */
+long lr_retry_after(const struct lr *lr);
 /* Sets the poll intervals (tests); the defaults are 1000 and 500 ms. */
 void lr_set_intervals(struct lr *lr, int session_ms, int command_ms);
 
@@ -77,7 +83,9 @@ char *lr_session_open(struct lr *lr, int64_t device_id);
 /* Polls the session until it is active, at most timeout_s.  0, or -1:
  * LR_ETIMEOUT (never checked in), LR_ESESSION (ended), LR_ESTOPPED, ... */
 int lr_session_wait(struct lr *lr, const char *sid, int timeout_s);
-/* Closes the session.  Called on every path; 0 or -1. */
+/* Closes the session.  Called on every path, shutdown included: it
+ * retries on its own short deadline (about 20 s) whatever the stop flag
+ * says, since a session left open holds one of the org's 100.  0 or -1. */
 int lr_session_close(struct lr *lr, const char *sid);
 
 /* Runs a command to completion: name ("process list"), arg (the path or

@@ -17,6 +17,8 @@ struct lr_backend {
 	/* Returns the session object (new reference) or NULL. */
 	json_t *(*session_get)(struct lr *lr, const char *sid);
 	int (*session_close)(struct lr *lr, const char *sid);
+	/* Resets the session's idle timer.  0 or -1. */
+	int (*session_keepalive)(struct lr *lr, const char *sid);
 	/* Submits a command; returns the answer (new reference) or NULL. */
 	json_t *(*command_submit)(struct lr *lr, const char *sid,
 	    const char *name, const char *arg, json_t *extra);
@@ -45,6 +47,10 @@ struct lr {
 	int session_poll_ms;
 	int command_poll_ms;
 	long long ncommands;
+	void (*tick)(void *arg); /* called while waiting; see lr_set_tick */
+	void *tick_arg;
+	int64_t keepalive_ms; /* util_mono_ms() of the last keepalive */
+	long retry_after;     /* Retry-After of the last 429, -1 if none */
 	enum lr_errkind errkind;
 	long status;      /* HTTP status of the last lr_call, 0 if none */
 	char reason[200]; /* the server's words for a 4xx: ": ...", or "" */

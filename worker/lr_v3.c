@@ -73,6 +73,20 @@ v3_session_open(struct lr *lr, int64_t device_id)
 	return sid;
 }
 
+static int
+v3_session_keepalive(struct lr *lr, const char *sid)
+{
+	char path[256], what[128];
+	json_t *resp;
+
+	snprintf(path, sizeof(path), V3_CBLR "/session/%s/keepalive", sid);
+	snprintf(
+	    what, sizeof(what), "keep Live Response session %s alive", sid);
+	resp = lr_call(lr, "GET", path, NULL, what);
+	json_decref(resp);
+	return resp != NULL ? 0 : -1;
+}
+
 static json_t *
 v3_session_get(struct lr *lr, const char *sid)
 {
@@ -168,6 +182,7 @@ const struct lr_backend lr_v3_backend = {
     .session_open = v3_session_open,
     .session_get = v3_session_get,
     .session_close = v3_session_close,
+    .session_keepalive = v3_session_keepalive,
     .command_submit = v3_command_submit,
     .command_get = v3_command_get,
     .file_id = v3_file_id,

@@ -277,6 +277,20 @@ v6_session_close(struct lr *lr, const char *sid)
 	return -1;
 }
 
+static int
+v6_session_keepalive(struct lr *lr, const char *sid)
+{
+	char path[V6_PATH], what[128];
+	json_t *resp;
+
+	v6_path(lr, path, sizeof(path), "/%s/keepalive", sid);
+	snprintf(
+	    what, sizeof(what), "keep Live Response session %s alive", sid);
+	resp = lr_call(lr, "GET", path, NULL, what);
+	json_decref(resp);
+	return resp != NULL ? 0 : -1;
+}
+
 static json_t *
 v6_command_submit(struct lr *lr, const char *sid, const char *name,
     const char *arg, json_t *extra)
@@ -338,6 +352,7 @@ const struct lr_backend lr_v6_backend = {
     .session_open = v6_session_open,
     .session_get = v6_session_get,
     .session_close = v6_session_close,
+    .session_keepalive = v6_session_keepalive,
     .command_submit = v6_command_submit,
     .command_get = v6_command_get,
     .file_id = lr_v6_file_id,

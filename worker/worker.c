@@ -1,8 +1,12 @@
-/* worker.c - claim loop, job handling and heartbeat of lr-worker.
+/* worker.c - claim loop and job handling of lr-worker.
  *
- * A job thread: claim (BLMOVE, 2 s), collect (collect.c), complete.  The
- * Redis side of a collection (progress, artifacts, counters) is the sink
- * below, on the thread's own connection. */
+ * A job thread: claim (one script), collect (collect.c), then one of
+ * complete, defer or hand back, retried until Redis takes it: a worker
+ * never abandons a job it holds.  The Redis side of a collection
+ * (progress, artifacts, counters, the session slot) is the sink below, on
+ * the thread's own connection.  The lease, the reaper and the reconcile
+ * run on their own thread (reaper.c); the main thread only supervises the
+ * shutdown, so its deadlines hold while Redis is away. */
 #include "worker.h"
 
 #include <inttypes.h>
@@ -13,44 +17,22 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "lease.h"
 #include "log.h"
 #include "lr.h"
 #include "queue.h"
 #include "rconn.h"
 #include "util.h"
+#include "worker_int.h"
 #include "xmalloc.h"
 
-#define WORKER_CLAIM_S 2            /* BLMOVE timeout: how soon stop is seen */
-#define WORKER_REDIS_MS 5000        /* Redis command timeout */
-#define WORKER_LEASE_MS 15000       /* heartbeat lease */
-#define WORKER_HEARTBEAT_MS 5000    /* heartbeat period */
-#define WORKER_FINISH_TRIES 10      /* queue_complete attempts */
-#define WORKER_SLOT_LEASE_MS 600000 /* a session slot, renewed on progress */
-
-struct worker_thread {
-	struct worker *w;
-	int n; /* thread number, for logs */
-	pthread_t tid;
-	bool started;
-	struct rconn *rc;      /* this thread's Redis */
-	struct lr *lr;         /* this thread's Live Response client */
-	struct queue_job *job; /* the job in hand, for the sink */
-	char slot[200];        /* held session budget member, or "" */
-	int64_t slot_renewed;  /* util_mono_ms() of the last lease renewal */
-};
-
-struct worker {
-	const struct config *cfg;
-	const struct cb_cred *cred;
-	enum config_api api;
-	volatile sig_atomic_t *stop;   /* shutdown: stop claiming */
-	volatile sig_atomic_t *abort;  /* give up the jobs in hand */
-	volatile sig_atomic_t hb_stop; /* set once all jobs are done */
-	char *id;                      /* worker id; owned */
-	struct rconn *hb_rc;           /* the heartbeat's Redis */
-	pthread_t hb_tid;
-	struct worker_thread *threads; /* owned array of cfg->concurrency */
-};
+#define WORKER_CLAIM_S 2     /* idle wait: how soon stop is seen */
+#define WORKER_REDIS_MS 5000 /* Redis command timeout */
+#define WORKER_SLOT_LEASE_MS \
+	60000                       /* a session slot outlives its holder
+				      by at most this */
+#define WORKER_SLOT_RENEW_MS 15000  /* renewed this often while held */
+#define WORKER_ABORT_GRACE_MS 30000 /* after abort: close, hand back */
 
 struct worker *
 worker_new(const struct config *cfg, const struct cb_cred *cred,
@@ -58,23 +40,31 @@ worker_new(const struct config *cfg, const struct cb_cred *cred,
     volatile sig_atomic_t *abort)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
+	char host[256], rnd[9];
 
 	w->cfg = cfg;
 	w->cred = cred;
 	w->api = api;
 	w->stop = stop;
 	w->abort = abort;
+	if (gethostname(host, sizeof(host)) == -1)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
 	if (cfg->worker_id != NULL)
 		w->id = xstrdup(cfg->worker_id);
-	else {
-		char host[256];
-
-		if (gethostname(host, sizeof(host)) == -1)
-			snprintf(host, sizeof(host), "localhost");
-		host[sizeof(host) - 1] = '\0';
+	else
 		w->id = xasprintf("%s:%ld", host, (long)getpid());
-	}
+	/* Unique to this process: tells two holders of one id apart. */
+	util_random_alnum(rnd, 8);
+	snprintf(w->instance, sizeof(w->instance), "%.180s/%ld/%s", host,
+	    (long)getpid(), rnd);
 	w->threads = xcalloc((size_t)cfg->concurrency, sizeof(*w->threads));
+	pthread_mutex_init(&w->lock, NULL);
+	{
+		const char *crash = getenv("LRFLOW_TEST_CRASH_DEVICE");
+
+		w->crash_device = crash ? strtoll(crash, NULL, 10) : 0;
+	}
 	return w;
 }
 
@@ -83,6 +73,7 @@ worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
+	pthread_mutex_destroy(&w->lock);
 	free(w->threads);
 	free(w->id);
 	free(w);
@@ -94,8 +85,52 @@ worker_id(const struct worker *w)
 	return w->id;
 }
 
+size_t
+worker_held_tokens(struct worker *w, long long *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&w->lock);
+	for (int i = 0; i < w->cfg->concurrency && n < max; i++)
+		if (w->threads[i].held != 0)
+			out[n++] = w->threads[i].held;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+static void
+worker_hold(struct worker_thread *t, long long token)
+{
+	pthread_mutex_lock(&t->w->lock);
+	t->held = token;
+	pthread_mutex_unlock(&t->w->lock);
+}
+
 /* ------------------------------------------------------------------ */
 /* The sink: collection progress into Redis */
+
+/* Renews the session slot's lease, at most every WORKER_SLOT_RENEW_MS:
+ * called from progress and, through lr_set_tick, while the cloud is
+ * waited on (check-in, commands, downloads). */
+static void
+worker_tick(void *arg)
+{
+	struct worker_thread *t = arg;
+	int r;
+
+	if (t->slot[0] == '\0' ||
+	    util_mono_ms() - t->slot_renewed < WORKER_SLOT_RENEW_MS)
+		return;
+	t->slot_renewed = util_mono_ms();
+	r = lease_session_acquire(t->rc, t->w->cfg->prefix, t->slot,
+	    t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS);
+	if (r == 0)
+		log_warnx(
+		    "session slot %s was lost (its lease ran out) and the budget is full: %d sessions may be open for a while",
+		    t->slot, t->w->cfg->session_limit + 1);
+	else if (r == -1)
+		log_debug("could not renew session slot %s", t->slot);
+}
 
 static int
 worker_sink_progress(void *arg, json_t *fields)
@@ -103,15 +138,7 @@ worker_sink_progress(void *arg, json_t *fields)
 	struct worker_thread *t = arg;
 	int r = queue_update(t->rc, t->w->cfg->prefix, t->job, fields);
 
-	/* Progress renews the slot's lease, at most once a minute: one Redis
-	 * round trip per step would be twice the writes for nothing. */
-	if (t->slot[0] != '\0' &&
-	    util_mono_ms() - t->slot_renewed > WORKER_SLOT_LEASE_MS / 10) {
-		queue_session_acquire(t->rc, t->w->cfg->prefix, t->slot,
-		    t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS);
-		t->slot_renewed = util_mono_ms();
-	}
-
+	worker_tick(t);
 	if (r == 0)
 		log_warnx("job for device %" PRId64
 			  " was taken over by another attempt",
@@ -138,13 +165,13 @@ worker_sink_slot(void *arg, bool take)
 
 	if (!take) {
 		if (t->slot[0] != '\0')
-			queue_session_release(t->rc, prefix, t->slot);
+			lease_session_release(t->rc, prefix, t->slot);
 		t->slot[0] = '\0';
 		return 0;
 	}
 	snprintf(t->slot, sizeof(t->slot), "%s/%" PRId64, t->w->id,
 	    t->job->device_id);
-	while ((r = queue_session_acquire(t->rc, prefix, t->slot,
+	while ((r = lease_session_acquire(t->rc, prefix, t->slot,
 		    t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS)) != 1) {
 		if (*t->w->abort) {
 			t->slot[0] = '\0';
@@ -178,35 +205,136 @@ worker_sink_count(void *arg, const char *name, long long n)
 }
 
 /* ------------------------------------------------------------------ */
-/* Jobs */
+/* Ending a job */
 
-/* Completes the job, retrying while Redis is away: a job left in the
- * processing list of a live worker would never be recovered. */
-static void
-worker_complete(struct worker_thread *t, struct queue_job *job,
-    const char *status, json_t *fields)
+enum finish_kind { FINISH_DONE, FINISH_FAILED, FINISH_DEFER, FINISH_RELEASE };
+
+/* One try at ending the job.  1, 0 (the claim was revoked), -1. */
+static int
+worker_finish_once(struct worker_thread *t, const struct queue_job *job,
+    enum finish_kind k, json_t *fields, int64_t delay_ms, const char *reason)
 {
 	const struct config *cfg = t->w->cfg;
-	int r = -1;
+	/* The poller's --cooldown rides in the job; the longer wins. */
+	int cd = job->cooldown_s > cfg->cooldown_s ? job->cooldown_s
+						   : cfg->cooldown_s;
 
-	for (int i = 0; i < WORKER_FINISH_TRIES && r == -1; i++) {
-		if (i > 0)
-			util_sleep_ms(1000, NULL);
-		/* The poller's --cooldown rides in the job; the longer wins. */
-		r = queue_complete(t->rc, cfg->prefix, job, status, fields,
-		    job->cooldown_s > cfg->cooldown_s ? job->cooldown_s
-						      : cfg->cooldown_s);
+	switch (k) {
+	case FINISH_DONE:
+		return queue_complete(
+		    t->rc, cfg->prefix, job, "done", fields, cd);
+	case FINISH_FAILED:
+		return queue_complete(
+		    t->rc, cfg->prefix, job, "failed", fields, cd);
+	case FINISH_DEFER:
+		return queue_defer(
+		    t->rc, cfg->prefix, job, delay_ms, reason, fields);
+	case FINISH_RELEASE:
+		return queue_release(t->rc, cfg->prefix, job);
 	}
-	if (r == -1)
-		log_error(
-		    "could not record the result for device %" PRId64
-		    " in Redis; it will be retried when this worker restarts",
-		    job->device_id);
-	else if (r == 0)
+	return -1;
+}
+
+/* Ends the job, trying until Redis takes it (a failover, an AOF reload):
+ * a job left in the processing list of a live worker would stay there.
+ * Gives up only when the process is past its shutdown deadline; the
+ * reaper then hands the job on once the lease is gone. */
+static int
+worker_finish(struct worker_thread *t, const struct queue_job *job,
+    enum finish_kind k, json_t *fields, int64_t delay_ms, const char *reason)
+{
+	int64_t wait = 250;
+	int r;
+
+	for (int i = 0;; i++) {
+		if ((r = worker_finish_once(
+			 t, job, k, fields, delay_ms, reason)) != -1)
+			break;
+		if (t->w->give_up) {
+			log_error(
+			    "could not record the result for device %" PRId64
+			    " before exiting; another worker will run it again",
+			    job->device_id);
+			return -1;
+		}
+		if (i == 0)
+			log_warnx(
+			    "Redis is not answering: holding the result for device %" PRId64
+			    " until it is back",
+			    job->device_id);
+		util_sleep_ms(wait, &t->w->give_up);
+		wait = wait * 2 > 5000 ? 5000 : wait * 2;
+	}
+	if (r == 0)
 		log_warnx("result for device %" PRId64
 			  " dropped: a newer attempt owns the job",
 		    job->device_id);
-	/* queue_complete() counts jobs_done / jobs_failed and sets step. */
+	return r;
+}
+
+/* The wait before retry n (1-based) of a transient failure: an
+ * exponential ceiling (--retry-base doubling up to --retry-max), of which
+ * half is fixed and half random, so a burst of failures (a 429 for
+ * everyone) spreads out yet never comes back sooner than half the
+ * ceiling; never sooner than the cloud's Retry-After either. */
+static int64_t
+worker_backoff_ms(const struct config *cfg, int n, long retry_after_s)
+{
+	int64_t cap = (int64_t)cfg->retry_max_s * 1000;
+	int64_t ceil = (int64_t)cfg->retry_base_s * 1000;
+	char rnd[5];
+	uint32_t x = 0;
+	int64_t ms;
+
+	for (int i = 1; i < n && ceil < cap; i++)
+		ceil *= 2;
+	if (ceil > cap)
+		ceil = cap;
+	util_random_alnum(rnd, 4);
+	for (int i = 0; i < 4; i++)
+		x = x * 62 + (uint32_t)rnd[i];
+	ms = ceil / 2 + (int64_t)(x % (uint32_t)(ceil / 2 + 1));
+	if (retry_after_s > 0 && ms < retry_after_s * 1000)
+		ms = retry_after_s * 1000;
+	return ms;
+}
+
+/* A transient failure: deferred, or failed once its budget is spent
+ * (--offline-ttl for an offline device, --max-attempts otherwise). */
+static void
+worker_retry_later(struct worker_thread *t, const struct queue_job *job,
+    json_t *result, bool offline)
+{
+	const struct config *cfg = t->w->cfg;
+	const char *e = json_string_value(json_object_get(result, "error"));
+	char *err = xstrdup(e != NULL ? e : "a transient failure"), *why;
+	int64_t delay;
+
+	if (offline && job->enqueued_ms > 0 &&
+	    util_now_ms() - job->enqueued_ms >
+		(int64_t)cfg->offline_ttl_s * 1000) {
+		why = xasprintf(
+		    "gave up: the device stayed offline for longer than --offline-ttl (%d s) after the alert; last: %s",
+		    cfg->offline_ttl_s, err);
+		json_object_set_new(result, "error", json_string(why));
+		free(why);
+		worker_finish(t, job, FINISH_FAILED, result, 0, NULL);
+	} else if (!offline && job->attempts >= cfg->max_attempts) {
+		why = xasprintf(
+		    "gave up after %d attempts; last: %s", job->attempts, err);
+		json_object_set_new(result, "error", json_string(why));
+		free(why);
+		worker_finish(t, job, FINISH_FAILED, result, 0, NULL);
+	} else {
+		delay = worker_backoff_ms(
+		    cfg, job->attempts, lr_retry_after(t->lr));
+		log_info("device %" PRId64 ": %s; trying again in %" PRId64
+			 " s",
+		    job->device_id, err, (delay + 999) / 1000);
+		json_object_del(result, "error");
+		worker_finish(t, job, FINISH_DEFER, result, delay, err);
+	}
+	free(err);
 }
 
 static void
@@ -230,28 +358,33 @@ worker_job(struct worker_thread *t, struct queue_job *job)
 		json_object_set_new(result, "error",
 		    json_sprintf(
 			"gave up after %d attempts", job->attempts - 1));
-		worker_complete(t, job, "failed", result);
+		worker_finish(t, job, FINISH_FAILED, result, 0, NULL);
 		goto out;
 	}
 	switch (collect_device(t->lr, &opts, &sink, job->device_id, result)) {
+	case COLLECT_DONE:
+		worker_finish(t, job, FINISH_DONE, result, 0, NULL);
+		break;
+	case COLLECT_FAILED:
+		worker_finish(t, job, FINISH_FAILED, result, 0, NULL);
+		break;
+	case COLLECT_RETRY:
+		worker_retry_later(t, job, result, false);
+		break;
+	case COLLECT_OFFLINE:
+		worker_retry_later(t, job, result, true);
+		break;
 	case COLLECT_UNSTARTED:
-		if (queue_release(t->rc, cfg->prefix, job) == 1)
+	case COLLECT_STOPPED:
+		/* Cut short by shutdown: another worker will do it again. */
+		if (worker_finish(t, job, FINISH_RELEASE, NULL, 0, NULL) == 1)
 			log_info("handed back the job for device %" PRId64,
 			    job->device_id);
 		break;
-	case COLLECT_DONE:
-		worker_complete(t, job, "done", result);
-		break;
-	case COLLECT_FAILED:
-		/* Cut short by shutdown: another worker will do it again. */
-		if (*t->w->abort &&
-		    queue_release(t->rc, cfg->prefix, job) == 1) {
-			log_info(
-			    "handed back the interrupted job for device %" PRId64,
-			    job->device_id);
-			break;
-		}
-		worker_complete(t, job, "failed", result);
+	case COLLECT_REVOKED:
+		log_warnx("device %" PRId64
+			  ": another attempt owns the job; this one stops here",
+		    job->device_id);
 		break;
 	}
 out:
@@ -271,7 +404,6 @@ worker_thread_main(void *arg)
 
 		if (!rconn_connected(t->rc) && rconn_wait(t->rc, w->stop) == -1)
 			break;
-		memset(&job, 0, sizeof(job));
 		r = queue_claim(
 		    t->rc, w->cfg->prefix, w->id, WORKER_CLAIM_S, &job);
 		if (r == -1) {
@@ -280,27 +412,44 @@ worker_thread_main(void *arg)
 		}
 		if (r == 0)
 			continue;
+		worker_hold(t, job.token);
+		if (w->crash_device != 0 && job.device_id == w->crash_device) {
+			/* Test hook: a job that crashes its worker. */
+			log_error(
+			    "LRFLOW_TEST_CRASH_DEVICE: crashing on device %" PRId64,
+			    job.device_id);
+			raise(SIGKILL);
+		}
 		worker_job(t, &job);
+		worker_hold(t, 0);
 		queue_job_release(&job);
 	}
+	pthread_mutex_lock(&w->lock);
+	w->running--;
+	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
-/* Heartbeat */
+/* Start and shutdown */
 
-static void *
-worker_heartbeat_main(void *arg)
+/* Waits for the job threads, enforcing --drain-timeout and the abort
+ * grace on the clock alone (never on Redis).  Returns false when threads
+ * were still running at the very end (they are left behind). */
+static bool
+worker_supervise(struct worker *w)
 {
-	struct worker *w = arg;
-	int64_t drain_end = 0;
+	int64_t drain_end = 0, abort_end = 0;
 
-	while (!w->hb_stop) {
-		util_sleep_ms(
-		    *w->stop ? 500 : WORKER_HEARTBEAT_MS, &w->hb_stop);
-		if (w->hb_stop)
-			break;
-		/* Draining: jobs in hand get --drain-timeout to finish. */
+	for (;;) {
+		int running;
+
+		pthread_mutex_lock(&w->lock);
+		running = w->running;
+		pthread_mutex_unlock(&w->lock);
+		if (running == 0)
+			return true;
+		util_sleep_ms(100, NULL);
 		if (*w->stop && drain_end == 0) {
 			drain_end = util_mono_ms() +
 				    (int64_t)w->cfg->drain_timeout_s * 1000;
@@ -314,29 +463,18 @@ worker_heartbeat_main(void *arg)
 			    "drain timeout: closing sessions and handing jobs back");
 			*w->abort = 1;
 		}
-		if (queue_heartbeat(w->hb_rc, w->cfg->prefix, w->id,
-			WORKER_LEASE_MS) == -1 &&
-		    rconn_wait(w->hb_rc, &w->hb_stop) == 0)
-			queue_heartbeat(
-			    w->hb_rc, w->cfg->prefix, w->id, WORKER_LEASE_MS);
+		if (*w->abort && abort_end == 0)
+			abort_end = util_mono_ms() + WORKER_ABORT_GRACE_MS;
+		if (abort_end != 0 && !w->give_up &&
+		    util_mono_ms() >= abort_end) {
+			log_error(
+			    "%d job threads still busy %d s after the abort; exiting without them",
+			    running, WORKER_ABORT_GRACE_MS / 1000);
+			w->give_up = 1;
+		}
+		if (w->give_up && util_mono_ms() >= abort_end + 10000)
+			return false;
 	}
-	return NULL;
-}
-
-/* Registers the worker (before its first claim), retrying until Redis
- * answers or the worker is stopped.  0 or -1. */
-static int
-worker_register(struct worker *w)
-{
-	while (!*w->stop) {
-		if (rconn_wait(w->hb_rc, w->stop) == -1)
-			return -1;
-		if (queue_heartbeat(
-			w->hb_rc, w->cfg->prefix, w->id, WORKER_LEASE_MS) == 0)
-			return 0;
-		util_sleep_ms(1000, w->stop);
-	}
-	return -1;
 }
 
 int
@@ -344,19 +482,22 @@ worker_run(struct worker *w)
 {
 	const struct config *cfg = w->cfg;
 	int ret = -1, nstarted = 0;
+	bool joined;
 
 	w->hb_rc = rconn_new(cfg->redis_url, WORKER_REDIS_MS);
-	if (worker_register(w) == -1) {
+	switch (reaper_register(w)) {
+	case -1:
 		ret = 0; /* stopped before Redis came */
 		goto out;
+	case -2:
+		ret = -2; /* the id is taken */
+		goto out;
 	}
-	/* Jobs an earlier process with our id held when it died. */
-	queue_recover(w->hb_rc, cfg->prefix, w->id);
 	log_info(
 	    "worker %s ready: %d threads, Redis %s, Live Response %s at %s",
 	    w->id, cfg->concurrency, rconn_describe(w->hb_rc),
 	    w->api == CONFIG_API_V6 ? "v6" : "v3", w->cred->url);
-	if (pthread_create(&w->hb_tid, NULL, worker_heartbeat_main, w) != 0) {
+	if (reaper_start(w) == -1) {
 		log_error("cannot start the heartbeat thread");
 		goto out_unregister;
 	}
@@ -368,8 +509,15 @@ worker_run(struct worker *w)
 		t->rc = rconn_new(cfg->redis_url, WORKER_REDIS_MS);
 		t->lr =
 		    lr_new(w->cred, w->api, cfg->command_timeout_s, w->abort);
+		lr_set_tick(t->lr, worker_tick, t);
+		pthread_mutex_lock(&w->lock);
+		w->running++;
+		pthread_mutex_unlock(&w->lock);
 		if (pthread_create(&t->tid, NULL, worker_thread_main, t) != 0) {
 			log_error("cannot start job thread %d", i);
+			pthread_mutex_lock(&w->lock);
+			w->running--;
+			pthread_mutex_unlock(&w->lock);
 			lr_free(t->lr);
 			rconn_free(t->rc);
 			*w->stop = 1;
@@ -377,6 +525,14 @@ worker_run(struct worker *w)
 		}
 		t->started = true;
 		nstarted++;
+	}
+	joined = worker_supervise(w);
+	if (!joined) {
+		/* Threads stuck in a call: leave them.  The lease ends with
+		 * the process and another worker's reaper hands their jobs
+		 * on; nothing here may be freed under them. */
+		log_error("worker %s exits with jobs in hand", w->id);
+		_exit(1);
 	}
 	for (int i = 0; i < cfg->concurrency; i++) {
 		struct worker_thread *t = &w->threads[i];
@@ -388,10 +544,17 @@ worker_run(struct worker *w)
 		rconn_free(t->rc);
 	}
 	ret = nstarted == cfg->concurrency ? 0 : -1;
-	w->hb_stop = 1;
-	pthread_join(w->hb_tid, NULL);
+	reaper_stop(w);
 out_unregister:
-	queue_unregister(w->hb_rc, cfg->prefix, w->id);
+	if (!w->fenced) {
+		int left =
+		    lease_unregister(w->hb_rc, cfg->prefix, w->id, w->instance);
+
+		if (left > 0)
+			log_warnx(
+			    "%d jobs could not be recorded; they stay registered to %s for the reaper",
+			    left, w->id);
+	}
 	log_info("worker %s stopped", w->id);
 out:
 	rconn_free(w->hb_rc);

@@ -197,19 +197,37 @@ stop() {
 	rc=$?
 }
 
+# event_details DEVICE KIND: the detail of each KIND event of DEVICE in
+# lr:events, one a line, oldest first.
+event_details() {
+	rcli XRANGE lr:events - + | awk -v dev="$1" -v kind="$2" '
+		want == "event" { k = $0 } want == "device" { d = $0 }
+		want == "detail" { if (k == kind && d == dev) print }
+		{ want = ($0 == "event" || $0 == "device" || $0 == "detail") ? $0 : "" }'
+}
+
 # invariants: design §2.8 on the live keys; prints the first violation.
+# Every job in the queue, the retry set or a processing list (claims are
+# envelopes {"claim", "worker", "at", "job"}) has its device in flight;
+# every device in flight has exactly one job; no processing list belongs
+# to a worker missing from lr:workers.
 invariants() {
 	inflight=$(rcli ZRANGE lr:inflight 0 -1 | sort)
 	jobs=$( (rcli LRANGE lr:queue 0 -1
+		rcli ZRANGE lr:retry 0 -1
 		for k in $(rcli --scan --pattern 'lr:processing:*'); do
 			rcli LRANGE "$k" 0 -1
-		done) | jq -r '.device_id' | sort)
+		done) | jq -r '(.job // .).device_id' | sort)
 	for d in $jobs; do
 		echo "$inflight" | grep -qx "$d" || { echo "job for $d not in flight"; return 1; }
 	done
 	for d in $inflight; do
 		n=$(echo "$jobs" | grep -cx "$d")
 		[ "$n" -eq 1 ] || { echo "device $d in flight with $n jobs"; return 1; }
+	done
+	for k in $(rcli --scan --pattern 'lr:processing:*'); do
+		[ -n "$(rcli ZSCORE lr:workers "${k#lr:processing:}")" ] ||
+		    { echo "$k belongs to no registered worker"; return 1; }
 	done
 	return 0
 }

@@ -20,7 +20,8 @@ for d in 1001 1002 1003 1004 99999; do
 done
 is "five jobs queued" "$(rcli LLEN lr:queue)" 5
 start=$(date +%s)
-start_worker w1 --checkin-timeout 3
+# --retry-base 600: the offline device is deferred for 5 to 10 minutes.
+start_worker w1 --checkin-timeout 3 --retry-base 600
 
 ok "failing command ends failed" wait_for 30 status_is 1001 failed
 like "error names the command and the device's reason" \
@@ -29,10 +30,14 @@ like "error names the command and the device's reason" \
 ok "unknown device ends failed" wait_for 30 status_is 99999 failed
 like "unknown device said plainly" "$(rcli HGET lr:result:99999 error)" 'device 99999 not found'
 
-ok "offline device ends failed" wait_for 30 status_is 1002 failed
+ok "offline device is deferred" wait_for 30 status_is 1002 deferred
 like "offline device: bounded wait, reason given" "$(rcli HGET lr:result:1002 error)" \
     'did not check in within 3 s'
 ok "the wait was bounded (under 20 s)" [ $(( $(date +%s) - start )) -lt $((20 * SLOW)) ]
+is "it waits in lr:retry" "$(rcli ZRANGE lr:retry 0 -1 | jq -r .device_id)" 1002
+like "next attempt in 5 to 10 minutes" "$(rcli HGET lr:result:1002 next_attempt_at)" '^20[0-9-]+T[0-9:.]+Z$'
+ok "next attempt at least 290 s away" sh -c \
+    "[ \$(( \$(redis-cli -s $tmp/redis.sock ZRANGE lr:retry 0 0 WITHSCORES | tail -n 1) / 1000 - \$(date +%s) )) -ge 290 ]"
 
 ok "process list failure ends failed" wait_for 30 status_is 1004 failed
 like "process list failure explained" "$(rcli HGET lr:result:1004 error)" 'process list.*Access is denied'
@@ -50,9 +55,9 @@ like "missing file explained" "$(jq -r '.[] | select(.user=="bob") | .error' "$t
 ok "corrupt raw file still kept as an artifact" sh -c \
     "redis-cli -s $tmp/redis.sock EXISTS lr:artifact:\$(jq -r '.[] | select(.user==\"asmith\") | .sha256' $tmp/bh.json) | grep -qx 1"
 
-is "failures recorded in lr:dead" "$(rcli LLEN lr:dead)" 4
+is "permanent failures recorded in lr:dead" "$(rcli LLEN lr:dead)" 3
 like "dead entry carries the error" "$(rcli LINDEX lr:dead 0 | jq -r .error)" '.+'
-is "nothing left in flight" "$(rcli ZCARD lr:inflight)" 0
+is "only the deferred device left in flight" "$(rcli ZRANGE lr:inflight 0 -1)" 1002
 ok "invariants hold" invariants
 opened=$(sim_stat sessions_opened)
 is "four sessions opened (none for the unknown device)" "$opened" 4

@@ -58,7 +58,7 @@ like "and says where the org key goes" "$(cat "$tmp/nokey.log")" \
 # --- the full flow ---------------------------------------------------
 ok "jobs queued" queue 21212 50505 60606 99999
 is "four jobs queued" "$(rcli LLEN lr:queue)" 4
-start_worker w1 --verbose
+start_worker w1 --verbose --retry-base 1 --offline-ttl 3
 ok "worker says it uses v6" wait_for 10 grep -q 'Live Response v6' "$tmp/w1.log"
 
 ok "21212 is done within 30 s" wait_for 30 status_is 21212 done
@@ -93,13 +93,19 @@ like "Live Response off said plainly, with the sensor states" \
     '^Live Response is not enabled on device 50505 \(sensor states: .*\)$'
 is "no session for it" "$(rcli HGET lr:result:50505 session_id)" ""
 
-ok "offline device ends failed" wait_for 30 status_is 60606 failed
+# Offline: deferred and tried again until --offline-ttl (3 s here), then
+# failed with that said in words.
+has_event() { [ -n "$(event_details "$1" "$2")" ]; }
+ok "offline device is deferred, not failed" wait_for 30 has_event 60606 deferred
+ok "offline device ends failed after --offline-ttl" wait_for 30 status_is 60606 failed
 like "offline said plainly, with when it was last seen" \
     "$(rcli HGET lr:result:60606 error)" \
-    '^device 60606 is offline: last seen 20[0-9-]+T[0-9:.]+.* \(10 days ago\)$'
+    '^gave up: the device stayed offline for longer than --offline-ttl \(3 s\) after the alert; last: device 60606 is offline: last seen 20[0-9-]+T[0-9:.]+.* \(10 days ago\)$'
+ok "it was tried more than once" [ "$(rcli HGET lr:result:60606 attempts)" -ge 2 ]
 is "no session for it" "$(rcli HGET lr:result:60606 session_id)" ""
 
 ok "unknown device ends failed" wait_for 30 status_is 99999 failed
+is "unknown device is not retried" "$(rcli HGET lr:result:99999 attempts)" 1
 is "unknown device said plainly" "$(rcli HGET lr:result:99999 error)" \
     "device 99999 not found in Carbon Black Cloud"
 
@@ -114,13 +120,15 @@ curl -s -X POST -d '{"route":"content","status":500,"count":1}' "$CB_URL/_sim/fa
 ok "queued 31337" queue 31337
 ok "a 500 on file content is retried: done" wait_for 30 status_is 31337 done
 is "its services arrived" "$(rcli HGET lr:result:31337 services | jq length)" 12
-# The session create keeps failing (the first try and 3 retries): a
-# transient failure, said plainly.
+# The session create keeps failing: a transient failure, deferred with
+# the reason said plainly, then done once the cloud recovers.
 curl -s -X POST -d '{"route":"sessions","status":500,"count":4}' "$CB_URL/_sim/fault" >/dev/null
 ok "queued 70707" queue 70707
-ok "sessions failing with 500 ends failed" wait_for 40 status_is 70707 failed
-like "server error explained" "$(rcli HGET lr:result:70707 error)" \
+ok "sessions failing with 500: deferred, then done" wait_for 60 status_is 70707 done
+like "server error explained when it was deferred" \
+    "$(event_details 70707 deferred | head -n 1)" \
     'could not open a Live Response session on device 70707: Carbon Black Cloud had a server error \(HTTP 500\)'
+is "no error left on the result once done" "$(rcli HGET lr:result:70707 error)" ""
 stop $w1_PID
 is "worker exits 0 on SIGTERM" "$rc" 0
 

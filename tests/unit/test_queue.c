@@ -1,6 +1,7 @@
 /* test_queue.c - the job lifecycle scripts against a real redis-server:
  * dedupe and coalescing, claim, fenced updates, complete, cooldown,
- * release, malformed jobs, artifacts, heartbeats, Redis going away. */
+ * release, deferral, run history, malformed jobs, artifacts, Redis going
+ * away.  Leases and recovery are in test_lease.c. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,7 +257,7 @@ test_claim_timeout_and_malformed(void)
 }
 
 static int
-test_artifact_and_heartbeat(void)
+test_artifact(void)
 {
 	char sha[65];
 	const char data[] = "SQLite format 3\0binary\xff";
@@ -274,38 +275,170 @@ test_artifact_and_heartbeat(void)
 	r = rconn_command(rc, "TTL lr:artifact:%s", sha);
 	CHECK(r != NULL && r->integer > 3500);
 	freeReplyObject(r);
-
-	CHECK(queue_heartbeat(rc, "lr", "host:1", 15000) == 0);
-	CHECK(num("PTTL %s", "lr:worker:host:1") > 14000);
-	CHECK(num("ZSCORE lr:workers %s", "host:1") > 0);
-	CHECK(queue_unregister(rc, "lr", "host:1") == 0);
-	CHECK(num("EXISTS %s", "lr:worker:host:1") == 0);
-	CHECK(num("ZCARD %s", "lr:workers") == 0);
 	return 0;
 }
 
+/* Each claim is told apart: the same job JSON claimed twice (two
+ * processes with one worker id) gives two entries, and the older
+ * attempt's complete can neither drop the newer one's entry nor take the
+ * device out of flight. */
 static int
-test_recover_after_restart(void)
+test_claims_are_told_apart(void)
 {
-	struct queue_alert a = {.device_id = 13, .source = "manual"};
-	struct queue_job job, again;
+	struct queue_alert a = {.device_id = 16, .source = "manual"};
+	struct queue_job j1, j2;
+	char *raw;
 	redisReply *r;
 
 	flush();
 	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
-	CHECK(queue_claim(rc, "lr", "w9", 1, &job) == 1);
-	/* w9 "dies" here; its next incarnation recovers the job. */
-	r = rconn_command(rc, "LPUSH lr:processing:w9 %s", "{broken");
+	raw = str("LINDEX %s 0", "lr:queue");
+	CHECK(raw != NULL);
+	CHECK(queue_claim(rc, "lr", "host:1", 1, &j1) == 1);
+	/* The same job bytes come again (a duplicate hand-back). */
+	r = rconn_command(rc, "RPUSH lr:queue %s", raw);
 	freeReplyObject(r);
-	CHECK(queue_recover(rc, "lr", "w9") == 1);
-	CHECK(num("LLEN %s", "lr:processing:w9") == 0);
-	CHECK(num("LLEN %s", "lr:dead") == 1);
-	CHECK(num("HGET %s attempts", "lr:result:13") == 1);
-	CHECK(queue_recover(rc, "lr", "w9") == 0);
-	CHECK(queue_claim(rc, "lr", "w9", 1, &again) == 1);
-	CHECK(again.device_id == 13 && again.attempts == 2);
+	CHECK(queue_claim(rc, "lr", "host:1", 1, &j2) == 1);
+	CHECK(strcmp(j1.raw, raw) == 0 && strcmp(j2.raw, raw) == 0);
+	CHECK(strcmp(j1.claim, j2.claim) != 0);
+	CHECK(strstr(j1.claim, "\"worker\":\"host:1\"") != NULL);
+	CHECK(num("LLEN %s", "lr:processing:host:1") == 2);
+	CHECK(queue_complete(rc, "lr", &j1, "done", NULL, 0) == 0);
+	CHECK(num("LLEN %s", "lr:processing:host:1") == 1);
+	CHECK(num("ZCARD %s", "lr:inflight") == 1); /* j2 still runs */
+	CHECK(queue_complete(rc, "lr", &j2, "done", NULL, 0) == 1);
+	CHECK(num("ZCARD %s", "lr:inflight") == 0);
+	CHECK(num("LLEN %s", "lr:processing:host:1") == 0);
+	free(raw);
+	queue_job_release(&j1);
+	queue_job_release(&j2);
+	return 0;
+}
+
+/* The idle wait moves nothing: a job that arrives while a worker waits
+ * is claimed by the script, and a lost BLMOVE answer cannot strand it. */
+static int
+test_wait_moves_nothing(void)
+{
+	struct queue_alert a = {.device_id = 17, .source = "manual"};
+	struct queue_job job;
+	redisReply *r;
+
+	flush();
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	r = rconn_command(rc, "BLMOVE lr:queue lr:queue RIGHT RIGHT 1");
+	CHECK(r != NULL && r->type == REDIS_REPLY_STRING);
+	freeReplyObject(r);
+	CHECK(num("LLEN %s", "lr:queue") == 1);
+	CHECK(num("EXISTS %s", "lr:processing:w1") == 0);
+	CHECK(queue_claim(rc, "lr", "w1", 1, &job) == 1);
+	CHECK(job.device_id == 17 && job.enqueued_ms > 0);
+	queue_job_release(&job);
+	return 0;
+}
+
+/* Design §2.5: a deferred job waits in P:retry with the device in
+ * flight; new alerts join it; once due, the next claim promotes it. */
+static int
+test_defer_and_promote(void)
+{
+	struct queue_alert a = {
+	    .device_id = 18, .alert_id = "C1", .source = "alerts"};
+	struct queue_job job, again;
+	json_t *f;
+	char *s;
+
+	flush();
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	CHECK(queue_claim(rc, "lr", "w1", 1, &job) == 1);
+	f = json_pack("{s:s}", "device_name", "WIN-18");
+	CHECK(
+	    queue_defer(rc, "lr", &job, 1500, "device 18 is offline", f) == 1);
+	json_decref(f);
+	CHECK(queue_defer(rc, "lr", &job, 1500, "again", NULL) == 0);
+	CHECK(num("ZCARD %s", "lr:retry") == 1);
+	CHECK(num("LLEN %s", "lr:processing:w1") == 0);
+	CHECK(num("ZCARD %s", "lr:inflight") == 1);
+	s = str("HGET %s status", "lr:result:18");
+	CHECK(s != NULL && strcmp(s, "deferred") == 0);
+	free(s);
+	s = str("HGET %s error", "lr:result:18");
+	CHECK(s != NULL && strcmp(s, "device 18 is offline") == 0);
+	free(s);
+	s = str("HGET %s next_attempt_at", "lr:result:18");
+	CHECK(s != NULL && strlen(s) == 24);
+	free(s);
+	s = str("HGET %s device_name", "lr:result:18");
+	CHECK(s != NULL && strcmp(s, "WIN-18") == 0);
+	free(s);
+	a.alert_id = "C2";
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_COALESCED);
+	/* Not due yet: nothing to claim. */
+	CHECK(queue_claim(rc, "lr", "w1", 0, &again) == 0);
+	util_sleep_ms(1600, NULL);
+	CHECK(queue_claim(rc, "lr", "w1", 0, &again) == 1);
+	CHECK(again.device_id == 18 && again.attempts == 2);
+	CHECK(strcmp(again.raw, job.raw) == 0);
+	CHECK(num("ZCARD %s", "lr:retry") == 0);
+	s = str("HGET %s error", "lr:result:18");
+	CHECK(s == NULL); /* an attempt starts clean */
+	free(s);
 	queue_job_release(&job);
 	queue_job_release(&again);
+	return 0;
+}
+
+/* A result shows only its own run's evidence: a new job moves the last
+ * finished run to P:runs:<id>, and a retry starts without the evidence
+ * of the attempt before it. */
+static int
+test_run_history(void)
+{
+	struct queue_alert a = {.device_id = 19, .source = "manual"};
+	struct queue_job job;
+	json_t *f, *run;
+	char *s;
+
+	flush();
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	CHECK(queue_claim(rc, "lr", "w1", 1, &job) == 1);
+	f = json_pack("{s:[{s:s}],s:[s]}", "services", "name", "DHCP Client",
+	    "users", "jdoe");
+	CHECK(queue_complete(rc, "lr", &job, "done", f, 0) == 1);
+	json_decref(f);
+	queue_job_release(&job);
+	/* A new run that fails early shows no services of the old one. */
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	s = str("HGET %s services", "lr:result:19");
+	CHECK(s == NULL);
+	free(s);
+	CHECK(num("LLEN %s", "lr:runs:19") == 1);
+	s = str("LINDEX %s 0", "lr:runs:19");
+	run = s ? json_loads(s, 0, NULL) : NULL;
+	CHECK(run != NULL);
+	CHECK(strcmp(json_string_value(json_object_get(run, "status")),
+		  "done") == 0);
+	CHECK(strstr(json_string_value(json_object_get(run, "services")),
+		  "DHCP Client") != NULL);
+	CHECK(json_object_get(run, "finished_at") != NULL);
+	json_decref(run);
+	free(s);
+	CHECK(queue_claim(rc, "lr", "w1", 1, &job) == 1);
+	f = json_pack("{s:s}", "error", "could not open a session");
+	CHECK(queue_complete(rc, "lr", &job, "failed", f, 0) == 1);
+	json_decref(f);
+	s = str("HGET %s users", "lr:result:19");
+	CHECK(s == NULL);
+	free(s);
+	queue_job_release(&job);
+	/* The history is capped. */
+	for (int i = 0; i < 25; i++) {
+		CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+		CHECK(queue_claim(rc, "lr", "w1", 1, &job) == 1);
+		CHECK(queue_complete(rc, "lr", &job, "done", NULL, 0) == 1);
+		queue_job_release(&job);
+	}
+	CHECK(num("LLEN %s", "lr:runs:19") == 20);
 	return 0;
 }
 
@@ -348,29 +481,6 @@ test_cooldown_rides_in_the_job(void)
 	CHECK(num("TTL %s", "lr:cooldown:15") > 80);
 	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_COALESCED);
 	queue_job_release(&job);
-	return 0;
-}
-
-static int
-test_session_budget(void)
-{
-	redisReply *r;
-
-	flush();
-	CHECK(queue_session_acquire(rc, "lr", "w1/1", 2, 60000) == 1);
-	CHECK(queue_session_acquire(rc, "lr", "w1/2", 2, 60000) == 1);
-	CHECK(queue_session_acquire(rc, "lr", "w2/3", 2, 60000) == 0);
-	/* Renewing a held slot is not blocked by the budget. */
-	CHECK(queue_session_acquire(rc, "lr", "w1/1", 2, 60000) == 1);
-	CHECK(num("ZCARD %s", "lr:sessions") == 2);
-	CHECK(queue_session_release(rc, "lr", "w1/2") == 0);
-	CHECK(queue_session_acquire(rc, "lr", "w2/3", 2, 60000) == 1);
-	/* A dead worker's lease runs out and frees its slot. */
-	r = rconn_command(rc, "ZADD lr:sessions 1 dead/9");
-	freeReplyObject(r);
-	CHECK(queue_session_release(rc, "lr", "w1/1") == 0);
-	CHECK(queue_session_acquire(rc, "lr", "w3/4", 2, 60000) == 1);
-	CHECK(num("ZSCORE lr:sessions %s", "dead/9") == -1);
 	return 0;
 }
 
@@ -475,11 +585,13 @@ main(void)
 	RUN(test_failed_and_cooldown);
 	RUN(test_release_puts_job_first);
 	RUN(test_claim_timeout_and_malformed);
-	RUN(test_artifact_and_heartbeat);
-	RUN(test_recover_after_restart);
+	RUN(test_artifact);
+	RUN(test_claims_are_told_apart);
+	RUN(test_wait_moves_nothing);
+	RUN(test_defer_and_promote);
+	RUN(test_run_history);
 	RUN(test_alert_seen_once);
 	RUN(test_cooldown_rides_in_the_job);
-	RUN(test_session_budget);
 	RUN(test_custom_prefix);
 	RUN(test_concurrent_enqueue_one_job_per_device);
 	RUN(test_script_flush_is_survived);

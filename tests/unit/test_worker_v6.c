@@ -371,8 +371,8 @@ test_device_check_live_response_states(void)
 	json_decref(d.sensor_states);
 	d.sensor_states = json_pack(
 	    "[s,s]", "LIVE_RESPONSE_NOT_RUNNING", "ACTIVE"); /* no ENABLED */
-	CHECK(collect_device_check(
-		  &d, 2468, now, LR_OFFLINE_AFTER_S, why, sizeof(why)) == -1);
+	CHECK(collect_device_check(&d, 2468, now, LR_OFFLINE_AFTER_S, why,
+		  sizeof(why)) == COLLECT_CHECK_NO_LR);
 	CHECK(
 	    strcmp(why,
 		"Live Response is not enabled on device 2468 (sensor states: LIVE_RESPONSE_NOT_RUNNING, ACTIVE)") ==
@@ -381,9 +381,15 @@ test_device_check_live_response_states(void)
 	json_decref(d.sensor_states);
 	d.sensor_states =
 	    json_pack("[s,s]", "LIVE_RESPONSE_ENABLED", "LIVE_RESPONSE_KILLED");
-	CHECK(collect_device_check(
-		  &d, 2468, now, LR_OFFLINE_AFTER_S, why, sizeof(why)) == -1);
+	CHECK(collect_device_check(&d, 2468, now, LR_OFFLINE_AFTER_S, why,
+		  sizeof(why)) == COLLECT_CHECK_NO_LR);
 	CHECK(strstr(why, "not enabled on device 2468") != NULL);
+
+	json_decref(d.sensor_states);
+	d.sensor_states = json_pack("[s,s,s]", "ACTIVE",
+	    "LIVE_RESPONSE_ENABLED", "LIVE_RESPONSE_DISABLED");
+	CHECK(collect_device_check(&d, 2468, now, LR_OFFLINE_AFTER_S, why,
+		  sizeof(why)) == COLLECT_CHECK_NO_LR);
 
 	json_decref(d.sensor_states);
 	d.sensor_states = json_array();
@@ -395,6 +401,34 @@ test_device_check_live_response_states(void)
 	lr_device_release(&d);
 	CHECK(collect_device_check(
 		  &d, 2468, now, LR_OFFLINE_AFTER_S, why, sizeof(why)) == 0);
+	json_decref(body);
+	return 0;
+}
+
+/* The record exactly as the cloud returns it: NOT_RUNNING beside ENABLED
+ * is an ordinary device with no session attached right now. */
+static int
+test_device_check_real_record(void)
+{
+	json_t *body = t_fixture("v6_device_search.json");
+	json_t *rec = json_array_get(json_object_get(body, "results"), 0);
+	struct lr_device d;
+	char why[512];
+
+	CHECK(rec != NULL);
+	memset(&d, 0, sizeof(d));
+	CHECK(lr_v6_device_parse(rec, &d) == 0);
+	CHECK(json_array_size(d.sensor_states) == 5);
+	CHECK(strcmp(json_string_value(json_array_get(d.sensor_states, 1)),
+		  "LIVE_RESPONSE_NOT_RUNNING") == 0);
+	CHECK(collect_device_check(&d, 2468, d.last_contact_ms + 60000,
+		  LR_OFFLINE_AFTER_S, why, sizeof(why)) == COLLECT_CHECK_OK);
+	CHECK(why[0] == '\0');
+	/* The same device seen ten days ago is offline, not refused. */
+	CHECK(
+	    collect_device_check(&d, 2468, d.last_contact_ms + 864000000LL,
+		LR_OFFLINE_AFTER_S, why, sizeof(why)) == COLLECT_CHECK_OFFLINE);
+	lr_device_release(&d);
 	json_decref(body);
 	return 0;
 }
@@ -411,14 +445,16 @@ test_device_check_offline(void)
 	memset(&d, 0, sizeof(d));
 	CHECK(lr_v6_device_parse(body, &d) == 0);
 	seen = d.last_contact_ms;
-	CHECK(collect_device_check(&d, 2468, seen + 864000LL * 1000,
-		  LR_OFFLINE_AFTER_S, why, sizeof(why)) == -1);
+	CHECK(
+	    collect_device_check(&d, 2468, seen + 864000LL * 1000,
+		LR_OFFLINE_AFTER_S, why, sizeof(why)) == COLLECT_CHECK_OFFLINE);
 	CHECK(
 	    strcmp(why,
 		"device 2468 is offline: last seen 2019-07-25T01:53:14.132Z (10 days ago)") ==
 	    0);
-	CHECK(collect_device_check(&d, 2468, seen + 30LL * 3600 * 1000,
-		  LR_OFFLINE_AFTER_S, why, sizeof(why)) == -1);
+	CHECK(
+	    collect_device_check(&d, 2468, seen + 30LL * 3600 * 1000,
+		LR_OFFLINE_AFTER_S, why, sizeof(why)) == COLLECT_CHECK_OFFLINE);
 	CHECK(strstr(why, "(30 hours ago)") != NULL);
 	/* Just inside the threshold, and no threshold at all. */
 	CHECK(collect_device_check(&d, 2468,
@@ -467,6 +503,7 @@ main(void)
 	RUN(test_process_list_users);
 	RUN(test_device_get);
 	RUN(test_device_check_live_response_states);
+	RUN(test_device_check_real_record);
 	RUN(test_device_check_offline);
 	RUN(test_org_key_and_permissions);
 	return t_done();
