@@ -196,7 +196,8 @@ queue_claim(struct rconn *rc, const char *prefix, const char *worker_id,
 	ret = r->type == REDIS_REPLY_STRING ? 1
 	      : r->type == REDIS_REPLY_NIL  ? 0
 					    : -1;
-	if (ret == -1)
+	if (ret == -1 && !(r->type == REDIS_REPLY_ERROR &&
+			     strncmp(r->str, "OOM", 3) == 0)) /* said once */
 		log_warnx("BLMOVE: %s",
 		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 	freeReplyObject(r);

@@ -360,6 +360,27 @@ rconn_set_timeout(struct rconn *rc, int timeout_ms)
 		redisSetTimeout(rc->ctx, tv_ms(timeout_ms));
 }
 
+/* Says loudly, at most every 30 s per process, that Redis refuses
+ * writes: nothing can be queued, started or finished until it has room. */
+static void
+oom_said(struct rconn *rc)
+{
+	static int64_t last;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	int64_t now = util_mono_ms();
+	bool say;
+
+	pthread_mutex_lock(&lock);
+	say = last == 0 || now - last >= 30000;
+	if (say)
+		last = now;
+	pthread_mutex_unlock(&lock);
+	if (say)
+		log_error(
+		    "Redis at %s is out of memory and refuses writes (maxmemory reached): raise maxmemory or free memory; writes are retried until it has room",
+		    rconn_describe(rc));
+}
+
 static redisReply *
 after(struct rconn *rc, redisReply *r, const char *what)
 {
@@ -371,6 +392,8 @@ after(struct rconn *rc, redisReply *r, const char *what)
 		rc->warned = true;
 		return NULL;
 	}
+	if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "OOM", 3) == 0)
+		oom_said(rc);
 	/* After a failover the old master refuses writes: find the new one. */
 	if (r->type == REDIS_REPLY_ERROR &&
 	    (strncmp(r->str, "READONLY", 8) == 0 ||
@@ -469,7 +492,8 @@ rconn_eval(struct rconn *rc, struct rconn_script *s, int nkeys, int argc,
 out:
 	free(av);
 	free(al);
-	if (r != NULL && r->type == REDIS_REPLY_ERROR)
+	if (r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "OOM", 3) != 0) /* said once by after() */
 		log_warnx("script %s: %s", s->name, r->str);
 	return r;
 }

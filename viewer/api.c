@@ -98,6 +98,7 @@ api_metrics(struct evbuffer *out, const json_t *overview)
 {
 	const json_t *counts = json_object_get(overview, "status_counts");
 	const json_t *stats = json_object_get(overview, "stats");
+	const json_t *mem;
 	const char *key;
 	json_t *v;
 	int i;
@@ -113,6 +114,17 @@ api_metrics(struct evbuffer *out, const json_t *overview)
 	    json_object_get(overview, "sessions_in_use"));
 	gauge(out, "dead", "Jobs in the dead letter set.",
 	    json_object_get(overview, "dead"));
+	gauge(out, "retry_depth", "Deferred jobs waiting for their retry.",
+	    json_object_get(overview, "retry_depth"));
+	mem = json_object_get(overview, "redis_memory");
+	gauge(out, "redis_used_memory_bytes", "Memory Redis uses.",
+	    json_object_get(mem, "used"));
+	gauge(out, "redis_maxmemory_bytes", "Redis's maxmemory (0: none).",
+	    json_object_get(mem, "max"));
+	v = json_integer(json_is_true(json_object_get(mem, "full")));
+	gauge(out, "redis_writes_refused",
+	    "1 when Redis is out of memory and refuses writes.", v);
+	json_decref(v);
 	evbuffer_add_printf(out, "# HELP lrflow_devices Devices by result "
 				 "status.\n# TYPE lrflow_devices gauge\n");
 	for (i = 0; page_statuses[i] != NULL; i++)

@@ -295,6 +295,11 @@ page_dashboard(
 
 	page_begin(out, "lrflow \xe2\x80\x94 Live Response results", 5);
 	put(out, "<h1>lrflow \xe2\x80\x94 Live Response results</h1>\n");
+	if (json_is_true(json_object_get(
+		json_object_get(overview, "redis_memory"), "full")))
+		put(out, "<p class=\"err\"><strong>Redis is out of memory "
+			 "(maxmemory reached) and refuses writes: no job can "
+			 "start or finish until it has room.</strong></p>\n");
 	put(out, "<h2>Status</h2>\n<div class=\"cards\">\n");
 	for (k = 0; page_statuses[k] != NULL; k++)
 		card(out, page_statuses[k],
@@ -302,6 +307,7 @@ page_dashboard(
 	put(out, "</div>\n<h2>Pipeline</h2>\n<div class=\"cards\">\n");
 	card(out, "queue depth", json_object_get(overview, "queue_depth"));
 	card(out, "in flight", json_object_get(overview, "inflight"));
+	card(out, "waiting to retry", json_object_get(overview, "retry_depth"));
 	card(out, "live workers", json_object_get(overview, "workers_live"));
 	card(out, "sessions in use",
 	    json_object_get(overview, "sessions_in_use"));

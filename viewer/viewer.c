@@ -222,7 +222,8 @@ int_at(const json_t *arr, size_t i)
 /* Overview: dashboard, /api/stats, /api/devices, /metrics
  *
  * Stage 1: TIME, ZREVRANGE devices, ZCARD devices, LLEN queue, ZCARD
- * inflight, ZCARD sessions, HGETALL stats, TYPE dead.
+ * inflight, ZCARD sessions, HGETALL stats, TYPE dead, ZCARD retry, INFO
+ * memory.
  * Stage 2: ZCOUNT workers (live since Redis time - 30 s), the length of
  * dead, and HMGET of the newest VIEWER_COUNT_MAX result hashes. */
 
@@ -234,12 +235,42 @@ enum {
 	S1_INFLIGHT,
 	S1_SESSIONS,
 	S1_STATS,
-	S1_DEADTYPE
+	S1_DEADTYPE,
+	S1_RETRY,
+	S1_MEMORY
 };
 enum { S2_WORKERS, S2_DEAD, S2_FIRST_DEVICE };
 
 static const char *const hmget_fields[] = {
     "device_name", "status", "step", "error", "os", NULL};
+
+/* Reads "name:value" from an INFO answer: the value, or -1. */
+static long long
+info_field(const char *info, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = info; p != NULL && *p != '\0';) {
+		if (strncmp(p, name, n) == 0 && p[n] == ':')
+			return strtoll(p + n + 1, NULL, 10);
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return -1;
+}
+
+/* Redis's memory from INFO memory: {"used", "max", "full"}; full when a
+ * maxmemory is set and reached, so writes are refused (noeviction). */
+static json_t *
+redis_memory(const json_t *reply)
+{
+	const char *info = json_string_value(reply);
+	long long used = info ? info_field(info, "used_memory") : -1;
+	long long max = info ? info_field(info, "maxmemory") : -1;
+
+	return json_pack("{s:I, s:I, s:b}", "used", (json_int_t)used, "max",
+	    (json_int_t)max, "full", max > 0 && used >= max);
+}
 
 /* Returns the P:stats hash as a new object, numbers as integers. */
 static json_t *
@@ -308,14 +339,17 @@ overview_done(json_t *replies, void *arg)
 		json_object_set(d, "updated_at_ms", json_object_get(dev, "ms"));
 		json_array_append_new(devices, d);
 	}
-	overview = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-	    "status_counts", counts, "queue_depth", int_at(first, S1_QUEUE),
-	    "inflight", int_at(first, S1_INFLIGHT), "workers_live",
-	    int_at(replies, S2_WORKERS), "sessions_in_use",
-	    int_at(first, S1_SESSIONS), "dead", int_at(replies, S2_DEAD),
-	    "devices_total", int_at(first, S1_NDEVICES), "devices_counted",
-	    (json_int_t)json_array_size(ids), "stats",
-	    stats_object(json_array_get(first, S1_STATS)));
+	overview =
+	    json_pack("{s:o, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+		"status_counts", counts, "queue_depth", int_at(first, S1_QUEUE),
+		"retry_depth", int_at(first, S1_RETRY), "redis_memory",
+		redis_memory(json_array_get(first, S1_MEMORY)), "inflight",
+		int_at(first, S1_INFLIGHT), "workers_live",
+		int_at(replies, S2_WORKERS), "sessions_in_use",
+		int_at(first, S1_SESSIONS), "dead", int_at(replies, S2_DEAD),
+		"devices_total", int_at(first, S1_NDEVICES), "devices_counted",
+		(json_int_t)json_array_size(ids), "stats",
+		stats_object(json_array_get(first, S1_STATS)));
 
 	switch (w->kind) {
 	case VIEW_API_STATS:
@@ -435,6 +469,10 @@ overview_start(
 	k = key(v, "dead", NULL);
 	store_batch_add(b, "TYPE", k, NULL);
 	free(k);
+	k = key(v, "retry", NULL);
+	store_batch_add(b, "ZCARD", k, NULL);
+	free(k);
+	store_batch_add(b, "INFO", "memory", NULL);
 	store_batch_run(b);
 }
 
@@ -606,11 +644,16 @@ health_done(json_t *replies, void *arg)
 {
 	struct view *w = arg;
 	const char *pong = json_string_value(json_array_get(replies, 0));
+	json_t *mem = redis_memory(json_array_get(replies, 1));
 
-	if (pong != NULL && strcmp(pong, "PONG") == 0)
-		reply_text(w->req, 200, "OK", "ok\n");
-	else
+	if (pong == NULL || strcmp(pong, "PONG") != 0)
 		reply_unavailable(w);
+	else if (json_is_true(json_object_get(mem, "full")))
+		reply_text(w->req, 503, "Service Unavailable",
+		    "redis is out of memory (maxmemory reached): it refuses writes, so no job can start or finish\n");
+	else
+		reply_text(w->req, 200, "OK", "ok\n");
+	json_decref(mem);
 	view_free(w);
 }
 
@@ -622,6 +665,7 @@ handle_healthz(struct viewer *v, struct evhttp_request *req, const char *rest)
 
 	(void)rest;
 	store_batch_add(b, "PING", NULL);
+	store_batch_add(b, "INFO", "memory", NULL);
 	store_batch_run(b);
 }
 

@@ -82,9 +82,24 @@ out=$("$BIN/lr-viewer" --redis "$REDIS_URL" --listen 0.0.0.0:0 2>&1)
 is "open listen without auth exits 2" "$?" 2
 like "and says why" "$out" "not a loopback address"
 
-# Redis down: 503, not a crash; back when Redis is.
+# Redis full (maxmemory reached, noeviction): said on /healthz, /metrics
+# and the dashboard.
 stop $VIEWER_PID
 start_viewer
+rcli CONFIG SET maxmemory 1 >/dev/null
+is "healthz 503 when Redis refuses writes" "$(get "$VIEWER_URL/healthz")" 503
+like "and says why" "$(cat "$tmp/body")" 'out of memory'
+get "$VIEWER_URL/metrics" >/dev/null
+ok "metrics say writes are refused" grep -qx 'lrflow_redis_writes_refused 1' "$tmp/body"
+get "$VIEWER_URL/" >/dev/null
+ok "dashboard says so" grep -q 'Redis is out of memory' "$tmp/body"
+rcli CONFIG SET maxmemory 0 >/dev/null
+is "healthz 200 once it has room" "$(get "$VIEWER_URL/healthz")" 200
+get "$VIEWER_URL/metrics" >/dev/null
+ok "metrics: writes accepted" grep -qx 'lrflow_redis_writes_refused 0' "$tmp/body"
+ok "metrics: Redis memory in bytes" grep -Eq '^lrflow_redis_used_memory_bytes [1-9][0-9]+$' "$tmp/body"
+
+# Redis down: 503, not a crash; back when Redis is.
 rcli SHUTDOWN NOSAVE >/dev/null 2>&1
 wait $REDIS_PID 2>/dev/null
 ok "healthz 503 with Redis down" wait_for 10 sh -c \
