@@ -1,10 +1,16 @@
 /* poller.c - one poll of the alert source, and the enqueue of each alert.
  *
  * Sources: "synthetic" (the seed's --synthetic: one canned THREAT
- * notification per poll) and "notifications" (v3 Notifications API, SIEM
- * key).  The v3 queue is read-once: once a GET has returned a
- * notification, the cloud forgets it, so Redis must be reachable *before*
- * the GET, and an enqueue that fails is retried until it lands. */
+ * notification per poll), "notifications" (v3 Notifications API, SIEM
+ * key) and "alerts" (Alerts v7 search, with a cursor in Redis).  The v3
+ * queue is read-once: once a GET has returned a notification, the cloud
+ * forgets it, so Redis must be reachable *before* the GET, and an enqueue
+ * that fails is retried until it lands.
+ *
+ * Both HTTP clients wait out the shared 429 pause (ratelimit.h) before
+ * every request, and share any 429 they get.  A request the pause holds
+ * back fails the poll as any refused request does: nothing was read, so
+ * nothing is counted and the cursor stays where it was. */
 #include "poller.h"
 
 #include <stdio.h>
@@ -16,6 +22,7 @@
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
+#include "ratelimit.h"
 #include "rconn.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -33,11 +40,64 @@ struct poller {
 	struct alert_filter filter;
 	long long coalesced;   /* alerts added to jobs in flight, this poll */
 	int64_t *allow, *deny; /* owned arrays behind the filter */
+	int64_t pause_said;    /* util_mono_ms() until which the 429 pause
+				  is already logged */
 };
 
 #define ALERT_SEEN_TTL_S (7 * 86400) /* how long an alert id is remembered */
 #define ALERT_MAX_PAGES 400          /* pages in one poll, at most */
 #define CURSOR_SAVE_EVERY 500        /* alerts between cursor writes */
+/* Every alerts poll reads this far behind its cursor again: an alert the
+ * cloud indexes late (after the alert lag) still lands in a window we
+ * read.  The ids already handled (P:alert:<id>) make the re-read cheap. */
+#define ALERT_OVERLAP_MS (5 * 60 * 1000)
+
+/* Logs a 429 pause once at info (with its length), then at debug while
+ * it lasts. */
+static void
+pause_note(struct poller *p, long s, const char *what)
+{
+	int64_t now = util_mono_ms();
+
+	if (now < p->pause_said) {
+		log_debug("%s: Carbon Black Cloud pause (HTTP 429), %ld s left",
+		    what, s);
+	} else {
+		log_info(
+		    "Carbon Black Cloud asked us to pause for %ld s (HTTP 429): %s waits, as does every lrflow process",
+		    s, what);
+	}
+	if (now + (int64_t)s * 1000 > p->pause_said)
+		p->pause_said = now + (int64_t)s * 1000;
+}
+
+/* The gate of both HTTP clients: the pause shared in Redis. */
+static int64_t
+gate_remaining(void *arg)
+{
+	struct poller *p = arg;
+
+	return ratelimit_remaining_ms(p->rc, p->cfg->prefix);
+}
+
+static void
+gate_paused(void *arg, long s)
+{
+	struct poller *p = arg;
+
+	if (ratelimit_pause(p->rc, p->cfg->prefix, s) == -1)
+		log_warnx(
+		    "could not share the Carbon Black Cloud pause through Redis: only this poller waits");
+	pause_note(p, s, "polling");
+}
+
+static void
+gate_init(struct poller *p, struct cbhttp *c)
+{
+	struct cbhttp_gate g = {gate_remaining, gate_paused, p};
+
+	cbhttp_set_gate(c, &g);
+}
 
 /* Fills the alert filter from the flags (lists already checked). */
 static void
@@ -77,10 +137,11 @@ alerts_init(struct poller *p, struct cb_cred *cred, char *err, size_t errlen)
 	    xasprintf("/api/alerts/v7/orgs/%s/alerts/_search", cred->org_key);
 	p->api = cbhttp_new(cred, 60000);
 	cbhttp_set_stop(p->api, p->stop);
+	gate_init(p, p->api);
 	log_info(
-	    "polling Alerts v7 at %s every %d s (org %s, key from %s, lag %d s)",
+	    "polling Alerts v7 at %s every %d s (org %s, key from %s, lag %d s, overlap %d s)",
 	    cred->url, p->cfg->poll_s, cred->org_key, cred->origin,
-	    p->cfg->alert_lag_s);
+	    p->cfg->alert_lag_s, ALERT_OVERLAP_MS / 1000);
 	return 0;
 }
 
@@ -139,6 +200,7 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 		    cred.url, cfg->poll_s, cred.origin);
 		p->siem = cbhttp_new(&cred, 30000);
 		cbhttp_set_stop(p->siem, stop);
+		gate_init(p, p->siem);
 		cb_cred_release(&cred);
 	} else if (p->source == CONFIG_SOURCE_SYNTHETIC) {
 		log_info(
@@ -303,6 +365,13 @@ poll_notifications(struct poller *p)
 		cbhttp_resp_release(&resp);
 		return -1;
 	}
+	if (resp.status == 429) {
+		/* Nothing was handed out: the next poll asks again. */
+		pause_note(p, resp.retry_after, "polling notifications");
+		log_debug("polling notifications: %s", resp.err);
+		cbhttp_resp_release(&resp);
+		return -1;
+	}
 	if (resp.status == 401 || resp.status == 403) {
 		log_warnx(
 		    "polling notifications: HTTP %ld: the SIEM key was refused; check the token of profile [%s]",
@@ -363,12 +432,16 @@ cursor_get(struct poller *p)
 	return ms;
 }
 
+/* Saves the cursor at ms, unless it is at or behind floor (the cursor
+ * this poll started from: the overlap must never move it back). */
 static int
-cursor_set(struct poller *p, int64_t ms)
+cursor_set(struct poller *p, int64_t ms, int64_t floor)
 {
 	char iso[32];
 	redisReply *r;
 
+	if (ms <= floor)
+		return 0;
 	r = rconn_command(p->rc, "SET %s:poller:cursor %s", p->cfg->prefix,
 	    util_iso8601(ms, iso, sizeof(iso)));
 	if (r == NULL)
@@ -377,18 +450,53 @@ cursor_set(struct poller *p, int64_t ms)
 	return 0;
 }
 
-/* Handles one alert: parse, filter, enqueue.  Returns 0 when it is dealt
+/* What one alerts poll did. */
+struct tally {
+	long long read;   /* alerts new to this poll's counters */
+	long long reread; /* alerts behind the cursor, dealt with before */
+	int queued;       /* jobs queued */
+};
+
+/* Whether P:alert:<id> says the alert was handled before.  False when
+ * Redis cannot tell: queue_enqueue() checks it again anyway. */
+static bool
+alert_seen(struct poller *p, const char *id)
+{
+	redisReply *r =
+	    rconn_command(p->rc, "EXISTS %s:alert:%s", p->cfg->prefix, id);
+	bool seen =
+	    r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+
+	if (r != NULL)
+		freeReplyObject(r);
+	return seen;
+}
+
+/* Handles one alert: parse, filter, enqueue.  An alert at or behind
+ * cursor (the one this poll started from; -1 if none) was read by an
+ * earlier poll, unless the cloud indexed it late: it is taken only when
+ * its id is new, and is never counted twice.  Returns 0 when it is dealt
  * with (queued, coalesced, duplicate, filtered or unusable), -1 when it
  * must be fetched again (stopped before Redis took it). */
 static int
-take_alert(struct poller *p, json_t *a, int64_t *last_ms, int *queued)
+take_alert(struct poller *p, json_t *a, int64_t cursor, int64_t *last_ms,
+    struct tally *t)
 {
 	struct alert al;
 	struct queue_alert qa;
 	enum queue_enqueue_result r;
 	char err[256], *text;
+	bool behind;
 
 	if (alerts_parse(a, &al, err, sizeof(err)) == -1) {
+		if (al.backend_ms > 0 && al.backend_ms <= cursor) {
+			log_debug("re-read an unusable alert: %s", err);
+			t->reread++;
+			if (al.backend_ms > *last_ms)
+				*last_ms = al.backend_ms;
+			return 0;
+		}
+		t->read++;
 		text = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
 		log_warnx(
 		    "skipping an alert: %s: %.300s", err, text ? text : "");
@@ -398,15 +506,33 @@ take_alert(struct poller *p, json_t *a, int64_t *last_ms, int *queued)
 			*last_ms = al.backend_ms;
 		return 0;
 	}
-	if (!alerts_wanted(&p->filter, &al)) {
-		log_debug(
-		    "filtered out alert %s (%s, severity %d) for device %lld",
-		    al.id, al.type ? al.type : "?", al.severity,
-		    (long long)al.device_id);
-		queue_count(p->rc, p->cfg->prefix, "alerts_filtered", 1);
+	behind = al.backend_ms <= cursor;
+	if (behind && alert_seen(p, al.id)) {
+		log_debug("re-read alert %s: already handled", al.id);
+		t->reread++;
 		*last_ms = al.backend_ms;
 		return 0;
 	}
+	if (!alerts_wanted(&p->filter, &al)) {
+		if (behind) {
+			log_debug("re-read alert %s: filtered out", al.id);
+			t->reread++;
+		} else {
+			log_debug(
+			    "filtered out alert %s (%s, severity %d) for device %lld",
+			    al.id, al.type ? al.type : "?", al.severity,
+			    (long long)al.device_id);
+			t->read++;
+			queue_count(
+			    p->rc, p->cfg->prefix, "alerts_filtered", 1);
+		}
+		*last_ms = al.backend_ms;
+		return 0;
+	}
+	t->read++;
+	if (behind)
+		log_info("alert %s was indexed late (%lld s behind the cursor)",
+		    al.id, (long long)((cursor - al.backend_ms) / 1000));
 	text = json_dumps(a, JSON_COMPACT);
 	qa = (struct queue_alert){
 	    .device_id = al.device_id,
@@ -427,7 +553,7 @@ take_alert(struct poller *p, json_t *a, int64_t *last_ms, int *queued)
 		    "Received %s alert %s (severity %d) for device_id %lld, enqueuing",
 		    al.type ? al.type : "?", al.id, al.severity,
 		    (long long)al.device_id);
-		(*queued)++;
+		t->queued++;
 	} else if (r == QUEUE_COALESCED) {
 		/* A flood of alerts for one device must not flood the log:
 		 * each is at debug, the poll's summary counts them. */
@@ -446,7 +572,12 @@ take_alert(struct poller *p, json_t *a, int64_t *last_ms, int *queued)
 static void
 search_failed(struct poller *p, struct cbhttp_resp *r)
 {
-	if (r->status == 401)
+	if (r->status == 429) {
+		pause_note(p, r->retry_after, "the alert search");
+		log_debug(
+		    "alert search: %s; the next poll goes on from the cursor",
+		    r->err);
+	} else if (r->status == 401)
 		log_warnx(
 		    "alert search: HTTP 401: the API key was refused; check the token of profile [%s]",
 		    p->cfg->profile);
@@ -461,20 +592,22 @@ search_failed(struct poller *p, struct cbhttp_resp *r)
 static int
 poll_alerts(struct poller *p)
 {
-	int64_t now = util_now_ms(), start, end, last;
-	int queued = 0, since_save = 0, failed = 1, offset = 1;
-	long long total = 0;
+	int64_t now = util_now_ms(), start, end, last, cursor;
+	int since_save = 0, failed = 1, offset = 1;
+	struct tally t = {0};
 
 	end = now - (int64_t)p->cfg->alert_lag_s * 1000;
-	if ((start = cursor_get(p)) == -2)
+	if ((cursor = cursor_get(p)) == -2)
 		return -1;
-	if (start < 0) {
+	if (cursor < 0) {
 		start = end - (int64_t)p->cfg->lookback_s * 1000;
 		log_info(
 		    "first alerts poll: looking back %d s", p->cfg->lookback_s);
-	}
-	if (end < start)
+	} else if (end < cursor) {
 		return 0;
+	} else {
+		start = cursor - ALERT_OVERLAP_MS;
+	}
 	last = start;
 	for (int page = 0; page < ALERT_MAX_PAGES && !*p->stop; page++) {
 		json_t *q = alerts_query(
@@ -502,21 +635,20 @@ poll_alerts(struct poller *p)
 			goto out;
 		}
 		n = json_array_size(res);
-		total += (long long)n;
 		json_array_foreach(res, i, a)
 		{
-			if (take_alert(p, a, &last, &queued) == -1) {
+			if (take_alert(p, a, cursor, &last, &t) == -1) {
 				cbhttp_resp_release(&r);
 				goto out;
 			}
 			if (++since_save >= CURSOR_SAVE_EVERY &&
-			    cursor_set(p, last) == 0)
+			    cursor_set(p, last, cursor) == 0)
 				since_save = 0;
 		}
 		cbhttp_resp_release(&r);
 		if ((long long)n >= found || n == 0) {
 			/* The window is done: the next one starts at its end. */
-			if (cursor_set(p, end) == 0)
+			if (cursor_set(p, end, cursor) == 0)
 				since_save = 0;
 			last = end;
 			failed = 0;
@@ -539,19 +671,23 @@ poll_alerts(struct poller *p)
 			start = last + 1;
 			offset = 1;
 		}
-		if (cursor_set(p, start) == 0)
+		if (cursor_set(p, start, cursor) == 0)
 			since_save = 0;
 	}
 out:
 	if (since_save > 0)
-		cursor_set(p, last);
-	queue_count(p->rc, p->cfg->prefix, "alerts_received", total);
-	if (total > 0)
+		cursor_set(p, last, cursor);
+	queue_count(p->rc, p->cfg->prefix, "alerts_received", t.read);
+	if (t.read > 0)
 		log_info(
 		    "%lld alerts read, %d jobs queued, %lld added to jobs in flight",
-		    total, queued, p->coalesced);
+		    t.read, t.queued, p->coalesced);
+	if (t.reread > 0)
+		log_debug(
+		    "%lld alerts re-read behind the cursor, already dealt with",
+		    t.reread);
 	p->coalesced = 0;
-	return failed ? -1 : queued;
+	return failed ? -1 : t.queued;
 }
 
 int

@@ -91,6 +91,20 @@ ok "the earlier alerts were dropped as already handled" [ "$(stat alerts_duplica
 is "each alert id remembered" "$(rcli --scan --pattern "lr:alert:*" | wc -l)" 12508
 ok "searches paged past 10000 results" [ "$(sim_stat alert_searches)" -ge 6 ]
 
+# A 429 on the search is waited out within the poll (Retry-After: 2),
+# shared through Redis, and counts nothing twice; an alert the cloud
+# indexed late (behind the cursor) is still taken, once.
+received=$(stat alerts_received) coalesced=$(stat coalesced)
+alert '{"device_id": 21212, "type": "CB_ANALYTICS", "severity": 5, "age_s": 120}'
+curl -s -X POST -d '{"route": "alerts", "status": 429, "count": 1, "retry_after": 2}' "$CB_URL/_sim/fault" >/dev/null
+ok "a poll through a 429 exits 0" poll --alert-lag 0
+is "one 429" "$(sim_stat rate_limited)" 1
+is "nothing sent inside the pause" "$(sim_stat requests_in_pause)" 0
+ok "the pause is logged with its length" grep -q "asked us to pause for 2 s" "$tmp/poller.log"
+is "the late alert read once" "$(stat alerts_received)" $((received + 1))
+is "the late alert joined 21212's job" "$(stat coalesced)" $((coalesced + 1))
+ok "the late alert is logged" grep -q "indexed late" "$tmp/poller.log"
+
 # A refused search: said plainly, cursor unchanged, --once exits 1.
 cursor=$(rcli GET lr:poller:cursor)
 curl -s -X POST -d '{"route": "alerts", "status": 400, "count": 1}' "$CB_URL/_sim/fault" >/dev/null
