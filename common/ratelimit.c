@@ -1,35 +1,21 @@
 /* ratelimit.c - the shared 429 pause in Redis (see ratelimit.h).
  *
- * Both scripts take the time from redis.call('TIME'), so every process
- * agrees on when the pause ends whatever its own clock says. */
+ * Both scripts (common/lua/ratelimit_*.lua) take the time from Redis, so
+ * every process agrees on when the pause ends whatever its own clock
+ * says. */
 #include "ratelimit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "log.h"
+#include "scripts.h"
 #include "xmalloc.h"
 
-#define LUA_NOW                          \
-	"local t = redis.call('TIME')\n" \
-	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-
-/* KEYS: until   ARGV: pause_ms
- * Sets the end to now + pause_ms unless a later one is set; returns the
- * ms left of the pause in force. */
-static struct rconn_script pause_script = {"ratelimit_pause",
-    LUA_NOW "local want = now + tonumber(ARGV[1])\n"
-	    "local cur = tonumber(redis.call('GET', KEYS[1]))\n"
-	    "if cur and cur >= want then return cur - now end\n"
-	    "redis.call('SET', KEYS[1], want, 'PX', want - now)\n"
-	    "return want - now\n",
-    ""};
-
-/* KEYS: until   Returns the ms left of the pause, 0 if none. */
-static struct rconn_script remaining_script = {"ratelimit_remaining",
-    LUA_NOW "local cur = tonumber(redis.call('GET', KEYS[1]))\n"
-	    "if not cur or cur <= now then return 0 end\n"
-	    "return cur - now\n",
-    ""};
+static struct rconn_script pause_script = {
+    "ratelimit_pause", lua_ratelimit_pause, ""};
+static struct rconn_script remaining_script = {
+    "ratelimit_remaining", lua_ratelimit_remaining, ""};
 
 /* Runs s on P:ratelimit:until with arg (or none); the integer it returns,
  * or -1. */
@@ -67,4 +53,35 @@ int64_t
 ratelimit_remaining_ms(struct rconn *rc, const char *prefix)
 {
 	return run(rc, prefix, &remaining_script, NULL);
+}
+
+static int64_t
+gate_remaining(void *arg)
+{
+	struct ratelimit_gate *g = arg;
+
+	return ratelimit_remaining_ms(g->rc, g->prefix);
+}
+
+static void
+gate_paused(void *arg, long retry_after_s)
+{
+	struct ratelimit_gate *g = arg;
+
+	if (ratelimit_pause(g->rc, g->prefix, retry_after_s) == -1)
+		log_warnx(
+		    "could not share the Carbon Black Cloud pause through Redis: only this %s waits",
+		    g->who);
+	else
+		log_warnx(
+		    "Carbon Black Cloud asked us to pause (HTTP 429): every lrflow process sends nothing for %ld s",
+		    retry_after_s);
+}
+
+void
+ratelimit_gate(struct ratelimit_gate *g, struct cbhttp_gate *out)
+{
+	out->remaining_ms = gate_remaining;
+	out->paused = gate_paused;
+	out->arg = g;
 }

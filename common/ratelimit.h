@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "cbhttp.h"
 #include "rconn.h"
 
 #define RATELIMIT_MAX_S 3600 /* longest pause we honour */
@@ -24,5 +25,15 @@ int ratelimit_pause(struct rconn *rc, const char *prefix, long retry_after_s);
 /* Milliseconds left of the pause, 0 if there is none, -1 when Redis did
  * not answer. */
 int64_t ratelimit_remaining_ms(struct rconn *rc, const char *prefix);
+
+/* A cbhttp gate backed by the shared pause: g (borrowed, must outlive the
+ * client) names the Redis connection, used on the requesting thread, and
+ * who waits, for logs ("worker", "poller"). */
+struct ratelimit_gate {
+	struct rconn *rc;
+	const char *prefix;
+	const char *who;
+};
+void ratelimit_gate(struct ratelimit_gate *g, struct cbhttp_gate *out);
 
 #endif

@@ -33,6 +33,7 @@ struct collect_job {
 	char *sid;                    /* open session, or NULL; owned */
 	json_t *result;               /* borrowed */
 	bool revoked;                 /* progress said the job is not ours */
+	bool reopened;                /* a dropped session was replaced once */
 	enum collect_outcome outcome; /* how the failure counts */
 };
 
@@ -69,6 +70,7 @@ collect_kind(enum lr_errkind k)
 	case LR_ELIMIT:     /* the org's sessions are all in use */
 	case LR_ESESSION:   /* the session ended under us */
 	case LR_ETIMEOUT:   /* a command or download took too long */
+	case LR_EGONE:      /* the cloud dropped the session, twice */
 		return COLLECT_RETRY;
 	default:
 		return COLLECT_FAILED;
@@ -279,8 +281,8 @@ out:
 }
 
 /* Fetches and parses one user's History into a new browser_history
- * entry.  Returns NULL only when the job must stop (shutdown); a missing
- * or bad file is an "error" in the entry. */
+ * entry.  Returns NULL only when the job must stop (shutdown) or the
+ * session is gone; a missing or bad file is an "error" in the entry. */
 static json_t *
 collect_history(struct collect_job *j, const char *user, int *nvisits)
 {
@@ -306,8 +308,9 @@ collect_history(struct collect_job *j, const char *user, int *nvisits)
 		j->lr, j->sid, path, j->o->max_file_size, &data, &len) == -1) {
 		char *msg;
 
-		if (lr_errkind(j->lr) == LR_ESTOPPED)
-			goto fail;
+		if (lr_errkind(j->lr) == LR_ESTOPPED ||
+		    lr_errkind(j->lr) == LR_EGONE)
+			goto fail; /* the job stops, or a new session */
 		msg = xasprintf(
 		    "could not fetch the Chrome History file of %s: %s", user,
 		    lr_error(j->lr));
@@ -366,13 +369,11 @@ collect_close(struct collect_job *j)
 	j->sid = NULL;
 }
 
-/* Everything that needs the open session.  0 or -1 (error set). */
+/* Waits for the session to become active.  0 or -1 (error set). */
 static int
-collect_in_session(struct collect_job *j, int *nvisits)
+collect_checkin(struct collect_job *j)
 {
-	json_t *procs, *users, *history, *u;
 	int64_t t0 = util_mono_ms();
-	size_t i;
 
 	if (collect_step(j, "waiting for check-in") == -1)
 		return collect_fail(j, NULL);
@@ -391,25 +392,85 @@ collect_in_session(struct collect_job *j, int *nvisits)
 	}
 	log_info("session %s active after %.1f s", j->sid,
 	    (double)(util_mono_ms() - t0) / 1000);
+	return 0;
+}
 
-	if (collect_services(j) == -1)
+/* After a step failed because the cloud dropped the session (LR_EGONE:
+ * idle timeout, closed from the console): opens a new one, once per job,
+ * so the step can run again.  0 when it can, -1 (error set) if not. */
+static int
+collect_reopen(struct collect_job *j)
+{
+	char *sid;
+
+	if (lr_errkind(j->lr) != LR_EGONE || j->reopened || j->revoked)
 		return -1;
-
-	if (collect_step(j, "process list") == -1)
-		return collect_fail(j, NULL);
-	if ((procs = lr_process_list(j->lr, j->sid)) == NULL)
+	j->reopened = true;
+	log_warnx("device %" PRId64 ": %s; opening a new session", j->device_id,
+	    lr_error(j->lr));
+	lr_session_close(j->lr, j->sid); /* gone: only to be sure */
+	free(j->sid);
+	j->sid = NULL;
+	if ((sid = lr_session_open(j->lr, j->device_id)) == NULL)
 		return collect_fail(j, lr_error(j->lr));
+	j->sid = sid;
+	j->sink->count(j->sink->arg, "sessions_opened", 1);
+	j->sink->count(j->sink->arg, "sessions_reopened", 1);
+	json_object_set_new(j->result, "session_id", json_string(sid));
+	collect_progress(j, json_pack("{s:s}", "session_id", sid));
+	if (collect_checkin(j) == -1)
+		return -1;
+	json_object_del(j->result, "error");
+	return 0;
+}
+
+/* The process list, and the users who own an explorer.exe.  NULL (error
+ * set) on failure. */
+static json_t *
+collect_logged_in(struct collect_job *j)
+{
+	json_t *procs, *users;
+
+	if (collect_step(j, "process list") == -1) {
+		collect_fail(j, NULL);
+		return NULL;
+	}
+	if ((procs = lr_process_list(j->lr, j->sid)) == NULL) {
+		collect_fail(j, lr_error(j->lr));
+		return NULL;
+	}
 	users = collect_users(procs);
 	json_decref(procs);
+	return users;
+}
+
+/* Everything that needs the open session.  0 or -1 (error set).  A step
+ * the cloud's dropped session cut short runs again in a new one, once. */
+static int
+collect_in_session(struct collect_job *j, int *nvisits)
+{
+	json_t *users, *history, *u;
+	size_t i;
+
+	if (collect_checkin(j) == -1)
+		return -1;
+	if (collect_services(j) == -1 &&
+	    (collect_reopen(j) == -1 || collect_services(j) == -1))
+		return -1;
+	if ((users = collect_logged_in(j)) == NULL &&
+	    (collect_reopen(j) == -1 || (users = collect_logged_in(j)) == NULL))
+		return -1;
 	json_object_set(j->result, "users", users);
 
 	history = json_array();
 	json_object_set_new(j->result, "browser_history", history);
 	json_array_foreach(users, i, u)
 	{
-		json_t *entry =
-		    collect_history(j, json_string_value(u), nvisits);
+		const char *name = json_string_value(u);
+		json_t *entry = collect_history(j, name, nvisits);
 
+		if (entry == NULL && collect_reopen(j) == 0)
+			entry = collect_history(j, name, nvisits);
 		if (entry == NULL) {
 			json_decref(users);
 			return collect_fail(j, lr_error(j->lr));

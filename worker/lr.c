@@ -6,6 +6,7 @@
 #include "lr.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +65,13 @@ lr_set_tick(struct lr *lr, void (*tick)(void *arg), void *arg)
 {
 	lr->tick = tick;
 	lr->tick_arg = arg;
+	cbhttp_set_tick(lr->http, tick, arg); /* during transfers too */
+}
+
+void
+lr_set_gate(struct lr *lr, const struct cbhttp_gate *gate)
+{
+	cbhttp_set_gate(lr->http, gate);
 }
 
 long
@@ -200,8 +208,10 @@ lr_call(struct lr *lr, const char *method, const char *path, json_t *body,
 	lr->err[0] = '\0';
 	lr->status = 0;
 	lr->retry_after = -1;
+	lr->maybe_acted = false;
 	lr->reason[0] = '\0';
 	if (cbhttp_request(lr->http, method, path, body, &r) == -1) {
+		lr->maybe_acted = r.maybe_acted;
 		lr_fail(lr, LR_ETRANSIENT,
 		    "could not %s: no answer from Carbon Black Cloud (%s)",
 		    what, r.err);
@@ -229,6 +239,10 @@ lr_call(struct lr *lr, const char *method, const char *path, json_t *body,
 		lr_fail(lr, LR_ETRANSIENT,
 		    "could not %s: Carbon Black Cloud is rate limiting us (HTTP 429)",
 		    what);
+	else if (r.status >= 500 && (lr->maybe_acted = r.maybe_acted))
+		lr_fail(lr, LR_ETRANSIENT,
+		    "could not %s: Carbon Black Cloud had a server error (HTTP %ld)",
+		    what, r.status);
 	else if (r.status >= 500)
 		lr_fail(lr, LR_ETRANSIENT,
 		    "could not %s: Carbon Black Cloud had a server error (HTTP %ld) and kept failing after retries",
@@ -284,11 +298,55 @@ lr_os_string(const char *type, const char *version)
 	return os;
 }
 
+/* After a create whose answer was lost: the device's session the cloud
+ * made, if any (a new id string), else NULL.  Only one job per device
+ * runs at a time, so an open session on it is the one we asked for (or an
+ * analyst's, which we share as the console does). */
+static char *
+lr_session_adopt(struct lr *lr, int64_t device_id)
+{
+	json_t *list, *sess;
+	char *sid = NULL;
+	size_t i;
+
+	if (lr->be->session_list == NULL ||
+	    (list = lr->be->session_list(lr)) == NULL)
+		return NULL;
+	json_array_foreach(list, i, sess)
+	{
+		const char *id = json_string_value(json_object_get(sess, "id"));
+
+		if (id != NULL && lr->be->session_device(sess) == device_id &&
+		    lr_session_state(sess) != LR_STATE_ENDED) {
+			free(sid);
+			sid = xstrdup(id); /* the newest wins: lists are in
+					      creation order */
+		}
+	}
+	json_decref(list);
+	return sid;
+}
+
 char *
 lr_session_open(struct lr *lr, int64_t device_id)
 {
 	char *sid = lr->be->session_open(lr, device_id);
 
+	if (sid == NULL && lr->maybe_acted) {
+		char err[sizeof(lr->err)];
+		enum lr_errkind kind = lr->errkind;
+
+		snprintf(err, sizeof(err), "%s", lr->err);
+		log_warnx(
+		    "device %" PRId64
+		    ": the answer to the session create was lost; looking for the session the cloud may have made",
+		    device_id);
+		if ((sid = lr_session_adopt(lr, device_id)) != NULL)
+			log_info("device %" PRId64 ": took over session %s",
+			    device_id, sid);
+		else
+			lr_fail(lr, kind, "%s", err);
+	}
 	lr->keepalive_ms = util_mono_ms();
 	/* The id goes into URL paths: refuse anything but "1:21212"-like. */
 	if (sid != NULL &&
@@ -439,6 +497,83 @@ lr_command_failed(struct lr *lr, const char *name, const char *arg, json_t *cmd)
 	    arg ? " " : "", arg ? arg : "", why);
 }
 
+/* A 404 on a session's command route: the cloud dropped the session
+ * (idle timeout, closed elsewhere). */
+static void
+lr_gone(struct lr *lr, const char *sid)
+{
+	if (lr->errkind == LR_ENOTFOUND)
+		lr_fail(lr, LR_EGONE,
+		    "Carbon Black Cloud closed Live Response session %s (HTTP 404)",
+		    sid);
+}
+
+/* The newest command of the session named name on arg, from the
+ * session's command list (new reference), or NULL. */
+static json_t *
+lr_command_find(
+    struct lr *lr, const char *sid, const char *name, const char *arg)
+{
+	json_t *list, *c, *found = NULL;
+	size_t i;
+
+	if (lr->be->command_list == NULL ||
+	    (list = lr->be->command_list(lr, sid)) == NULL)
+		return NULL;
+	json_array_foreach(list, i, c)
+	{
+		const char *n = json_string_value(json_object_get(c, "name"));
+		const char *o = json_string_value(json_object_get(c, "object"));
+
+		if (o == NULL)
+			o = json_string_value(json_object_get(c, "path"));
+		if (n != NULL && util_strieq(n, name) &&
+		    (arg == NULL || (o != NULL && strcmp(o, arg) == 0))) {
+			json_decref(found);
+			found = json_incref(c);
+		}
+	}
+	json_decref(list);
+	return found;
+}
+
+/* Submits a command.  When the answer is lost after the cloud may have
+ * queued it, the session's commands say whether it did: running net.exe
+ * or fetching a file twice is not harmless.  Not found there, it was not
+ * queued, and is sent once more. */
+static json_t *
+lr_submit(struct lr *lr, const char *sid, const char *name, const char *arg,
+    json_t *extra)
+{
+	json_t *sub = lr->be->command_submit(lr, sid, name, arg, extra);
+	char err[sizeof(lr->err)];
+	enum lr_errkind kind;
+
+	if (sub != NULL || !lr->maybe_acted) {
+		if (sub == NULL)
+			lr_gone(lr, sid);
+		return sub;
+	}
+	kind = lr->errkind;
+	snprintf(err, sizeof(err), "%s", lr->err);
+	log_warnx(
+	    "session %s: the answer to %s was lost; looking for it in the session's commands",
+	    sid, name);
+	if ((sub = lr_command_find(lr, sid, name, arg)) != NULL) {
+		log_info("session %s: %s was queued; following it", sid, name);
+		return sub;
+	}
+	if (lr->errkind != LR_OK) {
+		/* The list failed too: say what went wrong first. */
+		lr_fail(lr, kind, "%s", err);
+		return NULL;
+	}
+	log_info("session %s: %s was not queued; sending it again", sid, name);
+	if ((sub = lr->be->command_submit(lr, sid, name, arg, extra)) == NULL)
+		lr_gone(lr, sid);
+	return sub;
+}
+
 json_t *
 lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
     json_t *extra)
@@ -452,7 +587,7 @@ lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
 		    lr, LR_ESTOPPED, "the worker shut down before %s", name);
 		return NULL;
 	}
-	if ((sub = lr->be->command_submit(lr, sid, name, arg, extra)) == NULL)
+	if ((sub = lr_submit(lr, sid, name, arg, extra)) == NULL)
 		return NULL;
 	lr->ncommands++;
 	lr->keepalive_ms = util_mono_ms(); /* a command resets the idle timer */
@@ -492,8 +627,10 @@ lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
 			goto fail;
 		}
 		json_decref(cmd);
-		if ((cmd = lr->be->command_get(lr, sid, id)) == NULL)
+		if ((cmd = lr->be->command_get(lr, sid, id)) == NULL) {
+			lr_gone(lr, sid);
 			goto fail;
+		}
 	}
 	/* Keep what the submit answer said that the poll may not repeat
 	 * (v3 "get file" gives file_id only there). */

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "cbhttp.h"
 #include "config.h"
 
 enum lr_errkind {
@@ -31,6 +32,7 @@ enum lr_errkind {
 	LR_ETIMEOUT,   /* our deadline passed */
 	LR_ESTOPPED,   /* the worker is shutting down */
 	LR_ETOOLARGE,  /* a file is over the size limit */
+	LR_EGONE,      /* the cloud dropped the session (404 on a command) */
 };
 
 struct lr;
@@ -60,6 +62,8 @@ void lr_free(struct lr *lr);
  * checking in, a command running, a download): the worker renews its
  * leases there.  tick NULL: none. */
 void lr_set_tick(struct lr *lr, void (*tick)(void *arg), void *arg);
+/* Plugs the shared 429 pause into the client (see cbhttp_set_gate). */
+void lr_set_gate(struct lr *lr, const struct cbhttp_gate *gate);
 /* Seconds the cloud asked us to wait with its last 429, or -1. */
 long lr_retry_after(const struct lr *lr);
 /* Sets the poll intervals (tests); the defaults are 1000 and 500 ms. */
@@ -78,7 +82,9 @@ int lr_device_get(struct lr *lr, int64_t device_id, struct lr_device *out);
 void lr_device_release(struct lr_device *d);
 
 /* Asks for a session on the device.  Returns a new session id string
- * ("1:21212", caller frees) or NULL. */
+ * ("1:21212", caller frees) or NULL.  When the answer to the create is
+ * lost (the cloud may have made the session), the device's open session
+ * is looked up and taken instead of opening a second one nobody closes. */
 char *lr_session_open(struct lr *lr, int64_t device_id);
 /* Polls the session until it is active, at most timeout_s.  0, or -1:
  * LR_ETIMEOUT (never checked in), LR_ESESSION (ended), LR_ESTOPPED, ... */
@@ -91,7 +97,9 @@ int lr_session_close(struct lr *lr, const char *sid);
 /* Runs a command to completion: name ("process list"), arg (the path or
  * command line, or NULL), extra fields (borrowed, or NULL: "wait",
  * "output_file").  Returns the completed command object (new reference)
- * or NULL; LR_ECOMMAND carries result_desc and the HRESULT. */
+ * or NULL; LR_ECOMMAND carries result_desc and the HRESULT, LR_EGONE says
+ * the cloud dropped the session.  A submit whose answer was lost is looked
+ * up in the session's commands, never sent twice blindly. */
 json_t *lr_command(struct lr *lr, const char *sid, const char *name,
     const char *arg, json_t *extra);
 /* Runs "get file" on path and downloads the bytes (at most max).  On 0,

@@ -17,6 +17,13 @@ struct lr_backend {
 	/* Returns the session object (new reference) or NULL. */
 	json_t *(*session_get)(struct lr *lr, const char *sid);
 	int (*session_close)(struct lr *lr, const char *sid);
+	/* Every open session (array, new reference) or NULL: to find the
+	 * one a create whose answer was lost made. */
+	json_t *(*session_list)(struct lr *lr);
+	/* The device id of a session object from session_list, or -1. */
+	int64_t (*session_device)(json_t *session);
+	/* The session's commands (array, new reference) or NULL. */
+	json_t *(*command_list)(struct lr *lr, const char *sid);
 	/* Resets the session's idle timer.  0 or -1. */
 	int (*session_keepalive)(struct lr *lr, const char *sid);
 	/* Submits a command; returns the answer (new reference) or NULL. */
@@ -51,6 +58,8 @@ struct lr {
 	void *tick_arg;
 	int64_t keepalive_ms; /* util_mono_ms() of the last keepalive */
 	long retry_after;     /* Retry-After of the last 429, -1 if none */
+	bool maybe_acted;     /* the last POST failed after it may have
+				 created something */
 	enum lr_errkind errkind;
 	long status;      /* HTTP status of the last lr_call, 0 if none */
 	char reason[200]; /* the server's words for a 4xx: ": ...", or "" */

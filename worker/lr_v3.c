@@ -88,6 +88,47 @@ v3_session_keepalive(struct lr *lr, const char *sid)
 }
 
 static json_t *
+v3_session_list(struct lr *lr)
+{
+	json_t *list =
+	    lr_call(lr, "GET", V3_CBLR "/session", NULL, "list sessions");
+
+	if (list != NULL && !json_is_array(list)) {
+		json_decref(list);
+		lr_fail(lr, LR_EPROTO, "the session list is not a list");
+		return NULL;
+	}
+	return list;
+}
+
+static int64_t
+v3_session_device(json_t *session)
+{
+	json_t *d = json_object_get(session, "sensor_id");
+
+	if (!json_is_integer(d))
+		d = json_object_get(session, "device_id");
+	return json_is_integer(d) ? (int64_t)json_integer_value(d) : -1;
+}
+
+static json_t *
+v3_command_list(struct lr *lr, const char *sid)
+{
+	char path[256], what[128];
+	json_t *list;
+
+	snprintf(path, sizeof(path), V3_CBLR "/session/%s/command", sid);
+	snprintf(what, sizeof(what), "list the commands of session %s", sid);
+	list = lr_call(lr, "GET", path, NULL, what);
+	if (list != NULL && !json_is_array(list)) {
+		json_decref(list);
+		lr_fail(lr, LR_EPROTO, "the command list is not a list");
+		return NULL;
+	}
+	return list;
+}
+
+static json_t *
 v3_session_get(struct lr *lr, const char *sid)
 {
 	char path[256], what[128];
@@ -183,6 +224,9 @@ const struct lr_backend lr_v3_backend = {
     .session_get = v3_session_get,
     .session_close = v3_session_close,
     .session_keepalive = v3_session_keepalive,
+    .session_list = v3_session_list,
+    .session_device = v3_session_device,
+    .command_list = v3_command_list,
     .command_submit = v3_command_submit,
     .command_get = v3_command_get,
     .file_id = v3_file_id,

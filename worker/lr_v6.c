@@ -277,6 +277,55 @@ v6_session_close(struct lr *lr, const char *sid)
 	return -1;
 }
 
+static json_t *
+v6_session_list(struct lr *lr)
+{
+	char path[V6_PATH];
+	json_t *list;
+
+	v6_path(lr, path, sizeof(path), "%s", "");
+	list = lr_call(lr, "GET", path, NULL, "list Live Response sessions");
+	/* An array, or {"results": [...]}: take either. */
+	if (json_is_object(list) &&
+	    json_is_array(json_object_get(list, "results"))) {
+		json_t *a = json_incref(json_object_get(list, "results"));
+
+		json_decref(list);
+		list = a;
+	}
+	if (list != NULL && !json_is_array(list)) {
+		json_decref(list);
+		lr_fail(lr, LR_EPROTO, "the session list is not a list");
+		return NULL;
+	}
+	return list;
+}
+
+static int64_t
+v6_session_device(json_t *session)
+{
+	json_t *d = json_object_get(session, "device_id");
+
+	return json_is_integer(d) ? (int64_t)json_integer_value(d) : -1;
+}
+
+static json_t *
+v6_command_list(struct lr *lr, const char *sid)
+{
+	char path[V6_PATH], what[128];
+	json_t *list;
+
+	v6_path(lr, path, sizeof(path), "/%s/commands", sid);
+	snprintf(what, sizeof(what), "list the commands of session %s", sid);
+	list = lr_call(lr, "GET", path, NULL, what);
+	if (list != NULL && !json_is_array(list)) {
+		json_decref(list);
+		lr_fail(lr, LR_EPROTO, "the command list is not a list");
+		return NULL;
+	}
+	return list;
+}
+
 static int
 v6_session_keepalive(struct lr *lr, const char *sid)
 {
@@ -353,6 +402,9 @@ const struct lr_backend lr_v6_backend = {
     .session_get = v6_session_get,
     .session_close = v6_session_close,
     .session_keepalive = v6_session_keepalive,
+    .session_list = v6_session_list,
+    .session_device = v6_session_device,
+    .command_list = v6_command_list,
     .command_submit = v6_command_submit,
     .command_get = v6_command_get,
     .file_id = lr_v6_file_id,

@@ -100,7 +100,11 @@ reaper_main(void *arg)
 	    lr_new(w->cred, w->api, w->cfg->command_timeout_s, NULL);
 	int64_t last_reconcile = util_mono_ms(), last_audit = 0;
 	int64_t last_retention = 0;
+	struct cbhttp_gate g;
 
+	w->hb_gate = (struct ratelimit_gate){w->hb_rc, prefix, "worker"};
+	ratelimit_gate(&w->hb_gate, &g);
+	lr_set_gate(lr, &g);
 	while (!w->hb_stop) {
 		int r;
 

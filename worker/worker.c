@@ -510,6 +510,13 @@ worker_run(struct worker *w)
 		t->lr =
 		    lr_new(w->cred, w->api, cfg->command_timeout_s, w->abort);
 		lr_set_tick(t->lr, worker_tick, t);
+		t->gate = (struct ratelimit_gate){t->rc, cfg->prefix, "worker"};
+		{
+			struct cbhttp_gate g;
+
+			ratelimit_gate(&t->gate, &g);
+			lr_set_gate(t->lr, &g);
+		}
 		pthread_mutex_lock(&w->lock);
 		w->running++;
 		pthread_mutex_unlock(&w->lock);

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "queue.h"
+#include "ratelimit.h"
 #include "rconn.h"
 
 struct worker_thread {
@@ -18,12 +19,13 @@ struct worker_thread {
 	int n; /* thread number, for logs */
 	pthread_t tid;
 	bool started;
-	struct rconn *rc;      /* this thread's Redis */
-	struct lr *lr;         /* this thread's Live Response client */
-	struct queue_job *job; /* the job in hand, for the sink */
-	long long held;        /* its claim token, 0 if none (w->lock) */
-	char slot[200];        /* held session budget member, or "" */
-	int64_t slot_renewed;  /* util_mono_ms() of the last lease renewal */
+	struct rconn *rc;           /* this thread's Redis */
+	struct lr *lr;              /* this thread's Live Response client */
+	struct ratelimit_gate gate; /* the shared 429 pause, on rc */
+	struct queue_job *job;      /* the job in hand, for the sink */
+	long long held;             /* its claim token, 0 if none (w->lock) */
+	char slot[200];             /* held session budget member, or "" */
+	int64_t slot_renewed; /* util_mono_ms() of the last lease renewal */
 };
 
 struct worker {
@@ -40,6 +42,7 @@ struct worker {
 	char instance[256];            /* "host/pid/random" */
 	int64_t crash_device;          /* test hook, 0 if unset */
 	struct rconn *hb_rc;           /* the heartbeat's Redis */
+	struct ratelimit_gate hb_gate; /* the shared 429 pause, on hb_rc */
 	pthread_t hb_tid;
 	pthread_mutex_t lock;          /* running, threads[].held */
 	int running;                   /* job threads not yet finished */

@@ -324,6 +324,22 @@ v3_command_get(struct sim *s, struct server_req *r)
 	server_reply_json(r, 200, sim_command_json(c, util_now_ms()));
 }
 
+/* GET /cblr/session/{sid}/command: every command of the session. */
+static void
+v3_command_list(struct sim *s, struct server_req *r)
+{
+	struct sim_session *ss;
+	json_t *a;
+
+	if ((ss = v3_open_session(s, r)) == NULL)
+		return;
+	a = json_array();
+	for (size_t i = 0; i < ss->ncmds; i++)
+		json_array_append_new(
+		    a, sim_command_json(&ss->cmds[i], util_now_ms()));
+	server_reply_json(r, 200, a);
+}
+
 /* GET /cblr/session/{sid}/file/{file_id}/content: the raw bytes. */
 static void
 v3_file_content(struct sim *s, struct server_req *r)
@@ -355,6 +371,7 @@ const struct route routes_v3[] = {
 	v3_session_keepalive},
     {EVHTTP_REQ_POST, V3 "/cblr/session/*/command", V3_FAULT,
 	v3_command_create},
+    {EVHTTP_REQ_GET, V3 "/cblr/session/*/command", ROUTE_API, v3_command_list},
     {EVHTTP_REQ_GET, V3 "/cblr/session/*/command/*", V3_FAULT, v3_command_get},
     {EVHTTP_REQ_GET, V3 "/cblr/session/*/file/*/content", ROUTE_API,
 	v3_file_content},

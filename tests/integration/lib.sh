@@ -149,6 +149,23 @@ EOC
 	chmod 600 "$tmp/credentials.psc"
 }
 
+# write_v6_creds ORG_KEY: the credentials file with an org key, so the
+# daemons use Live Response v6 and Alerts v7.
+write_v6_creds() {
+	cat >"$tmp/credentials.psc" <<EOC
+[default]
+url=$CB_URL
+token=$LR_TOKEN
+org_key=$1
+
+[siem]
+url=$CB_URL
+token=$SIEM_TOKEN
+org_key=$1
+EOC
+	chmod 600 "$tmp/credentials.psc"
+}
+
 # sim_stat FIELD: a number from the simulator's /_sim/stats.
 sim_stat() {
 	curl -s "$CB_URL/_sim/stats" | jq -r ".$1"
@@ -230,4 +247,101 @@ invariants() {
 		    { echo "$k belongs to no registered worker"; return 1; }
 	done
 	return 0
+}
+
+# --- helpers for t_recovery.sh, t_outage.sh, t_deferred.sh ----------
+
+# queue_synthetic DEVICE...: one synthetic job per device through the
+# poller (extra poller flags such as --prefix go in $QUEUE_ARGS).
+queue_synthetic() {
+	for d in "$@"; do
+		poll_once ${QUEUE_ARGS:-} --synthetic "$d" || return 1
+	done
+}
+
+# alive PID: the process runs (not gone, not a zombie nobody waited for).
+alive() {
+	s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	case "$s" in "" | Z*) return 1 ;; esac
+	return 0
+}
+
+# sim_device JSON: add or replace one simulator device (POST /_sim/device).
+sim_device() {
+	curl -sf -X POST -d "$1" "$CB_URL/_sim/device" >/dev/null
+}
+
+# invariants_in PREFIX: `invariants` for daemons run with --prefix PREFIX.
+invariants_in() {
+	p=$1
+	inflight=$(rcli ZRANGE "$p:inflight" 0 -1 | sort)
+	jobs=$( (rcli LRANGE "$p:queue" 0 -1
+		rcli ZRANGE "$p:retry" 0 -1
+		for k in $(rcli --scan --pattern "$p:processing:*"); do
+			rcli LRANGE "$k" 0 -1
+		done) | jq -r '(.job // .).device_id' | sort)
+	for d in $jobs; do
+		echo "$inflight" | grep -qx "$d" || { echo "job for $d not in flight"; return 1; }
+	done
+	for d in $inflight; do
+		n=$(echo "$jobs" | grep -cx "$d")
+		[ "$n" -eq 1 ] || { echo "device $d in flight with $n jobs"; return 1; }
+	done
+	for k in $(rcli --scan --pattern "$p:processing:*"); do
+		[ -n "$(rcli ZSCORE "$p:workers" "${k#"$p":processing:}")" ] ||
+		    { echo "$k belongs to no registered worker"; return 1; }
+	done
+	return 0
+}
+
+# invariants_ok DESC [PREFIX]: one check of invariants_in PREFIX (default
+# lr) that shows the violation when it fails.
+invariants_ok() {
+	t_n=$((t_n + 1))
+	if why=$(invariants_in "${2:-lr}" 2>&1); then
+		echo "ok $t_n - $1"
+	else
+		echo "not ok $t_n - $1"
+		echo "#   $why"
+		t_failed=$((t_failed + 1))
+	fi
+}
+
+# dead_errors DEVICE [PREFIX]: the error of each dead-letter entry whose
+# job is for DEVICE, one a line.
+dead_errors() {
+	rcli LRANGE "${2:-lr}:dead" 0 -1 |
+	    jq -r --arg d "$1" 'select((.job | fromjson? | .device_id | tostring) == $d) | .error'
+}
+
+# statuses [PREFIX] DEVICE...: "DEVICE STATUS" for each device, one a line.
+statuses() {
+	p=lr
+	case "${1:-}" in *[!0-9]*) p=$1; shift ;; esac
+	for d in "$@"; do
+		echo "$d $(rcli HGET "$p:result:$d" status)"
+	done
+}
+
+# status_is_in PREFIX DEVICE STATUS: status_is for daemons run with --prefix.
+status_is_in() {
+	[ "$(rcli HGET "$1:result:$2" status)" = "$3" ]
+}
+
+# start_cbsim_named NAME SCENARIO: a second simulator beside the first,
+# logging to $tmp/NAME.log; sets NAME_URL and NAME_PID and writes v3
+# credentials for it to $tmp/NAME.psc (give a worker --credentials
+# $tmp/NAME.psc: the last --credentials wins).
+start_cbsim_named() {
+	n=$1
+	: >"$tmp/$n.out"
+	"$BIN/lr-cbsim" --listen 127.0.0.1:0 --scenario "$2" >"$tmp/$n.out" 2>"$tmp/$n.log" &
+	eval "${n}_PID=$!"
+	pids="$pids $!"
+	wait_for 10 grep -q '^listening on ' "$tmp/$n.out" ||
+	    { echo "not ok - lr-cbsim $n did not start"; cat "$tmp/$n.log"; exit 1; }
+	u="http://127.0.0.1:$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/$n.out")"
+	eval "${n}_URL=\$u"
+	printf '[default]\nurl=%s\ntoken=%s\n' "$u" "$LR_TOKEN" >"$tmp/$n.psc"
+	chmod 600 "$tmp/$n.psc"
 }

@@ -6,23 +6,6 @@
 # closed.
 . "$(dirname "$0")/lib.sh"
 
-# write_v6_creds ORG_KEY: the credentials file with an org key, so the
-# worker picks v6.
-write_v6_creds() {
-	cat >"$tmp/credentials.psc" <<EOC
-[default]
-url=$CB_URL
-token=$LR_TOKEN
-org_key=$1
-
-[siem]
-url=$CB_URL
-token=$SIEM_TOKEN
-org_key=$1
-EOC
-	chmod 600 "$tmp/credentials.psc"
-}
-
 # queue DEVICE...: one synthetic job per device.
 queue() {
 	for d in "$@"; do
