@@ -19,6 +19,9 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/* Artifacts go to Redis a chunk at a time, never whole in memory. */
+#define ARTIFACT_CHUNK (1024 * 1024)
+
 static struct rconn_script enqueue_script = {"enqueue", lua_enqueue, ""};
 static struct rconn_script claim_script = {"claim", lua_claim, ""};
 static struct rconn_script update_script = {"update", lua_update, ""};
@@ -383,5 +386,69 @@ queue_store_artifact(struct rconn *rc, const char *prefix, const void *data,
 		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 	if (r != NULL)
 		freeReplyObject(r);
+	return ret;
+}
+
+/* Runs a command that must answer +OK or an integer; 0 or -1. */
+static int
+ok_command(redisReply *r)
+{
+	int ret = r != NULL && (r->type == REDIS_REPLY_STATUS ||
+				   r->type == REDIS_REPLY_INTEGER)
+		      ? 0
+		      : -1;
+
+	if (r != NULL)
+		freeReplyObject(r);
+	return ret;
+}
+
+int
+queue_store_artifact_file(struct rconn *rc, const char *prefix, FILE *f,
+    int ttl_s, char sha256hex[65])
+{
+	char *buf, *part;
+	redisReply *r;
+	size_t n;
+	int ret = -1, exists;
+
+	if (sha256_file(f, sha256hex) == -1)
+		return -1;
+	/* Content-addressed: present already means stored already. */
+	r = rconn_command(
+	    rc, "EXPIRE %s:artifact:%s %d", prefix, sha256hex, ttl_s);
+	exists = r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	if (r != NULL)
+		freeReplyObject(r);
+	if (exists)
+		return 0;
+	/* A chunk at a time into a key of our own, renamed once whole: a
+	 * reader never sees half a file, and a crash leaves only a key that
+	 * expires. */
+	part = xasprintf(
+	    "%s:artifact:%s.part.%ld", prefix, sha256hex, (long)getpid());
+	buf = xmalloc(ARTIFACT_CHUNK);
+	rewind(f);
+	if (ok_command(rconn_command(
+		rc, "SET %s %b EX %d", part, "", (size_t)0, ttl_s)) == -1)
+		goto out;
+	while ((n = fread(buf, 1, ARTIFACT_CHUNK, f)) > 0)
+		if (ok_command(
+			rconn_command(rc, "APPEND %s %b", part, buf, n)) == -1)
+			goto out;
+	if (ferror(f) ||
+	    ok_command(rconn_command(
+		rc, "RENAME %s %s:artifact:%s", part, prefix, sha256hex)) == -1)
+		goto out;
+	ret = 0;
+out:
+	if (ret == -1) {
+		log_warnx("storing artifact %s failed", sha256hex);
+		r = rconn_command(rc, "DEL %s", part);
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+	free(buf);
+	free(part);
 	return ret;
 }

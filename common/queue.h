@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -110,6 +111,12 @@ void queue_count(
  * sha256hex receives 65 chars.  0 or -1. */
 int queue_store_artifact(struct rconn *rc, const char *prefix, const void *data,
     size_t len, int ttl_s, char sha256hex[65]);
+
+/* The same from a file (read from its start, a chunk at a time, so it
+ * need not fit in memory), unless present (its TTL is renewed then).
+ * 0 or -1. */
+int queue_store_artifact_file(struct rconn *rc, const char *prefix, FILE *f,
+    int ttl_s, char sha256hex[65]);
 
 /* Returns the integer of an integer reply, else -1 (NULL too). */
 long long queue_int_reply(const redisReply *r);

@@ -167,3 +167,22 @@ sha256_hex(const void *data, size_t len, char out[65])
 	for (int i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
+
+int
+sha256_file(FILE *f, char out[65])
+{
+	struct sha256 s;
+	unsigned char d[32], buf[65536];
+	size_t n;
+
+	rewind(f);
+	sha256_init(&s);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sha256_update(&s, buf, n);
+	if (ferror(f))
+		return -1;
+	sha256_final(&s, d);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	return 0;
+}

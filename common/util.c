@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -244,4 +245,24 @@ util_stristr(const char *hay, const char *needle)
 		if (strncasecmp(hay, needle, n) == 0)
 			return hay;
 	return n == 0 ? hay : NULL;
+}
+
+FILE *
+util_tmpfile(char *path, size_t size)
+{
+	const char *dir = getenv("TMPDIR");
+	FILE *f;
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if ((size_t)snprintf(path, size, "%s/lrflow-XXXXXX", dir) >= size)
+		return NULL;
+	if ((fd = mkstemp(path)) == -1) /* mode 0600 */
+		return NULL;
+	if ((f = fdopen(fd, "w+b")) == NULL) {
+		close(fd);
+		unlink(path);
+	}
+	return f;
 }

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -31,6 +32,10 @@ void util_random_hex(char *buf, size_t n);
 void util_uuid(char buf[37]);
 /* n random characters of [A-Za-z0-9] plus NUL. */
 void util_random_alnum(char *buf, size_t n);
+/* A new empty file only we can read, in $TMPDIR (else /tmp), open for
+ * reading and writing; its name goes into path.  The caller fclose()s and
+ * unlink()s it.  NULL on failure (errno set). */
+FILE *util_tmpfile(char *path, size_t size);
 
 /* Case-insensitive equality and substring search (ASCII). */
 bool util_strieq(const char *a, const char *b);

@@ -1,12 +1,14 @@
-/* chrome.c - Chrome History parsing with SQLite, entirely in memory.
+/* chrome.c - Chrome History parsing with SQLite.
  *
- * sqlite3_deserialize() turns a copy of the file into a read-only
- * in-memory database: nothing touches the disk.  The file is hostile
+ * From memory, sqlite3_deserialize() turns a copy of the file into a
+ * read-only in-memory database; from our own temporary copy on disk, the
+ * file is opened read-only and immutable.  The file is hostile
  * input, hence SQLITE_DBCONFIG_DEFENSIVE, trusted_schema off (a view or
  * trigger in the file cannot call anything but innocuous functions), and a
  * progress handler that stops a query after CHROME_QUERY_MS. */
 #include "chrome.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,25 +114,75 @@ chrome_query(sqlite3 *db, const char *sql, int max, json_t *visits)
 	return rc == SQLITE_DONE ? 0 : rc;
 }
 
+/* Opens hardened: the file is hostile input. */
+static void
+chrome_harden(sqlite3 *db)
+{
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+}
+
+/* The visits of an open database (see chrome_history_visits). */
+static json_t *
+chrome_read(sqlite3 *db, int max, char *err, size_t errlen)
+{
+	json_t *visits = json_array();
+	int64_t deadline = util_mono_ms() + CHROME_QUERY_MS;
+	int rc;
+
+	sqlite3_progress_handler(db, 1000, chrome_progress, &deadline);
+	rc = chrome_query(db, chrome_sql_visits, max, visits);
+	if (rc == 0 && json_array_size(visits) > 0)
+		return visits;
+	/* No visits (or no visits table): fall back to urls, as the seed's
+	 * viewer did. */
+	if (rc != 0 &&
+	    strstr(sqlite3_errmsg(db), "no such table: visits") == NULL) {
+		chrome_db_error(db, rc, err, errlen);
+		json_decref(visits);
+		return NULL;
+	}
+	json_array_clear(visits);
+	if ((rc = chrome_query(db, chrome_sql_urls, max, visits)) != 0) {
+		chrome_db_error(db, rc, err, errlen);
+		json_decref(visits);
+		return NULL;
+	}
+	return visits;
+}
+
+/* Checks the header of a History file's first bytes (n of them).  0, or
+ * -1 with err set. */
+static int
+chrome_header_ok(const unsigned char *head, size_t n, char *err, size_t errlen)
+{
+	static const char magic[16] = "SQLite format 3"; /* with its NUL */
+
+	if (n == 0) {
+		snprintf(err, errlen, "is empty");
+		return -1;
+	}
+	if (n < 100 || memcmp(head, magic, sizeof(magic)) != 0) {
+		snprintf(err, errlen, "is not a valid SQLite database");
+		return -1;
+	}
+	return 0;
+}
+
 json_t *
 chrome_history_visits(
     const void *data, size_t len, int max, char *err, size_t errlen)
 {
-	static const char magic[16] = "SQLite format 3"; /* with its NUL */
 	sqlite3 *db = NULL;
 	unsigned char *copy;
 	json_t *visits = NULL;
-	int64_t deadline;
 	int rc;
 
-	if (len == 0) {
-		snprintf(err, errlen, "is empty");
+	if (chrome_header_ok(data, len, err, errlen) == -1)
 		return NULL;
-	}
-	if (len < 100 || memcmp(data, magic, sizeof(magic)) != 0) {
-		snprintf(err, errlen, "is not a valid SQLite database");
-		return NULL;
-	}
 	if ((rc = sqlite3_open_v2(":memory:", &db,
 		 SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL)) !=
 	    SQLITE_OK) {
@@ -138,12 +190,7 @@ chrome_history_visits(
 		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		goto out;
 	}
-	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
-	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
-
+	chrome_harden(db);
 	/* SQLite frees the copy when db closes (FREEONCLOSE), even when
 	 * sqlite3_deserialize() fails. */
 	if ((copy = sqlite3_malloc64(len)) == NULL) {
@@ -162,30 +209,55 @@ chrome_history_visits(
 		chrome_db_error(db, rc, err, errlen);
 		goto out;
 	}
-	deadline = util_mono_ms() + CHROME_QUERY_MS;
-	sqlite3_progress_handler(db, 1000, chrome_progress, &deadline);
+	visits = chrome_read(db, max, err, errlen);
+out:
+	sqlite3_close(db);
+	return visits;
+}
 
-	visits = json_array();
-	rc = chrome_query(db, chrome_sql_visits, max, visits);
-	if (rc == 0 && json_array_size(visits) > 0)
+json_t *
+chrome_history_visits_file(const char *path, int max, char *err, size_t errlen)
+{
+	unsigned char head[100];
+	sqlite3 *db = NULL;
+	json_t *visits = NULL;
+	char *uri;
+	size_t n;
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(path, "r+b")) == NULL) {
+		snprintf(
+		    err, errlen, "could not be opened: %s", strerror(errno));
+		return NULL;
+	}
+	n = fread(head, 1, sizeof(head), f);
+	if (chrome_header_ok(head, n, err, errlen) == -1) {
+		fclose(f);
+		return NULL;
+	}
+	/* Our own copy: a WAL-mode file is marked rollback-journal (the bytes
+	 * are the same), so no -wal or -shm file is looked for. */
+	if (head[18] == 2 && head[19] == 2 &&
+	    (fseek(f, 18, SEEK_SET) != 0 || fwrite("\1\1", 1, 2, f) != 2)) {
+		snprintf(
+		    err, errlen, "could not be prepared: %s", strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	/* immutable: no locks, no journal, nothing written next to it. */
+	uri = sqlite3_mprintf("file:%s?mode=ro&immutable=1", path);
+	rc = sqlite3_open_v2(
+	    uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	sqlite3_free(uri);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "could not be opened: %s",
+		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		goto out;
-	/* No visits (or no visits table): fall back to urls, as the seed's
-	 * viewer did. */
-	if (rc != 0 &&
-	    strstr(sqlite3_errmsg(db), "no such table: visits") == NULL) {
-		chrome_db_error(db, rc, err, errlen);
-		goto out_free_visits;
 	}
-	json_array_clear(visits);
-	if ((rc = chrome_query(db, chrome_sql_urls, max, visits)) != 0) {
-		chrome_db_error(db, rc, err, errlen);
-		goto out_free_visits;
-	}
-	goto out;
-
-out_free_visits:
-	json_decref(visits);
-	visits = NULL;
+	chrome_harden(db);
+	visits = chrome_read(db, max, err, errlen);
 out:
 	sqlite3_close(db);
 	return visits;

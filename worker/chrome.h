@@ -1,7 +1,8 @@
-/* chrome.h - Chrome "History" files (SQLite databases) parsed in memory.
+/* chrome.h - Chrome "History" files (SQLite databases), parsed from
+ * memory or from a temporary file.
  *
  * The bytes come from an endpoint that may be compromised, so they are
- * opened read-only, in memory, with SQLite's defensive settings and a time
+ * opened read-only, with SQLite's defensive settings and a time
  * limit on every query. */
 #ifndef LR_WORKER_CHROME_H
 #define LR_WORKER_CHROME_H
@@ -25,5 +26,11 @@ int64_t chrome_time_to_ms(int64_t chrome_us);
  * database". */
 json_t *chrome_history_visits(
     const void *data, size_t len, int max, char *err, size_t errlen);
+
+/* The same for a History file at path (our own temporary copy: its
+ * header may be rewritten), opened read-only, so the file need not fit in
+ * memory. */
+json_t *chrome_history_visits_file(
+    const char *path, int max, char *err, size_t errlen);
 
 #endif

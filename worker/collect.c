@@ -11,7 +11,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chrome.h"
 #include "log.h"
@@ -286,8 +288,9 @@ out:
 static json_t *
 collect_history(struct collect_job *j, const char *user, int *nvisits)
 {
-	char *path, *data = NULL, *step, sha[65], err[256];
+	char *path, *step, sha[65], err[256], tmp[512] = "";
 	json_t *entry, *visits;
+	FILE *f = NULL;
 	size_t len = 0;
 
 	path = xasprintf(
@@ -304,8 +307,16 @@ collect_history(struct collect_job *j, const char *user, int *nvisits)
 			"the user name cannot be a folder name, so there is no History file to fetch"));
 		goto out;
 	}
-	if (lr_get_file(
-		j->lr, j->sid, path, j->o->max_file_size, &data, &len) == -1) {
+	/* The file goes to a temporary file, never whole into memory. */
+	if ((f = util_tmpfile(tmp, sizeof(tmp))) == NULL) {
+		json_object_set_new(entry, "error",
+		    json_sprintf(
+			"no temporary file for the History file of %s: %s",
+			user, strerror(errno)));
+		goto out;
+	}
+	if (lr_get_file_to(j->lr, j->sid, path, j->o->max_file_size, f, &len) ==
+	    -1) {
 		char *msg;
 
 		if (lr_errkind(j->lr) == LR_ESTOPPED ||
@@ -320,18 +331,21 @@ collect_history(struct collect_job *j, const char *user, int *nvisits)
 		goto out;
 	}
 	json_object_set_new(entry, "size", json_integer((json_int_t)len));
-	if (j->sink->store(j->sink->arg, data, len, sha) == 0) {
+	if (j->sink->store(j->sink->arg, f, sha) == 0) {
 		json_object_set_new(entry, "artifact",
 		    json_sprintf("%s:artifact:%s", j->o->prefix, sha));
 	} else {
-		sha256_hex(data, len, sha);
+		if (sha256_file(f, sha) == -1)
+			snprintf(sha, sizeof(sha), "unknown");
 		log_warnx("device %" PRId64
 			  ": could not store the History file of %s",
 		    j->device_id, user);
 	}
 	json_object_set_new(entry, "sha256", json_string(sha));
-	visits = chrome_history_visits(
-	    data, len, CHROME_MAX_VISITS, err, sizeof(err));
+	fclose(f); /* the parse may rewrite the header of our copy */
+	f = NULL;
+	visits = chrome_history_visits_file(
+	    tmp, CHROME_MAX_VISITS, err, sizeof(err));
 	if (visits == NULL) {
 		json_object_set_new(entry, "error",
 		    json_sprintf("History file of %s %s", user, err));
@@ -342,7 +356,10 @@ collect_history(struct collect_job *j, const char *user, int *nvisits)
 	*nvisits += (int)json_array_size(visits);
 	json_object_set_new(entry, "visits", visits);
 out:
-	free(data);
+	if (f != NULL)
+		fclose(f);
+	if (tmp[0] != '\0')
+		unlink(tmp);
 	free(step);
 	free(path);
 	return entry;

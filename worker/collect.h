@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -20,9 +21,9 @@ struct collect_sink {
 	/* Writes fields (borrowed) to the result hash.  Returns -1 when the
 	 * job is no longer ours (a newer attempt owns it): stop early. */
 	int (*progress)(void *arg, json_t *fields);
-	/* Stores a collected file's bytes; fills sha256hex.  0 or -1. */
-	int (*store)(
-	    void *arg, const void *data, size_t len, char sha256hex[65]);
+	/* Stores a collected file (read from its start); fills sha256hex.
+	 * 0 or -1. */
+	int (*store)(void *arg, FILE *f, char sha256hex[65]);
 	/* Adds n to a counter ("sessions_opened", ...). */
 	void (*count)(void *arg, const char *name, long long n);
 	/* take: waits for a slot of the global session budget (0), or gives

@@ -643,17 +643,17 @@ fail:
 	return NULL;
 }
 
-int
-lr_get_file(struct lr *lr, const char *sid, const char *path, size_t max,
-    char **data, size_t *len)
+/* "get file" on path, then its content into out (or memory when out is
+ * NULL): r holds the answer on 0.  0 or -1 (error set). */
+static int
+lr_fetch(struct lr *lr, const char *sid, const char *path, size_t max,
+    FILE *out, struct cbhttp_resp *r)
 {
-	struct cbhttp_resp r;
 	char file_id[128];
 	json_t *cmd;
 	int rc, ret = -1;
 
-	*data = NULL;
-	*len = 0;
+	memset(r, 0, sizeof(*r));
 	if ((cmd = lr_command(lr, sid, "get file", path, NULL)) == NULL)
 		return -1;
 	if (lr->be->file_id(json_object_get(cmd, "_submitted"), cmd, file_id,
@@ -663,39 +663,66 @@ lr_get_file(struct lr *lr, const char *sid, const char *path, size_t max,
 		    path);
 		goto out;
 	}
-	rc = lr->be->file_content(lr, sid, file_id, max, &r);
+	rc = lr->be->file_content(lr, sid, file_id, max, out, r);
 	/* The cloud's copy is no longer needed, whatever happened. */
 	if (lr->be->file_delete != NULL)
 		lr->be->file_delete(lr, sid, file_id);
 	if (rc == -1) {
-		if (r.too_large)
+		if (r->too_large)
 			lr_fail(lr, LR_ETOOLARGE,
 			    "%s is larger than the %zu-byte limit (--max-file-size)",
 			    path, max);
 		else
 			lr_fail(lr, LR_ETRANSIENT, "could not download %s: %s",
-			    path, r.err);
-		cbhttp_resp_release(&r);
+			    path, r->err);
+		cbhttp_resp_release(r);
 		goto out;
 	}
-	if (r.status != 200) {
+	if (r->status != 200) {
 		lr_fail(lr,
-		    r.status == 404              ? LR_ENOTFOUND
-		    : cbhttp_transient(r.status) ? LR_ETRANSIENT
-						 : LR_EPROTO,
-		    "could not download %s: HTTP %ld", path, r.status);
-		cbhttp_resp_release(&r);
+		    r->status == 404              ? LR_ENOTFOUND
+		    : cbhttp_transient(r->status) ? LR_ETRANSIENT
+						  : LR_EPROTO,
+		    "could not download %s: HTTP %ld", path, r->status);
+		cbhttp_resp_release(r);
 		goto out;
 	}
+	ret = 0;
+out:
+	json_decref(cmd);
+	return ret;
+}
+
+int
+lr_get_file(struct lr *lr, const char *sid, const char *path, size_t max,
+    char **data, size_t *len)
+{
+	struct cbhttp_resp r;
+
+	*data = NULL;
+	*len = 0;
+	if (lr_fetch(lr, sid, path, max, NULL, &r) == -1)
+		return -1;
 	/* Take the body: it is NUL-terminated and ours once detached. */
 	*data = r.body != NULL ? r.body : xstrdup("");
 	*len = r.body != NULL ? r.len : 0;
 	r.body = NULL;
 	cbhttp_resp_release(&r);
-	ret = 0;
-out:
-	json_decref(cmd);
-	return ret;
+	return 0;
+}
+
+int
+lr_get_file_to(struct lr *lr, const char *sid, const char *path, size_t max,
+    FILE *out, size_t *len)
+{
+	struct cbhttp_resp r;
+
+	*len = 0;
+	if (lr_fetch(lr, sid, path, max, out, &r) == -1)
+		return -1;
+	*len = r.len;
+	cbhttp_resp_release(&r);
+	return 0;
 }
 
 int

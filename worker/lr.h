@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -106,6 +107,10 @@ json_t *lr_command(struct lr *lr, const char *sid, const char *name,
  * *data is a new buffer (caller frees; NUL-terminated) of *len bytes. */
 int lr_get_file(struct lr *lr, const char *sid, const char *path, size_t max,
     char **data, size_t *len);
+/* The same, streamed into out (a file the caller opened; it is truncated
+ * first) rather than memory: *len bytes.  0 or -1. */
+int lr_get_file_to(struct lr *lr, const char *sid, const char *path, size_t max,
+    FILE *out, size_t *len);
 /* Runs "delete file" on path.  0 or -1. */
 int lr_delete_file(struct lr *lr, const char *sid, const char *path);
 /* Runs "process list": returns the processes array (new reference) or

@@ -34,9 +34,10 @@ struct lr_backend {
 	/* Copies the file id of a "get file" command into buf; 0 or -1. */
 	int (*file_id)(
 	    json_t *submitted, json_t *completed, char *buf, size_t size);
-	/* Downloads a fetched file; r as cbhttp_download.  0 or -1. */
+	/* Downloads a fetched file into out, or into r->body when out is
+	 * NULL; r as cbhttp_download_file / cbhttp_download.  0 or -1. */
 	int (*file_content)(struct lr *lr, const char *sid, const char *file_id,
-	    size_t max, struct cbhttp_resp *r);
+	    size_t max, FILE *out, struct cbhttp_resp *r);
 	/* Removes a fetched file from the cloud once downloaded, or NULL
 	 * when the API keeps no copy.  Failure is only logged. */
 	void (*file_delete)(

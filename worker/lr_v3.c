@@ -202,13 +202,14 @@ v3_file_id(json_t *submitted, json_t *completed, char *buf, size_t size)
 
 static int
 v3_file_content(struct lr *lr, const char *sid, const char *file_id, size_t max,
-    struct cbhttp_resp *r)
+    FILE *out, struct cbhttp_resp *r)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path), V3_CBLR "/session/%s/file/%s/content", sid,
 	    file_id);
-	return cbhttp_download(lr->http, path, max, r);
+	return out != NULL ? cbhttp_download_file(lr->http, path, max, out, r)
+			   : cbhttp_download(lr->http, path, max, r);
 }
 
 static json_t *

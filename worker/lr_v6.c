@@ -370,13 +370,14 @@ v6_command_get(struct lr *lr, const char *sid, long long id)
 
 static int
 v6_file_content(struct lr *lr, const char *sid, const char *file_id, size_t max,
-    struct cbhttp_resp *r)
+    FILE *out, struct cbhttp_resp *r)
 {
 	char path[V6_PATH];
 
 	v6_path(lr, path, sizeof(path), "/%s/files/%s/content", sid, file_id);
 	/* 302 to a storage host: followed by hand, without the token. */
-	return cbhttp_download(lr->http, path, max, r);
+	return out != NULL ? cbhttp_download_file(lr->http, path, max, out, r)
+			   : cbhttp_download(lr->http, path, max, r);
 }
 
 static void

@@ -147,12 +147,12 @@ worker_sink_progress(void *arg, json_t *fields)
 }
 
 static int
-worker_sink_store(void *arg, const void *data, size_t len, char sha[65])
+worker_sink_store(void *arg, FILE *f, char sha[65])
 {
 	struct worker_thread *t = arg;
 
-	return queue_store_artifact(t->rc, t->w->cfg->prefix, data, len,
-	    t->w->cfg->artifact_ttl_s, sha);
+	return queue_store_artifact_file(
+	    t->rc, t->w->cfg->prefix, f, t->w->cfg->artifact_ttl_s, sha);
 }
 
 static int

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "queue.h"
 #include "rconn.h"
+#include "sha256.h"
 #include "util.h"
 #include "../t.h"
 
@@ -282,6 +284,40 @@ test_artifact(void)
  * processes with one worker id) gives two entries, and the older
  * attempt's complete can neither drop the newer one's entry nor take the
  * device out of flight. */
+/* A file goes to Redis a chunk at a time and appears whole or not at all;
+ * the same bytes again are one copy. */
+static int
+test_artifact_from_a_file(void)
+{
+	char path[512], sha[65], sha2[65], want[65];
+	size_t n = 3 * 1024 * 1024 + 17;
+	unsigned char *data = malloc(n);
+	FILE *f = util_tmpfile(path, sizeof(path));
+	redisReply *r;
+
+	flush();
+	CHECK(data != NULL && f != NULL);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (unsigned char)(i * 31 + i / 977);
+	CHECK(fwrite(data, 1, n, f) == n);
+	sha256_hex(data, n, want);
+	CHECK(queue_store_artifact_file(rc, "lr", f, 3600, sha) == 0);
+	CHECK(strcmp(sha, want) == 0);
+	r = rconn_command(rc, "GET lr:artifact:%s", sha);
+	CHECK(r != NULL && r->type == REDIS_REPLY_STRING && r->len == n);
+	CHECK(memcmp(r->str, data, n) == 0);
+	freeReplyObject(r);
+	CHECK(num("TTL lr:artifact:%s", sha) > 3500);
+	CHECK(num("DBSIZE", NULL) == 1); /* no part left behind */
+	CHECK(queue_store_artifact_file(rc, "lr", f, 7200, sha2) == 0);
+	CHECK(strcmp(sha, sha2) == 0 && num("DBSIZE", NULL) == 1);
+	CHECK(num("TTL lr:artifact:%s", sha) > 7000); /* renewed */
+	fclose(f);
+	unlink(path);
+	free(data);
+	return 0;
+}
+
 static int
 test_claims_are_told_apart(void)
 {
@@ -586,6 +622,7 @@ main(void)
 	RUN(test_release_puts_job_first);
 	RUN(test_claim_timeout_and_malformed);
 	RUN(test_artifact);
+	RUN(test_artifact_from_a_file);
 	RUN(test_claims_are_told_apart);
 	RUN(test_wait_moves_nothing);
 	RUN(test_defer_and_promote);

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "common/util.h"
 #include "tests/t.h"
 #include "worker/chrome.h"
 #include "worker/collect.h"
@@ -388,6 +390,52 @@ test_history_wal_file_is_read(void)
 	return 0;
 }
 
+/* The same parse from a temporary file (how the worker reads a History
+ * file it fetched, so it never has to fit in memory), WAL mode included;
+ * nothing is written beside the file. */
+static int
+test_history_from_a_file(void)
+{
+	char err[200], path[512], side[600];
+	size_t len;
+	char *db = make_db(
+	    "PRAGMA journal_mode=WAL;" CHROME_SCHEMA
+	    "INSERT INTO urls VALUES(1,'https://file.test/','F',1,0,13300000000000000,0);"
+	    "INSERT INTO visits VALUES(1,1,13300000000000000,0,0,0,0);"
+	    "PRAGMA wal_checkpoint(TRUNCATE);",
+	    &len);
+	FILE *f = util_tmpfile(path, sizeof(path));
+	json_t *v;
+
+	CHECK(db != NULL && f != NULL);
+	CHECK(fwrite(db, 1, len, f) == len);
+	fclose(f);
+	free(db);
+	v = chrome_history_visits_file(
+	    path, CHROME_MAX_VISITS, err, sizeof(err));
+	CHECK(v != NULL);
+	CHECK(json_array_size(v) == 1);
+	CHECK(strcmp(visit_str(v, 0, "url"), "https://file.test/") == 0);
+	json_decref(v);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	CHECK(access(side, F_OK) == -1);
+	snprintf(side, sizeof(side), "%s-journal", path);
+	CHECK(access(side, F_OK) == -1);
+	/* Garbage in a file is said the same way as in memory. */
+	f = fopen(path, "wb");
+	CHECK(f != NULL);
+	fputs("not a database at all, not at all, not at all, not at all, "
+	      "not at all, not at all, not at all",
+	    f);
+	fclose(f);
+	CHECK(chrome_history_visits_file(path, 10, err, sizeof(err)) == NULL);
+	CHECK(strcmp(err, "is not a valid SQLite database") == 0);
+	unlink(path);
+	CHECK(chrome_history_visits_file(path, 10, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "could not be opened") != NULL);
+	return 0;
+}
+
 static int
 test_history_bad_files_rejected(void)
 {
@@ -453,6 +501,7 @@ main(void)
 	RUN(test_history_capped_at_max);
 	RUN(test_history_falls_back_to_urls);
 	RUN(test_history_wal_file_is_read);
+	RUN(test_history_from_a_file);
 	RUN(test_history_bad_files_rejected);
 	{
 		char cmd[200];
