@@ -262,6 +262,38 @@ out:
 	return json;
 }
 
+int
+lr_call_ok(
+    struct lr *lr, const char *method, const char *path, const char *what)
+{
+	json_t *resp = lr_call(lr, method, path, NULL, what);
+
+	json_decref(resp);
+	return resp != NULL ? 0 : -1;
+}
+
+json_t *
+lr_call_list(struct lr *lr, const char *path, const char *what)
+{
+	json_t *list = lr_call(lr, "GET", path, NULL, what);
+
+	/* An array, or {"results": [...]}: take either. */
+	if (json_is_object(list) &&
+	    json_is_array(json_object_get(list, "results"))) {
+		json_t *a = json_incref(json_object_get(list, "results"));
+
+		json_decref(list);
+		list = a;
+	}
+	if (list != NULL && !json_is_array(list)) {
+		json_decref(list);
+		lr_fail(lr, LR_EPROTO, "could not %s: the answer is not a list",
+		    what);
+		return NULL;
+	}
+	return list;
+}
+
 /* ------------------------------------------------------------------ */
 /* Devices and sessions */
 

@@ -104,4 +104,11 @@ int lr_fail(struct lr *lr, enum lr_errkind kind, const char *fmt, ...)
 json_t *lr_call(struct lr *lr, const char *method, const char *path,
     json_t *body, const char *what);
 
+/* Sends a request without a body, for its status only.  0 or -1. */
+int lr_call_ok(
+    struct lr *lr, const char *method, const char *path, const char *what);
+/* GETs path and returns the list it answers (an array, or the "results"
+ * of an object), new reference, or NULL with the error set. */
+json_t *lr_call_list(struct lr *lr, const char *path, const char *what);
+
 #endif

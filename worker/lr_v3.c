@@ -77,28 +77,17 @@ static int
 v3_session_keepalive(struct lr *lr, const char *sid)
 {
 	char path[256], what[128];
-	json_t *resp;
 
 	snprintf(path, sizeof(path), V3_CBLR "/session/%s/keepalive", sid);
 	snprintf(
 	    what, sizeof(what), "keep Live Response session %s alive", sid);
-	resp = lr_call(lr, "GET", path, NULL, what);
-	json_decref(resp);
-	return resp != NULL ? 0 : -1;
+	return lr_call_ok(lr, "GET", path, what);
 }
 
 static json_t *
 v3_session_list(struct lr *lr)
 {
-	json_t *list =
-	    lr_call(lr, "GET", V3_CBLR "/session", NULL, "list sessions");
-
-	if (list != NULL && !json_is_array(list)) {
-		json_decref(list);
-		lr_fail(lr, LR_EPROTO, "the session list is not a list");
-		return NULL;
-	}
-	return list;
+	return lr_call_list(lr, V3_CBLR "/session", "list sessions");
 }
 
 static int64_t
@@ -115,17 +104,10 @@ static json_t *
 v3_command_list(struct lr *lr, const char *sid)
 {
 	char path[256], what[128];
-	json_t *list;
 
 	snprintf(path, sizeof(path), V3_CBLR "/session/%s/command", sid);
 	snprintf(what, sizeof(what), "list the commands of session %s", sid);
-	list = lr_call(lr, "GET", path, NULL, what);
-	if (list != NULL && !json_is_array(list)) {
-		json_decref(list);
-		lr_fail(lr, LR_EPROTO, "the command list is not a list");
-		return NULL;
-	}
-	return list;
+	return lr_call_list(lr, path, what);
 }
 
 static json_t *

@@ -281,24 +281,9 @@ static json_t *
 v6_session_list(struct lr *lr)
 {
 	char path[V6_PATH];
-	json_t *list;
 
 	v6_path(lr, path, sizeof(path), "%s", "");
-	list = lr_call(lr, "GET", path, NULL, "list Live Response sessions");
-	/* An array, or {"results": [...]}: take either. */
-	if (json_is_object(list) &&
-	    json_is_array(json_object_get(list, "results"))) {
-		json_t *a = json_incref(json_object_get(list, "results"));
-
-		json_decref(list);
-		list = a;
-	}
-	if (list != NULL && !json_is_array(list)) {
-		json_decref(list);
-		lr_fail(lr, LR_EPROTO, "the session list is not a list");
-		return NULL;
-	}
-	return list;
+	return lr_call_list(lr, path, "list Live Response sessions");
 }
 
 static int64_t
@@ -313,31 +298,21 @@ static json_t *
 v6_command_list(struct lr *lr, const char *sid)
 {
 	char path[V6_PATH], what[128];
-	json_t *list;
 
 	v6_path(lr, path, sizeof(path), "/%s/commands", sid);
 	snprintf(what, sizeof(what), "list the commands of session %s", sid);
-	list = lr_call(lr, "GET", path, NULL, what);
-	if (list != NULL && !json_is_array(list)) {
-		json_decref(list);
-		lr_fail(lr, LR_EPROTO, "the command list is not a list");
-		return NULL;
-	}
-	return list;
+	return lr_call_list(lr, path, what);
 }
 
 static int
 v6_session_keepalive(struct lr *lr, const char *sid)
 {
 	char path[V6_PATH], what[128];
-	json_t *resp;
 
 	v6_path(lr, path, sizeof(path), "/%s/keepalive", sid);
 	snprintf(
 	    what, sizeof(what), "keep Live Response session %s alive", sid);
-	resp = lr_call(lr, "GET", path, NULL, what);
-	json_decref(resp);
-	return resp != NULL ? 0 : -1;
+	return lr_call_ok(lr, "GET", path, what);
 }
 
 static json_t *

@@ -14,51 +14,15 @@
 #include "rconn.h"
 #include "util.h"
 #include "../t.h"
+#include "../tr.h"
 
 static struct rconn *rc;
 
-static long long
-num(const char *fmt, const char *arg)
-{
-	redisReply *r = rconn_command(rc, fmt, arg);
-	long long v = -1;
-
-	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
-		v = r->integer;
-	else if (r != NULL && r->type == REDIS_REPLY_STRING)
-		v = atoll(r->str);
-	if (r != NULL)
-		freeReplyObject(r);
-	return v;
-}
-
-static char *
-str(const char *fmt, const char *arg)
-{
-	redisReply *r = rconn_command(rc, fmt, arg);
-	char *s = NULL;
-
-	if (r != NULL && r->type == REDIS_REPLY_STRING)
-		s = strdup(r->str);
-	if (r != NULL)
-		freeReplyObject(r);
-	return s;
-}
-
-static void
-cmd(const char *fmt, const char *arg)
-{
-	redisReply *r = rconn_command(rc, fmt, arg);
-
-	if (r != NULL)
-		freeReplyObject(r);
-}
-
-static void
-flush(void)
-{
-	cmd("FLUSHALL", NULL);
-}
+/* Shorthands on the test's connection. */
+#define num(fmt, arg) tr_num(rc, fmt, arg)
+#define str(fmt, arg) tr_str(rc, fmt, arg)
+#define cmd(fmt, arg) tr_cmd(rc, fmt, arg)
+#define flush() tr_cmd(rc, "FLUSHALL", NULL)
 
 /* Queues a job for device and claims it as worker; 0 or -1. */
 static int
@@ -365,14 +329,7 @@ main(void)
 {
 	const char *url;
 
-	log_init("test_lease", LOG_ERROR, LOG_TEXT);
-	signal(SIGPIPE, SIG_IGN);
-	if ((url = t_redis_start()) == NULL) {
-		printf("not ok 1 - redis-server did not start\n");
-		return 1;
-	}
-	rc = rconn_new(url, 5000);
-	if (rconn_wait(rc, NULL) == -1)
+	if ((rc = tr_connect("test_lease", &url)) == NULL)
 		return 1;
 	RUN(test_heartbeat_refuses_a_second_instance);
 	RUN(test_unregister_keeps_jobs_findable);

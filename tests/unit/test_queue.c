@@ -14,47 +14,16 @@
 #include "sha256.h"
 #include "util.h"
 #include "../t.h"
+#include "../tr.h"
 
 static const char *url;
 static struct rconn *rc;
 
-static long long
-num(const char *fmt, const char *arg)
-{
-	redisReply *r = rconn_command(rc, fmt, arg);
-	long long v = -1;
-
-	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
-		v = r->integer;
-	else if (r != NULL && r->type == REDIS_REPLY_STRING)
-		v = atoll(r->str);
-	if (r != NULL)
-		freeReplyObject(r);
-	return v;
-}
-
-/* A string reply (caller frees) or NULL. */
-static char *
-str(const char *fmt, const char *arg)
-{
-	redisReply *r = rconn_command(rc, fmt, arg);
-	char *s = NULL;
-
-	if (r != NULL && r->type == REDIS_REPLY_STRING)
-		s = strdup(r->str);
-	if (r != NULL)
-		freeReplyObject(r);
-	return s;
-}
-
-static void
-flush(void)
-{
-	redisReply *r = rconn_command(rc, "FLUSHALL");
-
-	if (r != NULL)
-		freeReplyObject(r);
-}
+/* Shorthands on the test's connection. */
+#define num(fmt, arg) tr_num(rc, fmt, arg)
+#define str(fmt, arg) tr_str(rc, fmt, arg)
+#define cmd(fmt, arg) tr_cmd(rc, fmt, arg)
+#define flush() tr_cmd(rc, "FLUSHALL", NULL)
 
 static int
 test_enqueue_dedupes_and_coalesces(void)
@@ -606,14 +575,7 @@ test_redis_gone(void)
 int
 main(void)
 {
-	log_init("test_queue", LOG_ERROR, LOG_TEXT);
-	signal(SIGPIPE, SIG_IGN); /* as every daemon does */
-	if ((url = t_redis_start()) == NULL) {
-		printf("not ok 1 - redis-server did not start\n");
-		return 1;
-	}
-	rc = rconn_new(url, 5000);
-	if (rconn_wait(rc, NULL) == -1)
+	if ((rc = tr_connect("test_queue", &url)) == NULL)
 		return 1;
 	RUN(test_enqueue_dedupes_and_coalesces);
 	RUN(test_claim_update_complete);
