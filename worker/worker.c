@@ -32,7 +32,8 @@
 	60000                       /* a session slot outlives its holder
 				      by at most this */
 #define WORKER_SLOT_RENEW_MS 15000  /* renewed this often while held */
-#define WORKER_ABORT_GRACE_MS 30000 /* after abort: close, hand back */
+#define WORKER_ABORT_GRACE_MS 15000 /* after abort: close, hand back */
+#define WORKER_EXIT_GRACE_MS 5000   /* then threads still busy are left */
 
 struct worker *
 worker_new(const struct config *cfg, const struct cb_cred *cred,
@@ -472,7 +473,8 @@ worker_supervise(struct worker *w)
 			    running, WORKER_ABORT_GRACE_MS / 1000);
 			w->give_up = 1;
 		}
-		if (w->give_up && util_mono_ms() >= abort_end + 10000)
+		if (w->give_up &&
+		    util_mono_ms() >= abort_end + WORKER_EXIT_GRACE_MS)
 			return false;
 	}
 }

@@ -84,4 +84,23 @@ ok "recovery is logged" grep -q "recovered 1 job left by an earlier w4" "$tmp/w4
 is "the crashed attempt counts" "$(rcli HGET lr:result:2002 attempts)" 2
 is "recovery counted" "$(rcli HGET lr:stats jobs_recovered)" 1
 ok "invariants hold after recovery" invariants
+
+# Shutdown while Redis is away: the drain deadline and the abort grace
+# hold on the clock alone; the worker exits instead of hanging, and the job
+# it could not record is recovered by the next worker with its id.
+stop $w4_PID
+"$BIN/lr-poller" --redis "$REDIS_URL" --synthetic 2002 --once 2>>"$tmp/poller.log"
+start_worker w5 --drain-timeout 2
+ok "job 2002 running once more" wait_for 10 status_is 2002 running
+kill -STOP $REDIS_PID
+t0=$(date +%s)
+kill -TERM $w5_PID
+wait $w5_PID
+took=$(( $(date +%s) - t0 ))
+kill -CONT $REDIS_PID
+ok "the worker exited without Redis (drain 2 s + grace 20 s)" [ "$took" -le $((30 * SLOW)) ]
+ok "it said it held the result" grep -q "Redis is not answering\|exits with jobs in hand\|could not record the result" "$tmp/w5.log"
+start_worker w5
+ok "the next w5 finishes the job" wait_for 40 status_is 2002 done
+ok "invariants hold after the Redis-less shutdown" invariants
 finish
