@@ -186,7 +186,9 @@ faults_in_pause(struct sim *s, int64_t now_ms)
 	bool in = false;
 
 	for (i = 0; i < s->npauses; i++) {
-		if (s->pauses[i].end_ms < now_ms)
+		/* The end is the first moment a client may send again
+		 * (Retry-After: "not before"), so it is not in the pause. */
+		if (s->pauses[i].end_ms <= now_ms)
 			over = i + 1;
 		else if (s->pauses[i].start_ms <= now_ms)
 			in = true;

@@ -397,8 +397,11 @@ server_handle(struct evhttp_request *req, void *arg)
 		admin = (rt->flags & ROUTE_ADMIN) != 0;
 	/* The cloud's idle timeout runs before anyone can look. */
 	sessions_expire(s, now);
-	if (!admin && faults_in_pause(s, now))
+	if (!admin && faults_in_pause(s, now)) {
 		s->stats.requests_in_pause++;
+		log_warnx(
+		    "%s %s arrived inside a 429 pause", mname, raw ? raw : "/");
+	}
 	if (rt == NULL)
 		server_reply_json(&r, 404,
 		    json_pack(
