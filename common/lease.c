@@ -200,13 +200,13 @@ lease_reaped_release(struct lease_reaped *r)
 
 int
 lease_reap(struct rconn *rc, const char *prefix, const char *worker_id,
-    int max_stalls, bool force, struct lease_reaped *out)
+    int max_stalls, int how, struct lease_reaped *out)
 {
 	static const char *const names[9] = {
 	    "processing:", "worker:", "workers", "queue", "inflight", "dead",
 	    "stats", "events", "sessions"};
 	char *keys[9], stalls[16];
-	const char *argv[13];
+	const char *argv[14];
 	redisReply *r;
 	int ret = -1;
 
@@ -221,8 +221,9 @@ lease_reap(struct rconn *rc, const char *prefix, const char *worker_id,
 	argv[9] = worker_id;
 	argv[10] = prefix;
 	argv[11] = stalls;
-	argv[12] = force ? "1" : "0";
-	r = rconn_eval(rc, &reap_script, 9, 13, argv, NULL);
+	argv[12] = how & LEASE_REAP_FORCE ? "1" : "0";
+	argv[13] = how & LEASE_REAP_PEEK ? "1" : "0";
+	r = rconn_eval(rc, &reap_script, 9, 14, argv, NULL);
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
 	    r->element[0]->type == REDIS_REPLY_INTEGER) {
 		if (r->element[0]->integer == -1)

@@ -63,13 +63,22 @@ struct lease_reaped {
 	char **sessions;  /* their session ids; owned strings */
 };
 
+/* How lease_reap() goes about it. */
+enum {
+	LEASE_REAP_FORCE = 1, /* do not check the lease (a worker recovering
+				 its own list at start) */
+	LEASE_REAP_PEEK = 2,  /* write nothing: only list the sessions */
+};
+
 /* Gives back every job of worker_id if its lease is gone (or
- * unconditionally with force, for a worker recovering its own list at
- * start): each is counted as a stall and requeued, or failed once it
- * stalled more than max_stalls times.  Returns 1 (out filled), 0 when the
- * worker is alive, -1. */
+ * unconditionally with LEASE_REAP_FORCE): each is counted as a stall and
+ * requeued, or failed once it stalled more than max_stalls times; its
+ * session slots are freed.  out lists the Live Response sessions its
+ * jobs had open; with LEASE_REAP_PEEK only that is done, so the caller
+ * can close them before the jobs can run again.  Returns 1 (out filled),
+ * 0 when the worker is alive, -1. */
 int lease_reap(struct rconn *rc, const char *prefix, const char *worker_id,
-    int max_stalls, bool force, struct lease_reaped *out);
+    int max_stalls, int how, struct lease_reaped *out);
 void lease_reaped_release(struct lease_reaped *r);
 
 /* Hands back the jobs in worker_id's processing list whose claim token is

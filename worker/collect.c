@@ -428,7 +428,7 @@ collect_reopen(struct collect_job *j)
 	lr_session_close(j->lr, j->sid); /* gone: only to be sure */
 	free(j->sid);
 	j->sid = NULL;
-	if ((sid = lr_session_open(j->lr, j->device_id)) == NULL)
+	if ((sid = lr_session_open(j->lr, j->device_id, false)) == NULL)
 		return collect_fail(j, lr_error(j->lr));
 	j->sid = sid;
 	j->sink->count(j->sink->arg, "sessions_opened", 1);
@@ -567,7 +567,7 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 		    COLLECT_STOPPED);
 		goto out;
 	}
-	if ((j.sid = lr_session_open(lr, device_id)) == NULL) {
+	if ((j.sid = lr_session_open(lr, device_id, o->adopt)) == NULL) {
 		sink->slot(sink->arg, false);
 		collect_fail(&j, lr_error(lr));
 		goto out;

@@ -36,10 +36,11 @@ struct collect_sink {
  * NEEDSWORK: a worker flag (--offline-after SECONDS) in common/config. */
 
 struct collect_opts {
-	const char *prefix;          /* key prefix, for artifact names */
-	int checkin_timeout_s;       /* --checkin-timeout */
-	size_t max_file_size;        /* --max-file-size */
-	int offline_after_s;         /* --offline-after; 0: no check */
+	const char *prefix;    /* key prefix, for artifact names */
+	int checkin_timeout_s; /* --checkin-timeout */
+	size_t max_file_size;  /* --max-file-size */
+	int offline_after_s;   /* --offline-after; 0: no check */
+	bool adopt; /* a retry: take over a session an earlier attempt left */
 	volatile sig_atomic_t *stop; /* set at shutdown; borrowed */
 };
 

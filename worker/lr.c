@@ -360,9 +360,21 @@ lr_session_adopt(struct lr *lr, int64_t device_id)
 }
 
 char *
-lr_session_open(struct lr *lr, int64_t device_id)
+lr_session_open(struct lr *lr, int64_t device_id, bool adopt)
 {
-	char *sid = lr->be->session_open(lr, device_id);
+	char *sid = NULL;
+
+	/* An earlier attempt may have died with a session open on the
+	 * device (killed while the create was on the wire): use it rather
+	 * than leave it holding one of the org's sessions. */
+	if (adopt && (sid = lr_session_adopt(lr, device_id)) != NULL) {
+		log_info(
+		    "device %" PRId64
+		    ": took over session %s left open by an earlier attempt",
+		    device_id, sid);
+		goto check;
+	}
+	sid = lr->be->session_open(lr, device_id);
 
 	if (sid == NULL && lr->maybe_acted) {
 		char err[sizeof(lr->err)];
@@ -379,6 +391,7 @@ lr_session_open(struct lr *lr, int64_t device_id)
 		else
 			lr_fail(lr, kind, "%s", err);
 	}
+check:
 	lr->keepalive_ms = util_mono_ms();
 	/* The id goes into URL paths: refuse anything but "1:21212"-like. */
 	if (sid != NULL &&

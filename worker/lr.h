@@ -85,8 +85,10 @@ void lr_device_release(struct lr_device *d);
 /* Asks for a session on the device.  Returns a new session id string
  * ("1:21212", caller frees) or NULL.  When the answer to the create is
  * lost (the cloud may have made the session), the device's open session
- * is looked up and taken instead of opening a second one nobody closes. */
-char *lr_session_open(struct lr *lr, int64_t device_id);
+ * is looked up and taken instead of opening a second one nobody closes;
+ * with adopt (an earlier attempt may have left one), it is looked up
+ * first. */
+char *lr_session_open(struct lr *lr, int64_t device_id, bool adopt);
 /* Polls the session until it is active, at most timeout_s.  0, or -1:
  * LR_ETIMEOUT (never checked in), LR_ESESSION (ended), LR_ESTOPPED, ... */
 int lr_session_wait(struct lr *lr, const char *sid, int timeout_s);

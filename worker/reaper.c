@@ -35,6 +35,11 @@
 #define AUDIT_MS 60000             /* invariants check */
 #define RETENTION_MS 600000        /* old results removed */
 #define RETENTION_BATCH 500
+/* A reaper judges others only after it has itself been heard by Redis
+ * this long without a break: after Redis was away (a restart, a
+ * failover) every lease has run out, and the live workers need a
+ * heartbeat period to renew theirs before anyone can be taken for dead. */
+#define REAPER_SETTLE_MS (WORKER_LEASE_MS + WORKER_HEARTBEAT_MS)
 
 /* Closes the sessions a dead worker's jobs had open, so they do not hold
  * the org's budget until the cloud's idle timeout. */
@@ -55,24 +60,41 @@ reaper_close_sessions(struct lr *lr, const struct lease_reaped *r)
 	}
 }
 
+/* Gives back the jobs of worker id (how: 0, or LEASE_REAP_FORCE for our
+ * own at start), closing the sessions they had open first, so the next
+ * attempt cannot start in a session about to be closed.  1 when it acted
+ * (r filled), 0 when the worker is alive, -1. */
+static int
+reaper_give_back(struct worker *w, struct lr *lr, const char *id, int how,
+    struct lease_reaped *r)
+{
+	const char *prefix = w->cfg->prefix;
+	int k;
+
+	if ((k = lease_reap(w->hb_rc, prefix, id, w->cfg->max_stalls,
+		 how | LEASE_REAP_PEEK, r)) != 1)
+		return k;
+	reaper_close_sessions(lr, r);
+	lease_reaped_release(r);
+	return lease_reap(w->hb_rc, prefix, id, w->cfg->max_stalls, how, r);
+}
+
 /* One reaper pass over the workers whose heartbeat is stale. */
 static void
 reaper_reap(struct worker *w, struct lr *lr)
 {
-	const char *prefix = w->cfg->prefix;
 	char **ids = NULL;
-	int n = lease_stale_workers(w->hb_rc, prefix, WORKER_LEASE_MS, &ids);
+	int n = lease_stale_workers(
+	    w->hb_rc, w->cfg->prefix, WORKER_LEASE_MS, &ids);
 
 	for (int i = 0; i < n; i++) {
 		struct lease_reaped r;
 
 		if (strcmp(ids[i], w->id) != 0 &&
-		    lease_reap(w->hb_rc, prefix, ids[i], w->cfg->max_stalls,
-			false, &r) == 1) {
+		    reaper_give_back(w, lr, ids[i], 0, &r) == 1) {
 			log_warnx(
-			    "worker %s stopped answering: %d jobs back in the queue, %d failed after too many stalls, %zu sessions to close",
+			    "worker %s stopped answering: %d jobs back in the queue, %d failed after too many stalls, %zu sessions closed",
 			    ids[i], r.requeued, r.dead, r.nsessions);
-			reaper_close_sessions(lr, &r);
 			lease_reaped_release(&r);
 		}
 		free(ids[i]);
@@ -99,7 +121,7 @@ reaper_main(void *arg)
 	struct lr *lr =
 	    lr_new(w->cred, w->api, w->cfg->command_timeout_s, NULL);
 	int64_t last_reconcile = util_mono_ms(), last_audit = 0;
-	int64_t last_retention = 0;
+	int64_t last_retention = 0, heard_since = util_mono_ms();
 	struct cbhttp_gate g;
 
 	w->hb_gate = (struct ratelimit_gate){w->hb_rc, prefix, "worker"};
@@ -122,13 +144,22 @@ reaper_main(void *arg)
 			*w->abort = 1;
 			break;
 		}
-		if (r == -1)
-			continue; /* Redis away: the lease may run out */
+		if (r == -1) {
+			heard_since = 0; /* Redis away: leases may run out */
+			continue;
+		}
+		if (heard_since == 0) {
+			heard_since = util_mono_ms();
+			log_info(
+			    "Redis is back: renewing the lease; no worker is taken for dead for %d s",
+			    REAPER_SETTLE_MS / 1000);
+		}
 		if (util_mono_ms() - last_reconcile >= RECONCILE_MS) {
 			reaper_reconcile(w);
 			last_reconcile = util_mono_ms();
 		}
-		if (lease_reaper_lock(
+		if (util_mono_ms() - heard_since < REAPER_SETTLE_MS ||
+		    lease_reaper_lock(
 			w->hb_rc, prefix, w->instance, REAPER_LOCK_MS) != 1)
 			continue;
 		reaper_reap(w, lr);
@@ -189,7 +220,7 @@ reaper_register(struct worker *w)
 {
 	const char *prefix = w->cfg->prefix;
 	struct lease_reaped r;
-	int n;
+	struct lr *lr;
 
 	while (!*w->stop) {
 		char holder[256];
@@ -223,22 +254,16 @@ reaper_register(struct worker *w)
 	if (*w->stop)
 		return -1;
 	/* Jobs an earlier process with our id held when it died. */
-	if ((n = lease_reap(
-		 w->hb_rc, prefix, w->id, w->cfg->max_stalls, true, &r)) == 1) {
+	lr = lr_new(w->cred, w->api, w->cfg->command_timeout_s, NULL);
+	if (reaper_give_back(w, lr, w->id, LEASE_REAP_FORCE, &r) == 1) {
 		if (r.requeued + r.dead > 0)
 			log_info(
 			    "recovered %d job%s left by an earlier %s (%d failed after too many stalls)",
 			    r.requeued + r.dead,
 			    r.requeued + r.dead == 1 ? "" : "s", w->id, r.dead);
-		if (r.nsessions > 0) {
-			struct lr *lr = lr_new(
-			    w->cred, w->api, w->cfg->command_timeout_s, NULL);
-
-			reaper_close_sessions(lr, &r);
-			lr_free(lr);
-		}
 		lease_reaped_release(&r);
 	}
+	lr_free(lr);
 	return 0;
 }
 

@@ -348,6 +348,7 @@ worker_job(struct worker_thread *t, struct queue_job *job)
 	    .checkin_timeout_s = cfg->checkin_timeout_s,
 	    .max_file_size = (size_t)cfg->max_file_size,
 	    .offline_after_s = cfg->offline_after_s,
+	    .adopt = job->attempts > 1,
 	    .stop = t->w->abort};
 	json_t *result;
 

@@ -5,11 +5,14 @@
 -- can close them through the API.  With force = 1 (a worker recovering
 -- its own list at start) the lease is not checked and the registration
 -- stays.
+-- With peek = 1 nothing is written: the caller closes the sessions first,
+-- so the next attempt cannot start in a session about to be closed.
 -- KEYS: processing lease workers queue inflight dead stats events sessions
--- ARGV: worker prefix max_stalls force
+-- ARGV: worker prefix max_stalls force peek
 -- Returns {requeued, dead, dev1, session1, dev2, session2, ...}, or {-1}
 -- when the worker is alive.
 if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[2]) == 1 then return {-1} end
+local peek = ARGV[5] == '1'
 local now = now_ms()
 local at = iso(now)
 local out = {0, 0}
@@ -28,7 +31,9 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
         table.insert(out, sid)
       end
     end
-    if not runs_here(result, tok) then
+    if peek then
+      -- only the sessions
+    elseif not runs_here(result, tok) then
       -- superseded: the job runs under a newer claim elsewhere
     elseif redis.call('HINCRBY', result, 'stalls', 1) > tonumber(ARGV[3]) then
       local stalls = redis.call('HGET', result, 'stalls')
@@ -54,6 +59,7 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
     end
   end
 end
+if peek then return out end
 redis.call('DEL', KEYS[1])
 local pre = ARGV[1] .. '/'
 for _, m in ipairs(redis.call('ZRANGE', KEYS[9], 0, -1)) do

@@ -252,10 +252,18 @@ invariants() {
 # --- helpers for t_recovery.sh, t_outage.sh, t_deferred.sh ----------
 
 # queue_synthetic DEVICE...: one synthetic job per device through the
-# poller (extra poller flags such as --prefix go in $QUEUE_ARGS).
+# poller.
 queue_synthetic() {
 	for d in "$@"; do
-		poll_once ${QUEUE_ARGS:-} --synthetic "$d" || return 1
+		poll_once --synthetic "$d" || return 1
+	done
+}
+
+# queue_in PREFIX DEVICE...: queue_synthetic for daemons run with --prefix.
+queue_in() {
+	qp=$1; shift
+	for d in "$@"; do
+		poll_once --prefix "$qp" --synthetic "$d" || return 1
 	done
 }
 
@@ -344,4 +352,13 @@ start_cbsim_named() {
 	eval "${n}_URL=\$u"
 	printf '[default]\nurl=%s\ntoken=%s\n' "$u" "$LR_TOKEN" >"$tmp/$n.psc"
 	chmod 600 "$tmp/$n.psc"
+}
+
+# event_details_in PREFIX DEVICE KIND: event_details for daemons run with
+# --prefix PREFIX.
+event_details_in() {
+	rcli XRANGE "$1:events" - + | awk -v dev="$2" -v kind="$3" '
+		want == "event" { k = $0 } want == "device" { d = $0 }
+		want == "detail" { if (k == kind && d == dev) print }
+		{ want = ($0 == "event" || $0 == "device" || $0 == "detail") ? $0 : "" }'
 }

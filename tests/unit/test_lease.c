@@ -124,7 +124,7 @@ test_reap_dead_worker(void)
 	CHECK(lease_session_acquire(rc, "lr", "dead/21", 10, 60000) == 1);
 	CHECK(lease_session_acquire(rc, "lr", "live/23", 10, 60000) == 1);
 	/* Alive: nothing happens. */
-	CHECK(lease_reap(rc, "lr", "dead", 3, false, &r) == 0);
+	CHECK(lease_reap(rc, "lr", "dead", 3, 0, &r) == 0);
 	CHECK(num("LLEN %s", "lr:processing:dead") == 2);
 	/* Its lease runs out; only its heartbeat is stale. */
 	cmd("DEL %s", "lr:worker:dead");
@@ -133,7 +133,14 @@ test_reap_dead_worker(void)
 	CHECK(n == 1 && strcmp(ids[0], "dead") == 0);
 	free(ids[0]);
 	free(ids);
-	CHECK(lease_reap(rc, "lr", "dead", 3, false, &r) == 1);
+	/* A peek lists the sessions and changes nothing. */
+	CHECK(lease_reap(rc, "lr", "dead", 3, LEASE_REAP_PEEK, &r) == 1);
+	CHECK(r.requeued == 0 && r.nsessions == 1 &&
+	      strcmp(r.sessions[0], "7:21") == 0);
+	lease_reaped_release(&r);
+	CHECK(num("LLEN %s", "lr:processing:dead") == 2);
+	CHECK(num("HGET %s stalls", "lr:result:21") == -1);
+	CHECK(lease_reap(rc, "lr", "dead", 3, 0, &r) == 1);
 	CHECK(r.requeued == 2 && r.dead == 0);
 	CHECK(r.nsessions == 1 && r.devices[0] == 21 &&
 	      strcmp(r.sessions[0], "7:21") == 0);
@@ -182,7 +189,7 @@ test_poison_job_is_dead_lettered(void)
 		else
 			CHECK(queue_claim(rc, "lr", id, 1, &job) == 1);
 		CHECK(job.device_id == 24);
-		CHECK(lease_reap(rc, "lr", id, 2, false, &r) == 1);
+		CHECK(lease_reap(rc, "lr", id, 2, 0, &r) == 1);
 		CHECK(r.requeued + r.dead == 1);
 		CHECK(r.dead == (i == 2));
 		lease_reaped_release(&r);
@@ -215,7 +222,7 @@ test_recover_own_list(void)
 	CHECK(lease_heartbeat(rc, "lr", "w9", "new", 15000) == 1);
 	CHECK(queued_and_claimed(25, "w9", &job) == 0);
 	cmd("LPUSH lr:processing:w9 %s", "{broken");
-	CHECK(lease_reap(rc, "lr", "w9", 3, true, &r) == 1);
+	CHECK(lease_reap(rc, "lr", "w9", 3, LEASE_REAP_FORCE, &r) == 1);
 	CHECK(r.requeued == 1);
 	lease_reaped_release(&r);
 	CHECK(num("LLEN %s", "lr:processing:w9") == 0);
