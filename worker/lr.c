@@ -426,7 +426,7 @@ lr_session_state(json_t *session)
 int
 lr_session_wait(struct lr *lr, const char *sid, int timeout_s)
 {
-	int64_t deadline = util_mono_ms() + (int64_t)timeout_s * 1000;
+	int64_t deadline = util_mono_ms() + (int64_t)timeout_s * 1000, left;
 
 	for (;;) {
 		json_t *s;
@@ -456,11 +456,13 @@ lr_session_wait(struct lr *lr, const char *sid, int timeout_s)
 			return -1;
 		}
 		json_decref(s);
-		if (util_mono_ms() + lr->session_poll_ms > deadline)
+		/* The last poll is at the deadline, not a period before it. */
+		if ((left = deadline - util_mono_ms()) <= 0)
 			return lr_fail(lr, LR_ETIMEOUT,
 			    "the device did not check in within %d s",
 			    timeout_s);
-		lr_wait(lr, lr->session_poll_ms);
+		lr_wait(lr,
+		    left < lr->session_poll_ms ? left : lr->session_poll_ms);
 	}
 }
 
@@ -623,7 +625,7 @@ json_t *
 lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
     json_t *extra)
 {
-	int64_t deadline;
+	int64_t deadline, left;
 	json_t *sub, *cmd = NULL;
 	long long id;
 
@@ -658,13 +660,14 @@ lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
 			lr_fail(lr, LR_ECOMMAND, "%s was cancelled", name);
 			goto fail;
 		}
-		if (util_mono_ms() + lr->command_poll_ms > deadline) {
+		if ((left = deadline - util_mono_ms()) <= 0) {
 			lr_fail(lr, LR_ETIMEOUT,
 			    "%s did not complete within %d s", name,
 			    lr->command_timeout_s);
 			goto fail;
 		}
-		lr_wait(lr, lr->command_poll_ms);
+		lr_wait(lr,
+		    left < lr->command_poll_ms ? left : lr->command_poll_ms);
 		lr_keepalive(lr, sid);
 		if (lr_stopping(lr)) {
 			lr_fail(lr, LR_ESTOPPED,

@@ -229,24 +229,7 @@ event_details() {
 # every device in flight has exactly one job; no processing list belongs
 # to a worker missing from lr:workers.
 invariants() {
-	inflight=$(rcli ZRANGE lr:inflight 0 -1 | sort)
-	jobs=$( (rcli LRANGE lr:queue 0 -1
-		rcli ZRANGE lr:retry 0 -1
-		for k in $(rcli --scan --pattern 'lr:processing:*'); do
-			rcli LRANGE "$k" 0 -1
-		done) | jq -r '(.job // .).device_id' | sort)
-	for d in $jobs; do
-		echo "$inflight" | grep -qx "$d" || { echo "job for $d not in flight"; return 1; }
-	done
-	for d in $inflight; do
-		n=$(echo "$jobs" | grep -cx "$d")
-		[ "$n" -eq 1 ] || { echo "device $d in flight with $n jobs"; return 1; }
-	done
-	for k in $(rcli --scan --pattern 'lr:processing:*'); do
-		[ -n "$(rcli ZSCORE lr:workers "${k#lr:processing:}")" ] ||
-		    { echo "$k belongs to no registered worker"; return 1; }
-	done
-	return 0
+	invariants_in lr
 }
 
 # --- helpers for t_recovery.sh, t_outage.sh, t_deferred.sh ----------
