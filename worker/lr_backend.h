@@ -95,6 +95,14 @@ void lr_command_reason(json_t *cmd, char *buf, size_t size);
  * NULL when both are.  Caller frees. */
 char *lr_os_string(const char *type, const char *version);
 
+/* Sleeps ms in slices of at most a second, ticking between them; ends
+ * early once the worker stops. */
+void lr_wait(struct lr *lr, int64_t ms);
+/* Keeps a session alive through a long wait (every 5 minutes). */
+void lr_keepalive(struct lr *lr, const char *sid);
+/* True once the worker is stopping. */
+bool lr_stopping(const struct lr *lr);
+
 /* Sets the error and returns -1. */
 int lr_fail(struct lr *lr, enum lr_errkind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
