@@ -52,6 +52,29 @@ put(struct evbuffer *out, const char *s)
 	evbuffer_add(out, s, strlen(s));
 }
 
+/* True when s (n bytes left) starts with a Unicode direction control;
+ * vis gets its visible form, "[U+202E]". */
+static bool
+bidi_control(const char *s, size_t n, char *vis, size_t size)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned cp;
+
+	if (n >= 2 && u[0] == 0xd8 && u[1] == 0x9c)
+		cp = 0x061c;
+	else if (n >= 3 && u[0] == 0xe2 && u[1] == 0x80 &&
+		 (u[2] == 0x8e || u[2] == 0x8f ||
+		     (u[2] >= 0xaa && u[2] <= 0xae)))
+		cp = 0x2000 + (u[2] - 0x80);
+	else if (n >= 3 && u[0] == 0xe2 && u[1] == 0x81 && u[2] >= 0xa6 &&
+		 u[2] <= 0xa9)
+		cp = 0x2040 + (u[2] - 0x80);
+	else
+		return false;
+	snprintf(vis, size, "[U+%04X]", cp);
+	return true;
+}
+
 void
 page_escape(struct evbuffer *out, const char *s, size_t max)
 {
@@ -70,7 +93,18 @@ page_escape(struct evbuffer *out, const char *s, size_t max)
 	}
 	for (i = start = 0; i < len; i++) {
 		const char *ent;
+		char vis[16];
 
+		/* Unicode direction controls would reorder a title or URL on
+		 * screen (U+202A-202E, U+2066-2069, U+200E/200F, U+061C):
+		 * shown as visible escapes, never obeyed. */
+		if (bidi_control(s + i, len - i, vis, sizeof(vis))) {
+			evbuffer_add(out, s + start, i - start);
+			put(out, vis);
+			i += (unsigned char)s[i] == 0xd8 ? 1 : 2;
+			start = i + 1;
+			continue;
+		}
 		switch (s[i]) {
 		case '&':
 			ent = "&amp;";
@@ -123,6 +157,8 @@ put_value(struct evbuffer *out, const json_t *v)
 {
 	char *s;
 
+	if (v == NULL) /* a field the data left out */
+		return;
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		page_escape(out, json_string_value(v), PAGE_MAX_STR);

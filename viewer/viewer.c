@@ -101,6 +101,19 @@ viewer_reply(struct evhttp_request *req, int code, const char *reason,
 	log_debug("%s %.200s %d",
 	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD ? "HEAD" : "GET",
 	    evhttp_request_get_uri(req), code);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		/* libevent would send the body after a HEAD's headers, which
+		 * breaks the framing of the next response on the connection:
+		 * the length only, no body. */
+		char len[32];
+
+		snprintf(len, sizeof(len), "%zu",
+		    body ? evbuffer_get_length(body) : (size_t)0);
+		evhttp_remove_header(h, "Content-Length");
+		evhttp_add_header(h, "Content-Length", len);
+		evhttp_send_reply(req, code, reason, NULL);
+		return;
+	}
 	evhttp_send_reply(req, code, reason, body);
 }
 
@@ -427,6 +440,10 @@ overview_first_done(json_t *replies, void *arg)
 		if (util_parse_device_id(id, &dev) == -1)
 			continue; /* not ours; never trust a member */
 		ms = score ? strtod(score, NULL) : 0;
+		/* A score is anything a writer put there ("inf", "nan"):
+		 * only a plausible time converts to an integer. */
+		if (!(ms >= 0 && ms < 1e15))
+			ms = 0;
 		snprintf(canon, sizeof(canon), "%" PRId64, dev);
 		json_array_append_new(
 		    w->ids, json_pack("{s:I, s:I}", "id", (json_int_t)dev, "ms",

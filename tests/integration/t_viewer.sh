@@ -62,6 +62,12 @@ is "unknown device 404" "$(get "$VIEWER_URL/device/99999")" 404
 is "non-numeric device 400" "$(get "$VIEWER_URL/device/abc")" 400
 is "unknown JSON device 404" "$(get "$VIEWER_URL/api/devices/99999")" 404
 is "unknown route 404" "$(get "$VIEWER_URL/nope")" 404
+# Scores written by someone else: "inf" and "nan" are not times.
+rcli ZADD lr:devices inf 424242 >/dev/null
+is "a device with an infinite score: the list still answers" "$(get "$VIEWER_URL/api/devices")" 200
+is "and its time is unknown (0), not a wrapped integer" \
+    "$(jq -r '.devices[] | select(.device_id == 424242) | .updated_at_ms' "$tmp/body")" 0
+rcli ZREM lr:devices 424242 >/dev/null
 code=$(get -X POST -d 'x=1' "$VIEWER_URL/")
 ok "POST refused ($code)" sh -c "[ $code = 405 ] || [ $code = 501 ]"
 code=$(get -H "X-Big: $(head -c 12000 /dev/zero | tr '\0' a)" "$VIEWER_URL/")

@@ -198,6 +198,34 @@ test_headers_on_every_response(void)
 	return 0;
 }
 
+/* HEAD answers carry the length and no body: a body would be read as the
+ * start of the next response on a kept-alive connection. */
+static int
+test_head_has_no_body(void)
+{
+	struct evhttp_connection *conn = evhttp_connection_base_new(
+	    base, NULL, "127.0.0.1", (unsigned short)viewer_port(viewer));
+	struct evhttp_request *req;
+
+	req = evhttp_request_new(on_response, NULL);
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Host", "127.0.0.1");
+	resp.code = -1;
+	evhttp_make_request(conn, req, EVHTTP_REQ_HEAD, "/healthz");
+	event_base_dispatch(base);
+	CHECK(resp.code == 200 && resp.body != NULL && resp.body[0] == '\0');
+	/* The same connection answers the next request correctly. */
+	req = evhttp_request_new(on_response, NULL);
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Host", "127.0.0.1");
+	resp.code = -1;
+	evhttp_make_request(conn, req, EVHTTP_REQ_GET, "/healthz");
+	event_base_dispatch(base);
+	CHECK(resp.code == 200 && strcmp(resp.body, "ok\n") == 0);
+	evhttp_connection_free(conn);
+	return 0;
+}
+
 static int
 test_device_page(void)
 {
@@ -284,6 +312,7 @@ main(void)
 	RUN(test_start);
 	if (t_failed == 0) {
 		RUN(test_headers_on_every_response);
+		RUN(test_head_has_no_body);
 		RUN(test_device_page);
 		RUN(test_json_routes);
 		RUN(test_seed_redirects);

@@ -256,6 +256,47 @@ test_device_page_bad_json_fields(void)
 	return 0;
 }
 
+/* A visit without visit_time, a visit that is not an object, a history
+ * entry that is a number: shown as far as they go, never a crash. */
+static int
+test_device_page_survives_odd_history(void)
+{
+	struct evbuffer *b = evbuffer_new();
+	json_t *fields = json_pack("{s:s}", "browser_history",
+	    "[{\"user\":\"jdoe\",\"browser\":\"chrome\",\"profile\":\"Default\","
+	    "\"visits\":[{\"url\":\"https://a.test/\"},7,null,\"x\","
+	    "{\"visit_time\":null,\"title\":\"t\"}]},42,null]");
+	char *html;
+
+	page_device(b, 8, fields, NULL);
+	html = drain(b);
+	evbuffer_free(b);
+	json_decref(fields);
+	CHECK(strstr(html, "https://a.test/") != NULL);
+	CHECK(strstr(html, "</html>") != NULL);
+	free(html);
+	return 0;
+}
+
+/* Direction overrides are shown, not obeyed: "txt.exe" stays readable. */
+static int
+test_escape_bidi_controls_visible(void)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *s;
+
+	page_escape(b,
+	    "invoice\xe2\x80\xae" "exe.pdf \xe2\x81\xa6x\xe2\x81\xa9 "
+	    "\xd8\x9c \xe2\x80\x8f \xe2\x80\x94",
+	    1000);
+	s = drain(b);
+	evbuffer_free(b);
+	CHECK(strcmp(s, "invoice[U+202E]exe.pdf [U+2066]x[U+2069] [U+061C] "
+			"[U+200F] \xe2\x80\x94") == 0);
+	free(s);
+	return 0;
+}
+
 static int
 test_dashboard_escapes_and_links_by_id(void)
 {
@@ -420,6 +461,8 @@ main(void)
 	RUN(test_device_page_escapes_everything);
 	RUN(test_device_page_bounds_strings);
 	RUN(test_device_page_bad_json_fields);
+	RUN(test_device_page_survives_odd_history);
+	RUN(test_escape_bidi_controls_visible);
 	RUN(test_dashboard_escapes_and_links_by_id);
 	RUN(test_api_device_embeds_json);
 	RUN(test_api_metrics);
