@@ -22,6 +22,11 @@
 /* Seconds from 1601-01-01 to 1970-01-01. */
 #define CHROME_EPOCH_OFFSET_S 11644473600LL
 #define CHROME_QUERY_MS 10000
+#define CHROME_MAX_URL 2048   /* bytes of a URL kept */
+#define CHROME_MAX_TITLE 1024 /* bytes of a title kept */
+/* The longest string or blob SQLite may build while reading: a generated
+ * column (printf('%.*c', N, 'x')) fails here instead of filling memory. */
+#define CHROME_MAX_VALUE (1024 * 1024)
 
 static const char chrome_sql_visits[] =
     "SELECT u.url, u.title, v.visit_time FROM visits v "
@@ -47,19 +52,30 @@ chrome_progress(void *arg)
 }
 
 /* Returns a new string from a text column, made valid UTF-8. */
+/* A text column as a JSON string: valid UTF-8, at most max bytes (cut
+ * at a character, with an ellipsis), so one hostile row cannot make
+ * megabytes of JSON however often it is repeated. */
 static json_t *
-chrome_column_text(sqlite3_stmt *st, int col)
+chrome_column_text(sqlite3_stmt *st, int col, size_t max)
 {
 	const char *s;
 	json_t *v;
+	size_t n;
 	char *t;
 
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
 		return json_string("");
 	s = (const char *)sqlite3_column_text(st, col);
-	t = utf8_lenient(
-	    s, s != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0);
-	v = json_string(t);
+	n = s != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	t = utf8_lenient(s, n);
+	v = n < (s != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0)
+		? json_sprintf("%s\xe2\x80\xa6", t)
+		: json_string(t);
 	free(t);
 	return v;
 }
@@ -105,10 +121,11 @@ chrome_query(sqlite3 *db, const char *sql, int max, json_t *visits)
 			util_iso8601(chrome_time_to_ms(t), iso, sizeof(iso));
 			when = json_string(iso);
 		}
-		json_array_append_new(
-		    visits, json_pack("{s:o,s:o,s:o}", "url",
-				chrome_column_text(st, 0), "title",
-				chrome_column_text(st, 1), "visit_time", when));
+		json_array_append_new(visits,
+		    json_pack("{s:o,s:o,s:o}", "url",
+			chrome_column_text(st, 0, CHROME_MAX_URL), "title",
+			chrome_column_text(st, 1, CHROME_MAX_TITLE),
+			"visit_time", when));
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : rc;
@@ -123,6 +140,7 @@ chrome_harden(sqlite3 *db)
 	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
 	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, CHROME_MAX_VALUE);
 }
 
 /* The visits of an open database (see chrome_history_visits). */

@@ -436,6 +436,50 @@ test_history_from_a_file(void)
 	return 0;
 }
 
+/* A 12 KB file must not become hundreds of MB of JSON: a generated column
+ * that builds a huge string fails, and a long stored title repeated by
+ * every visit is cut to a bounded length. */
+static int
+test_history_bounded_output(void)
+{
+	char err[200], *dump;
+	size_t len;
+	char *db = make_db(
+	    "CREATE TABLE urls(id INTEGER PRIMARY KEY, url LONGVARCHAR,"
+	    " title AS (printf('%.*c', 50000000, 'x')), last_visit_time INTEGER);"
+	    "CREATE TABLE visits(id INTEGER PRIMARY KEY, url INTEGER NOT NULL,"
+	    " visit_time INTEGER NOT NULL);"
+	    "INSERT INTO urls(id, url, last_visit_time) VALUES(1,'https://g.test/',13300000000000000);"
+	    "INSERT INTO visits VALUES(1,1,13300000000000000);",
+	    &len);
+	json_t *v;
+
+	CHECK(db != NULL);
+	v = chrome_history_visits(db, len, CHROME_MAX_VISITS, err, sizeof(err));
+	free(db);
+	/* SQLite stops building the string at its length limit: an error on
+	 * the artifact, or an empty title; never 50 MB. */
+	CHECK(v == NULL || strlen(visit_str(v, 0, "title")) <= 1024 + 3);
+	json_decref(v);
+	db = make_db(CHROME_SCHEMA
+	    "INSERT INTO urls VALUES(1,'https://long.test/?' || printf('%.*c', 100000, 'u'),"
+	    " printf('%.*c', 100000, 't'),1,0,13300000000000000,0);"
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)"
+	    " INSERT INTO visits(url, visit_time) SELECT 1, 13300000000000000 + i FROM n;",
+	    &len);
+	CHECK(db != NULL);
+	v = chrome_history_visits(db, len, CHROME_MAX_VISITS, err, sizeof(err));
+	free(db);
+	CHECK(v != NULL && json_array_size(v) == 1000);
+	CHECK(strlen(visit_str(v, 0, "title")) <= 1024 + 3);
+	CHECK(strlen(visit_str(v, 0, "url")) <= 2048 + 3);
+	dump = json_dumps(v, JSON_COMPACT);
+	CHECK(dump != NULL && strlen(dump) < 4 * 1024 * 1024);
+	free(dump);
+	json_decref(v);
+	return 0;
+}
+
 static int
 test_history_bad_files_rejected(void)
 {
@@ -502,6 +546,7 @@ main(void)
 	RUN(test_history_falls_back_to_urls);
 	RUN(test_history_wal_file_is_read);
 	RUN(test_history_from_a_file);
+	RUN(test_history_bounded_output);
 	RUN(test_history_bad_files_rejected);
 	{
 		char cmd[200];
