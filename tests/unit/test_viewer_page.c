@@ -286,7 +286,8 @@ test_escape_bidi_controls_visible(void)
 	char *s;
 
 	page_escape(b,
-	    "invoice\xe2\x80\xae" "exe.pdf \xe2\x81\xa6x\xe2\x81\xa9 "
+	    "invoice\xe2\x80\xae"
+	    "exe.pdf \xe2\x81\xa6x\xe2\x81\xa9 "
 	    "\xd8\x9c \xe2\x80\x8f \xe2\x80\x94",
 	    1000);
 	s = drain(b);
