@@ -7,6 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -318,12 +323,46 @@ read_auth_file(const char *path, char *err, size_t errlen)
 	return xstrdup(line);
 }
 
+/* True when every address the host part of listen ("ADDR:PORT",
+ * "[v6]:PORT") stands for is a loopback one: 127.0.0.0/8 or ::1.  A name
+ * is resolved, and a name that does not resolve is not loopback
+ * ("127.0.0.1.evil.example" is a name, not an address). */
 static bool
 listen_is_loopback(const char *listen)
 {
-	return strncmp(listen, "127.", 4) == 0 ||
-	       strncmp(listen, "localhost:", 10) == 0 ||
-	       strncmp(listen, "[::1]:", 6) == 0;
+	const char *colon = strrchr(listen, ':');
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[256];
+	size_t n;
+	bool all = true;
+
+	if (colon == NULL || (n = (size_t)(colon - listen)) == 0 ||
+	    n >= sizeof(host))
+		return false;
+	if (listen[0] == '[' && n >= 2 && listen[n - 1] == ']')
+		snprintf(host, sizeof(host), "%.*s", (int)(n - 2), listen + 1);
+	else
+		snprintf(host, sizeof(host), "%.*s", (int)n, listen);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
+		return false;
+	for (ai = res; ai != NULL && all; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET) {
+			const struct sockaddr_in *a = (const void *)ai->ai_addr;
+
+			all = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+		} else if (ai->ai_family == AF_INET6) {
+			const struct sockaddr_in6 *a =
+			    (const void *)ai->ai_addr;
+
+			all = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+		} else
+			all = false;
+	}
+	freeaddrinfo(res);
+	return all;
 }
 
 static int

@@ -202,6 +202,33 @@ test_viewer_refuses_open_listen(void)
 	return 0;
 }
 
+/* Loopback means the address, not a prefix of the string. */
+static int
+test_viewer_loopback_is_parsed(void)
+{
+	static const char *const yes[] = {
+	    "127.0.0.1:7982", "127.1.2.3:1", "[::1]:7982", "localhost:7982"};
+	static const char *const no[] = {"127.0.0.1.evil.example:7982",
+	    "0.0.0.0:7982", "[::]:7982", "10.0.0.1:7982", ":7982",
+	    "127.0.0.1evil:80", "[::1:7982"};
+	struct config cfg;
+	char err[300];
+	const char *a[] = {"--listen", NULL, NULL};
+
+	clear_env();
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		a[1] = yes[i];
+		CHECK(parse(&cfg, CONFIG_VIEWER, a, err, sizeof(err)) == 0);
+		config_release(&cfg);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		a[1] = no[i];
+		CHECK(parse(&cfg, CONFIG_VIEWER, a, err, sizeof(err)) == -1);
+		config_release(&cfg);
+	}
+	return 0;
+}
+
 static int
 test_ini_parsing(void)
 {
@@ -439,6 +466,7 @@ main(void)
 	RUN(test_bad_flags);
 	RUN(test_device_lists);
 	RUN(test_viewer_refuses_open_listen);
+	RUN(test_viewer_loopback_is_parsed);
 	RUN(test_ini_parsing);
 	RUN(test_credentials_file_search);
 	RUN(test_credentials_precedence);
