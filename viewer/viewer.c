@@ -778,6 +778,14 @@ viewer_dispatch(struct evhttp_request *req, void *arg)
 	const char *rest = "";
 	size_t i;
 
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "GET, HEAD");
+		reply_page(req, 405, "Method Not Allowed", "Method not allowed",
+		    "This viewer only reads: GET and HEAD.");
+		return;
+	}
 	if (path == NULL || *path == '\0')
 		path = "/";
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -838,7 +846,13 @@ viewer_new(const struct config *cfg, struct event_base *base)
 		log_error("evhttp_new failed");
 		goto out_free;
 	}
-	evhttp_set_allowed_methods(v->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	/* Every method reaches viewer_dispatch, which answers all but GET and
+	 * HEAD with 405 and Allow, security headers included (libevent's
+	 * own refusal is a bare 501).  Bodies stay capped. */
+	evhttp_set_allowed_methods(v->http,
+	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+		EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+		EVHTTP_REQ_PATCH | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
 	evhttp_set_max_headers_size(v->http, VIEWER_MAX_HEADERS);
 	evhttp_set_max_body_size(v->http, VIEWER_MAX_BODY);
 	evhttp_set_timeout(v->http, VIEWER_TIMEOUT_S);
