@@ -95,6 +95,10 @@ void lr_command_reason(json_t *cmd, char *buf, size_t size);
  * NULL when both are.  Caller frees. */
 char *lr_os_string(const char *type, const char *version);
 
+/* Whether the cloud's echo of a command argument (its "object") names
+ * the argument sent: without case, runs of '\\' and '/' as one. */
+bool lr_same_object(const char *echo, const char *sent);
+
 /* Sleeps ms in slices of at most a second, ticking between them; ends
  * early once the worker stops. */
 void lr_wait(struct lr *lr, int64_t ms);

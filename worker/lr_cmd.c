@@ -5,6 +5,7 @@
  * alive meanwhile.  A submit whose answer is lost is looked up in the
  * session's commands rather than sent twice, and a 404 on a command route
  * says the cloud dropped the session. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +85,35 @@ lr_gone(struct lr *lr, const char *sid)
 		    sid);
 }
 
+/* Whether the cloud's echo o of a command's argument is the argument a we
+ * sent.  Windows paths compare without case, and the echo is not known to
+ * keep our separators: the SDK's recorded answers show "C:\\\\test.txt"
+ * for C:\test.txt (fixture v6_command_get_file_complete.json), so runs
+ * of '\\' and '/' count as one separator. */
+bool
+lr_same_object(const char *o, const char *a)
+{
+	for (;;) {
+		bool so = *o == '\\' || *o == '/', sa = *a == '\\' || *a == '/';
+
+		if (so != sa)
+			return false;
+		if (so) {
+			while (*o == '\\' || *o == '/')
+				o++;
+			while (*a == '\\' || *a == '/')
+				a++;
+			continue;
+		}
+		if (tolower((unsigned char)*o) != tolower((unsigned char)*a))
+			return false;
+		if (*o == '\0')
+			return true;
+		o++;
+		a++;
+	}
+}
+
 /* The newest command of the session named name on arg, from the
  * session's command list (new reference), or NULL. */
 static json_t *
@@ -104,7 +134,7 @@ lr_command_find(
 		if (o == NULL)
 			o = json_string_value(json_object_get(c, "path"));
 		if (n != NULL && util_strieq(n, name) &&
-		    (arg == NULL || (o != NULL && strcmp(o, arg) == 0))) {
+		    (arg == NULL || (o != NULL && lr_same_object(o, arg)))) {
 			json_decref(found);
 			found = json_incref(c);
 		}
