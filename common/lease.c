@@ -25,6 +25,8 @@ static struct rconn_script session_script = {"session", lua_session, ""};
 static struct rconn_script reap_script = {"reap", lua_reap, ""};
 static struct rconn_script reconcile_script = {"reconcile", lua_reconcile, ""};
 static struct rconn_script audit_script = {"audit", lua_audit, ""};
+static struct rconn_script reaper_lock_script = {
+    "reaper_lock", lua_reaper_lock, ""};
 static struct rconn_script retention_script = {"retention", lua_retention, ""};
 
 /* Runs script with argv (keys first) and returns its integer or -1. */
@@ -126,33 +128,14 @@ int
 lease_reaper_lock(
     struct rconn *rc, const char *prefix, const char *instance, int ttl_ms)
 {
-	redisReply *r;
-	int ret = -1;
+	char *key = xasprintf("%s:reaper", prefix), ttl[16];
+	const char *argv[3] = {key, instance, ttl};
+	long long v;
 
-	r = rconn_command(
-	    rc, "SET %s:reaper %s NX PX %d", prefix, instance, ttl_ms);
-	if (r == NULL)
-		return -1;
-	if (r->type == REDIS_REPLY_STATUS)
-		ret = 1;
-	else if (r->type == REDIS_REPLY_NIL)
-		ret = 0;
-	freeReplyObject(r);
-	if (ret != 0)
-		return ret;
-	/* Ours already?  Renew it (a plain GET/SET race only loses a turn). */
-	r = rconn_command(rc, "GET %s:reaper", prefix);
-	if (r == NULL)
-		return -1;
-	if (r->type == REDIS_REPLY_STRING && strcmp(r->str, instance) == 0)
-		ret = 1;
-	freeReplyObject(r);
-	if (ret == 1) {
-		r = rconn_command(rc, "PEXPIRE %s:reaper %d", prefix, ttl_ms);
-		if (r != NULL)
-			freeReplyObject(r);
-	}
-	return ret;
+	snprintf(ttl, sizeof(ttl), "%d", ttl_ms);
+	v = eval_int(rc, &reaper_lock_script, 1, 3, argv);
+	free(key);
+	return v < 0 ? -1 : (int)v;
 }
 
 int

@@ -74,7 +74,7 @@ gate_paused(void *arg, long retry_after_s)
 		    g->who);
 	else
 		log_warnx(
-		    "Carbon Black Cloud asked us to pause (HTTP 429): every lrflow process sends nothing for %ld s",
+		    "Carbon Black Cloud asked us to pause for %ld s (HTTP 429): every lrflow process waits",
 		    retry_after_s);
 }
 

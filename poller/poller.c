@@ -42,6 +42,7 @@ struct poller {
 	int64_t *allow, *deny; /* owned arrays behind the filter */
 	int64_t pause_said;    /* util_mono_ms() until which the 429 pause
 				  is already logged */
+	struct ratelimit_gate gate; /* the shared 429 pause, on rc */
 };
 
 #define ALERT_SEEN_TTL_S (7 * 86400) /* how long an alert id is remembered */
@@ -72,30 +73,13 @@ pause_note(struct poller *p, long s, const char *what)
 }
 
 /* The gate of both HTTP clients: the pause shared in Redis. */
-static int64_t
-gate_remaining(void *arg)
-{
-	struct poller *p = arg;
-
-	return ratelimit_remaining_ms(p->rc, p->cfg->prefix);
-}
-
-static void
-gate_paused(void *arg, long s)
-{
-	struct poller *p = arg;
-
-	if (ratelimit_pause(p->rc, p->cfg->prefix, s) == -1)
-		log_warnx(
-		    "could not share the Carbon Black Cloud pause through Redis: only this poller waits");
-	pause_note(p, s, "polling");
-}
-
 static void
 gate_init(struct poller *p, struct cbhttp *c)
 {
-	struct cbhttp_gate g = {gate_remaining, gate_paused, p};
+	struct cbhttp_gate g;
 
+	p->gate = (struct ratelimit_gate){p->rc, p->cfg->prefix, "poller"};
+	ratelimit_gate(&p->gate, &g);
 	cbhttp_set_gate(c, &g);
 }
 
@@ -155,6 +139,8 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 	p->cfg = cfg;
 	p->stop = stop;
 	p->source = cfg->source;
+	/* Before the HTTP clients: their gate reads the pause through it. */
+	p->rc = rconn_new(cfg->redis_url, 5000);
 	filter_init(p);
 	if (p->source == CONFIG_SOURCE_AUTO ||
 	    p->source == CONFIG_SOURCE_ALERTS) {
@@ -207,9 +193,12 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 		    "generating a synthetic THREAT notification for device %lld every %d s",
 		    (long long)cfg->synthetic, cfg->poll_s);
 	}
-	p->rc = rconn_new(cfg->redis_url, 5000);
 	return p;
 fail:
+	cbhttp_free(p->api);
+	cbhttp_free(p->siem);
+	free(p->search_path);
+	rconn_free(p->rc);
 	free(p->allow);
 	free(p->deny);
 	free(p);
