@@ -113,7 +113,7 @@ static const struct option_spec specs[] = {
 	"SECONDS",
 	"retry an offline device this long, then fail (default 7 days)"},
     {"max-attempts", 0, OPT_INT, OFF(max_attempts), CONFIG_WORKER, 1, 1000, "N",
-	"attempts before a job fails (default 8; offline waits do not count)"},
+	"attempts before a job fails (default 8; an offline device is retried until --offline-ttl instead)"},
     {"max-stalls", 0, OPT_INT, OFF(max_stalls), CONFIG_WORKER, 0, 1000, "N",
 	"a job whose worker died more often than this fails (default 3)"},
     {"retry-base", 0, OPT_INT, OFF(retry_base_s), CONFIG_WORKER, 1, 86400,
