@@ -130,6 +130,9 @@ static const struct option_spec specs[] = {
     {"offline-after", 0, OPT_INT, OFF(offline_after_s), CONFIG_WORKER, 0,
 	365 * 86400, "SECONDS",
 	"v6: a device last seen longer ago is offline: no session (default 86400; 0: off)"},
+    {"timeline-window", 0, OPT_INT, OFF(timeline_window_s), CONFIG_WORKER, 0,
+	7 * 86400, "SECONDS",
+	"browser visits, downloads and searches this close to an alert's times join its timeline (default 1800; 0: the alert's times only)"},
     {"drain-timeout", 0, OPT_INT, OFF(drain_timeout_s), CONFIG_WORKER, 0, 86400,
 	"SECONDS",
 	"at shutdown, let jobs in hand finish this long (default 120)"},
@@ -178,6 +181,7 @@ config_init(struct config *cfg, enum config_daemon d)
 	cfg->artifact_ttl_s = 30 * 86400;
 	cfg->drain_timeout_s = 120;
 	cfg->offline_after_s = 86400;
+	cfg->timeline_window_s = 1800;
 	cfg->lookback_s = 600;
 	cfg->alert_lag_s = 60;
 }

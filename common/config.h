@@ -78,7 +78,9 @@ struct config {
 	int artifact_ttl_s;  /* --artifact-ttl SECONDS for raw files */
 	int drain_timeout_s; /* --drain-timeout SECONDS at shutdown */
 	int offline_after_s; /* --offline-after: last contact older = offline */
-	char *worker_id;     /* --id NAME, default host:pid */
+	int timeline_window_s; /* --timeline-window: browser activity this
+				  close to an alert time joins the timeline */
+	char *worker_id;       /* --id NAME, default host:pid */
 
 	/* viewer */
 	char *listen;          /* --listen ADDR:PORT, default 127.0.0.1:7982 */

@@ -18,7 +18,9 @@
 #include "chrome.h"
 #include "log.h"
 #include "netstart.h"
+#include "services.h"
 #include "sha256.h"
+#include "timeline.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -474,6 +476,10 @@ collect_in_session(struct collect_job *j, int *nvisits)
 	if (collect_services(j) == -1 &&
 	    (collect_reopen(j) == -1 || collect_services(j) == -1))
 		return -1;
+	if (collect_step(j, "services registry") == -1 ||
+	    services_collect(
+		j->lr, j->sid, j->o, j->sink, j->device_id, j->result) == -1)
+		return collect_fail(j, lr_error(j->lr));
 	if ((users = collect_logged_in(j)) == NULL &&
 	    (collect_reopen(j) == -1 || (users = collect_logged_in(j)) == NULL))
 		return -1;
@@ -495,6 +501,7 @@ collect_in_session(struct collect_job *j, int *nvisits)
 		json_array_append_new(history, entry);
 	}
 	json_decref(users);
+	timeline_add(j->result, j->o->alert, j->o->timeline_window_s);
 	return 0;
 }
 

@@ -29,6 +29,11 @@ struct collect_sink {
 	/* take: waits for a slot of the global session budget (0), or gives
 	 * up at shutdown (-1); !take: gives the slot back. */
 	int (*slot)(void *arg, bool take);
+	/* The services of the device's previous done run that read the
+	 * registry (*services: a new array) and when it finished (at):
+	 * 1, 0 when there is none (a first run), -1 when it cannot be
+	 * known (Redis did not answer). */
+	int (*previous)(void *arg, json_t **services, char *at, size_t size);
 	void *arg;
 };
 
@@ -41,6 +46,9 @@ struct collect_opts {
 	size_t max_file_size;  /* --max-file-size */
 	int offline_after_s;   /* --offline-after; 0: no check */
 	bool adopt; /* a retry: take over a session an earlier attempt left */
+	const json_t *alert;   /* the alert that asked for the run, or NULL;
+				  borrowed (the timeline's times) */
+	int timeline_window_s; /* --timeline-window */
 	volatile sig_atomic_t *stop; /* set at shutdown; borrowed */
 };
 

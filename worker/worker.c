@@ -205,6 +205,85 @@ worker_sink_count(void *arg, const char *name, long long n)
 		queue_count(t->rc, t->w->cfg->prefix, name, n);
 }
 
+/* The services of a run entry of P:runs:<device> (JSON text) when it is
+ * a done run whose services came with registry keys: a new array, else
+ * NULL; *fin: its finished_at (borrowed from *run, which the caller
+ * frees). */
+static json_t *
+worker_run_services(
+    const char *text, size_t len, json_t **run, const char **fin)
+{
+	json_t *list = NULL, *e;
+	const char *st;
+	size_t i;
+
+	*run = json_loadb(text, len, 0, NULL);
+	st = json_string_value(json_object_get(*run, "status"));
+	*fin = json_string_value(json_object_get(*run, "finished_at"));
+	if (st == NULL || strcmp(st, "done") != 0 || *fin == NULL ||
+	    !json_is_string(json_object_get(*run, "services")))
+		return NULL;
+	list = json_loads(
+	    json_string_value(json_object_get(*run, "services")), 0, NULL);
+	json_array_foreach(list, i, e)
+	{
+		if (json_is_string(json_object_get(e, "key")))
+			return list;
+	}
+	json_decref(list);
+	return NULL;
+}
+
+/* The latest done run in P:runs:<device> (newest first) whose services
+ * came with registry keys: one LRANGE.  A run that read no registry
+ * (failed, a device without one) is no baseline, so an older one is. */
+static int
+worker_sink_previous(void *arg, json_t **services, char *at, size_t size)
+{
+	struct worker_thread *t = arg;
+	redisReply *r;
+
+	*services = NULL;
+	r = rconn_command(t->rc, "LRANGE %s:runs:%" PRId64 " 0 -1",
+	    t->w->cfg->prefix, t->job->device_id);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+		if (r != NULL)
+			freeReplyObject(r);
+		return -1;
+	}
+	for (size_t i = 0; i < r->elements && *services == NULL; i++) {
+		json_t *run = NULL;
+		const char *fin;
+
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			continue;
+		*services = worker_run_services(
+		    r->element[i]->str, r->element[i]->len, &run, &fin);
+		if (*services != NULL)
+			snprintf(at, size, "%s", fin);
+		json_decref(run);
+	}
+	freeReplyObject(r);
+	return *services != NULL;
+}
+
+/* The alert that asked for this run, as the poller stored it in the
+ * result hash: a new reference, or NULL (none, or Redis did not answer:
+ * the run goes on without a timeline). */
+static json_t *
+worker_job_alert(struct worker_thread *t, const struct queue_job *job)
+{
+	redisReply *r = rconn_command(t->rc, "HGET %s:result:%" PRId64 " alert",
+	    t->w->cfg->prefix, job->device_id);
+	json_t *alert = NULL;
+
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		alert = json_loadb(r->str, r->len, 0, NULL);
+	if (r != NULL)
+		freeReplyObject(r);
+	return alert;
+}
+
 /* ------------------------------------------------------------------ */
 /* Ending a job */
 
@@ -343,12 +422,15 @@ worker_job(struct worker_thread *t, struct queue_job *job)
 {
 	const struct config *cfg = t->w->cfg;
 	struct collect_sink sink = {worker_sink_progress, worker_sink_store,
-	    worker_sink_count, worker_sink_slot, t};
+	    worker_sink_count, worker_sink_slot, worker_sink_previous, t};
+	json_t *alert = worker_job_alert(t, job);
 	struct collect_opts opts = {.prefix = cfg->prefix,
 	    .checkin_timeout_s = cfg->checkin_timeout_s,
 	    .max_file_size = (size_t)cfg->max_file_size,
 	    .offline_after_s = cfg->offline_after_s,
 	    .adopt = job->attempts > 1,
+	    .alert = alert,
+	    .timeline_window_s = cfg->timeline_window_s,
 	    .stop = t->w->abort};
 	json_t *result;
 
@@ -391,6 +473,7 @@ worker_job(struct worker_thread *t, struct queue_job *job)
 	}
 out:
 	json_decref(result);
+	json_decref(alert);
 	t->job = NULL;
 }
 

@@ -85,22 +85,68 @@ local function job_device(raw)
 end
 
 -- The evidence of one run: what a new run must not show as its own.
-local EVIDENCE = {'services', 'users', 'browser_history', 'session_id',
-  'error', 'started_at', 'finished_at', 'worker', 'step', 'stalls',
-  'next_attempt_at', 'last_contact_time', 'sensor_states'}
+local EVIDENCE = {'services', 'users', 'logged_in', 'browser_history',
+  'session_id', 'error', 'started_at', 'finished_at', 'worker', 'step',
+  'stalls', 'next_attempt_at', 'last_contact_time', 'sensor_states',
+  'services_baseline', 'services_error', 'timeline', 'timeline_total',
+  'timeline_window'}
 
--- Moves a finished run's evidence from the result hash to P:runs:<dev>
--- (capped), leaving the hash for the new run.
+-- What a run keeps in P:runs:<dev>, as the strings the hash held.
+local RUN_FIELDS = {'attempts', 'alert_ids', 'source', 'queued_at',
+  'started_at', 'finished_at', 'worker', 'error', 'session_id', 'services',
+  'users'}
+
+-- The number of rows a browser_history entry had: its *_total, else the
+-- length of its list, else nil (an entry with an error).
+local function rows_total(e, list)
+  local n = e[list .. '_total']
+  if type(n) == 'number' then return n end
+  if type(e[list]) == 'table' then return #e[list] end
+  return nil
+end
+
+-- browser_history (JSON text) as the run's artifact summary: a JSON array
+-- with one object per user x browser x profile, naming the raw file
+-- (P:artifact:<sha256>) and counting the rows, but without them, so a
+-- run with 5000 visits per profile stays a few hundred bytes.
+local function artifacts_summary(bh)
+  local ok, v = pcall(cjson.decode, bh or '')
+  local out = {}
+  if not ok or type(v) ~= 'table' then return '[]' end
+  for _, e in ipairs(v) do
+    if type(e) == 'table' then
+      local a = {}
+      for _, f in ipairs({'user', 'browser', 'profile', 'sha256', 'artifact',
+                          'size'}) do
+        local x = e[f]
+        if type(x) == 'string' or type(x) == 'number' then a[f] = x end
+      end
+      for _, l in ipairs({'visits', 'downloads', 'search_terms'}) do
+        a[l .. '_total'] = rows_total(e, l)
+      end
+      table.insert(out, cjson.encode(a))
+    end
+  end
+  -- Built by hand: cjson would write an empty table as {}.
+  return '[' .. table.concat(out, ',') .. ']'
+end
+
+-- Moves a finished run to P:runs:<dev> (capped) as a summary (CONTRACT:
+-- status, times, attempts, alert ids, source, worker, error, session,
+-- services, users and the artifacts), and clears its evidence from the
+-- hash for the new run.
 local function archive_run(result, runs)
   local st = redis.call('HGET', result, 'status')
   if st ~= 'done' and st ~= 'failed' then return end
   local run = {status = st}
-  for _, f in ipairs({'attempts', 'alert_ids', 'source', 'queued_at', unpack(EVIDENCE)}) do
+  for _, f in ipairs(RUN_FIELDS) do
     local v = redis.call('HGET', result, f)
     if v then run[f] = v end
   end
-  redis.call('LPUSH', runs, cjson.encode(run))
+  local arts = artifacts_summary(redis.call('HGET', result, 'browser_history'))
+  local text = cjson.encode(run)
+  text = string.sub(text, 1, -2) .. ',"artifacts":' .. arts .. '}'
+  redis.call('LPUSH', runs, text)
   redis.call('LTRIM', runs, 0, RUNS_MAX - 1)
   redis.call('HDEL', result, unpack(EVIDENCE))
 end
-

@@ -83,6 +83,38 @@ test_defaults(void)
 	return 0;
 }
 
+/* --timeline-window: a worker flag, 1800 s by default, 0 to 7 days. */
+static int
+test_timeline_window(void)
+{
+	struct config cfg;
+	char err[256];
+	const char *none[] = {NULL};
+	const char *zero[] = {"--timeline-window", "0", NULL};
+	const char *week[] = {"--timeline-window", "604800", NULL};
+	const char *over[] = {"--timeline-window", "604801", NULL};
+	const char *neg[] = {"--timeline-window", "-1", NULL};
+
+	CHECK(parse(&cfg, CONFIG_WORKER, none, err, sizeof(err)) == 0);
+	CHECK(cfg.timeline_window_s == 1800);
+	config_release(&cfg);
+	CHECK(parse(&cfg, CONFIG_WORKER, zero, err, sizeof(err)) == 0);
+	CHECK(cfg.timeline_window_s == 0);
+	config_release(&cfg);
+	CHECK(parse(&cfg, CONFIG_WORKER, week, err, sizeof(err)) == 0);
+	CHECK(cfg.timeline_window_s == 604800);
+	config_release(&cfg);
+	CHECK(parse(&cfg, CONFIG_WORKER, over, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "timeline-window") != NULL);
+	config_release(&cfg);
+	CHECK(parse(&cfg, CONFIG_WORKER, neg, err, sizeof(err)) == -1);
+	config_release(&cfg);
+	/* Not a poller flag. */
+	CHECK(parse(&cfg, CONFIG_POLLER, zero, err, sizeof(err)) == -1);
+	config_release(&cfg);
+	return 0;
+}
+
 static int
 test_seed_flags(void)
 {
@@ -462,6 +494,7 @@ main(void)
 		return 2;
 	log_init("test_config", LOG_ERROR, LOG_TEXT);
 	RUN(test_defaults);
+	RUN(test_timeline_window);
 	RUN(test_seed_flags);
 	RUN(test_bad_flags);
 	RUN(test_device_lists);

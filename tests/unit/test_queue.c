@@ -447,6 +447,103 @@ test_run_history(void)
 	return 0;
 }
 
+/* A run is archived as a summary: the parsed History rows stay out of
+ * P:runs:<id> (20 runs of them would be megabytes), the artifact each
+ * profile came from and its row counts stay in. */
+static int
+test_run_summary(void)
+{
+	struct queue_alert a = {.device_id = 23, .source = "manual"};
+	struct queue_job job;
+	json_t *f, *visits = json_array(), *run, *arts, *a0, *svc;
+	char *s;
+
+	flush();
+	for (int i = 0; i < 5000; i++)
+		json_array_append_new(visits,
+		    json_pack("{s:s,s:s,s:s}", "url",
+			"https://example.com/a/long/enough/path/to/weigh/something",
+			"title", "A page title of some length", "visit_time",
+			"2026-11-27T10:00:00.000Z"));
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	CHECK(queue_claim(rc, "lr", "w1", 1, &job) == 1);
+	f = json_pack(
+	    "{s:[{s:s,s:s,s:b}],s:[s],s:s,s:s,s:[{s:s,s:s,s:s,s:i,s:s,s:s,s:o,s:i,s:[],s:i},{s:s,s:s,s:s,s:s}],s:[],s:i}",
+	    "services", "name", "DHCP Client", "key", "Dhcp", "running", 1,
+	    "users", "jdoe", "services_baseline", "2026-11-27T09:00:00.000Z",
+	    "session_id", "1:23", "browser_history", "user", "jdoe", "browser",
+	    "chrome", "profile", "Default", "size", 123456, "sha256", "ab12",
+	    "artifact", "lr:artifact:ab12", "visits", visits, "visits_total",
+	    12345, "downloads", "search_terms_total", 7, "user", "asmith",
+	    "browser", "edge", "profile", "Default", "error", "no History file",
+	    "timeline", "timeline_total", 0);
+	CHECK(queue_complete(rc, "lr", &job, "done", f, 0) == 1);
+	json_decref(f);
+	queue_job_release(&job);
+	CHECK(num("HSTRLEN %s browser_history", "lr:result:23") > 500000);
+	/* The next run archives this one. */
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	s = str("LINDEX %s 0", "lr:runs:23");
+	CHECK(s != NULL && strlen(s) < 2000);
+	run = s ? json_loads(s, 0, NULL) : NULL;
+	free(s);
+	CHECK(json_is_object(run));
+	CHECK(json_object_get(run, "browser_history") == NULL);
+	CHECK(json_object_get(run, "timeline") == NULL);
+	CHECK(strcmp(json_string_value(json_object_get(run, "session_id")),
+		  "1:23") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(run, "worker")), "w1") ==
+	      0);
+	CHECK(json_is_string(json_object_get(run, "started_at")));
+	CHECK(json_is_string(json_object_get(run, "finished_at")));
+	CHECK(json_is_string(json_object_get(run, "alert_ids")));
+	svc = json_loads(
+	    json_string_value(json_object_get(run, "services")), 0, NULL);
+	CHECK(strcmp(json_string_value(
+			 json_object_get(json_array_get(svc, 0), "key")),
+		  "Dhcp") == 0);
+	json_decref(svc);
+	arts = json_object_get(run, "artifacts");
+	CHECK(json_array_size(arts) == 2);
+	a0 = json_array_get(arts, 0);
+	CHECK(strcmp(json_string_value(json_object_get(a0, "artifact")),
+		  "lr:artifact:ab12") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(a0, "sha256")),
+		  "ab12") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(a0, "profile")),
+		  "Default") == 0);
+	CHECK(json_integer_value(json_object_get(a0, "size")) == 123456);
+	CHECK(json_integer_value(json_object_get(a0, "visits_total")) == 12345);
+	CHECK(json_integer_value(json_object_get(a0, "downloads_total")) == 0);
+	CHECK(
+	    json_integer_value(json_object_get(a0, "search_terms_total")) == 7);
+	CHECK(json_object_get(a0, "visits") == NULL);
+	CHECK(strcmp(json_string_value(
+			 json_object_get(json_array_get(arts, 1), "browser")),
+		  "edge") == 0);
+	CHECK(json_object_get(json_array_get(arts, 1), "visits_total") == NULL);
+	json_decref(run);
+	/* The hash starts the new run clean. */
+	CHECK(num("HEXISTS %s services_baseline", "lr:result:23") == 0);
+	CHECK(num("HEXISTS %s timeline", "lr:result:23") == 0);
+	CHECK(num("HEXISTS %s browser_history", "lr:result:23") == 0);
+	/* A run without history archives an empty list, not an object. */
+	CHECK(queue_claim(rc, "lr", "w1", 1, &job) == 1);
+	CHECK(queue_complete(rc, "lr", &job, "failed", NULL, 0) == 1);
+	queue_job_release(&job);
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	s = str("LINDEX %s 0", "lr:runs:23");
+	run = s ? json_loads(s, 0, NULL) : NULL;
+	free(s);
+	CHECK(json_is_array(json_object_get(run, "artifacts")));
+	CHECK(json_array_size(json_object_get(run, "artifacts")) == 0);
+	CHECK(strcmp(json_string_value(json_object_get(run, "status")),
+		  "failed") == 0);
+	json_decref(run);
+	CHECK(num("LLEN %s", "lr:runs:23") == 2);
+	return 0;
+}
+
 static int
 test_alert_seen_once(void)
 {
@@ -589,6 +686,7 @@ main(void)
 	RUN(test_wait_moves_nothing);
 	RUN(test_defer_and_promote);
 	RUN(test_run_history);
+	RUN(test_run_summary);
 	RUN(test_alert_seen_once);
 	RUN(test_cooldown_rides_in_the_job);
 	RUN(test_custom_prefix);
