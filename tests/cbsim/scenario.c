@@ -16,12 +16,14 @@
 #include "../../common/util.h"
 #include "../../common/xmalloc.h"
 #include "alerts.h"
+#include "registry.h"
 
 /* Keys a device object may have. */
 static const char *const scenario_device_keys[] = {"id", "name", "os",
     "os_version", "checkin_after", "users", "services", "history",
     "corrupt_history", "no_chrome", "fail_command", "last_contact_ago",
-    "lr_enabled", "lr_killed", "policy", NULL};
+    "lr_enabled", "lr_killed", "policy", "service_keys", "service_keys_after",
+    "reg_exe", NULL};
 /* Keys the top-level object may have. */
 static const char *const scenario_keys[] = {"latency_ms", "command_ms",
     "devices", "notifications", "token", "siem_token", "org_key",
@@ -311,6 +313,8 @@ scenario_device(json_t *obj, char *err, size_t errsize)
 		json_array_foreach(v, j, e) d->services[j] =
 		    xstrdup(json_string_value(e));
 	}
+	if (registry_scenario(d, obj, where, err, errsize) == -1)
+		goto out_bad;
 	/* Logged-in users: "users", then anyone with a History setting. */
 	for (i = 0; i < 3; i++)
 		json_array_foreach(json_object_get(obj, lists[i]), j, e)

@@ -16,6 +16,7 @@
 #include "../../common/util.h"
 #include "../../common/xmalloc.h"
 #include "history.h"
+#include "registry.h"
 #include "sessions.h"
 
 /* Services a device runs unless the scenario says otherwise. */
@@ -174,6 +175,7 @@ sim_device_free(struct sim_device *d)
 	free(d->os_version);
 	free(d->fail_command);
 	free(d->policy);
+	json_decref(d->registry);
 	free(d);
 }
 
@@ -351,7 +353,7 @@ sim_session_drop(struct sim *s, struct sim_session *ss, int64_t at_ms)
 
 /* Commands the simulator implements (a subset of the Windows list). */
 static const char *const sim_commands[] = {"create process", "get file",
-    "delete file", "process list", "directory list"};
+    "delete file", "process list", "directory list", "reg enum key"};
 
 bool
 sim_command_supported(const char *name)
@@ -486,8 +488,10 @@ sim_run_create_process(struct sim *s, struct sim_session *ss,
 	if (cmdline == NULL)
 		cmdline = "";
 	if (out != NULL && *out != '\0') {
-		if (util_stristr(cmdline, "net") != NULL &&
-		    util_stristr(cmdline, "start") != NULL)
+		if (registry_is_query(cmdline))
+			b = registry_query_output(s, ss, d);
+		else if (util_stristr(cmdline, "net") != NULL &&
+			 util_stristr(cmdline, "start") != NULL)
 			b = sim_net_start(d);
 		else
 			b = vfs_blob_new(NULL, 0);
@@ -561,7 +565,9 @@ sim_command_run(struct sim *s, struct sim_session *ss, const char *name,
 		if (path == NULL || vfs_delete(&ss->vfs, path) == -1)
 			sim_command_fail(
 			    c, SIM_E_FILE_NOT_FOUND, "File not found");
-	} else if (strcmp(name, "process list") == 0)
+	} else if (strcmp(name, "reg enum key") == 0)
+		registry_enum_key(s, ss, d, c, path);
+	else if (strcmp(name, "process list") == 0)
 		json_object_set_new(
 		    c->result, "processes", sim_processes(s, d));
 	else if (strcmp(name, "directory list") == 0) {

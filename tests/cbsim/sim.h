@@ -68,6 +68,7 @@ struct sim_device {
 	bool lr_enabled;      /* v6 sensor_states: LIVE_RESPONSE_ENABLED */
 	bool lr_killed;       /* v6 sensor_states: LIVE_RESPONSE_KILLED */
 	char *policy;         /* v6 policy_name, alerts' device_policy */
+	json_t *registry;     /* service key changes (registry.c); owned */
 	struct sim_device *next;
 };
 
