@@ -21,7 +21,7 @@ is "device name from the device API" "$(rcli HGET $r device_name)" WIN-DEMO01
 like "os from the device API" "$(rcli HGET $r os)" "WINDOWS"
 is "services in net start order" "$(rcli HGET $r services | jq -r '.[0].name')" \
     'Application Information'
-is "12 services" "$(rcli HGET $r services | jq length)" 12
+is "12 services" "$(rcli HGET $r services | jq '[.[] | select(.running)] | length')" 12
 is "users are the owners of explorer.exe" "$(rcli HGET $r users | jq -c .)" '["jdoe","asmith"]'
 bh=$(rcli HGET $r browser_history)
 is "one history entry per user" "$(printf %s "$bh" | jq length)" 2
