@@ -9,9 +9,9 @@
  *	    Start    REG_DWORD    0x2
  *	    DependOnService    REG_MULTI_SZ    NSI\0Tdx
  *
- * with a blank line between keys, in the console's code page when
- * redirected (UTF-16LE when told /u... or by a Unicode console): both are
- * read. */
+ * with a blank line between keys.  Redirected to a file it writes the
+ * console's code page; a Unicode console gives UTF-16LE.  Both are read;
+ * a DWORD is printed in hex. */
 #include "services.h"
 
 #include <ctype.h>
