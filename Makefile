@@ -40,6 +40,8 @@ VIEWER_SRC = $(sort $(wildcard viewer/*.c))
 CBSIM_SRC  = $(sort $(wildcard tests/cbsim/*.c))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))
+# Test helpers the integration scripts run (raw HTTP clients): bin/t-NAME.
+TOOL_SRC   = $(sort $(wildcard tests/tools/*.c))
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 # Everything but main.o, so unit tests can link a daemon's logic.
@@ -50,6 +52,7 @@ DAEMONS   = $(BIN)/lr-poller $(BIN)/lr-worker $(BIN)/lr-viewer
 PROGS     = $(DAEMONS) $(BIN)/lr-cbsim
 UNITS     = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 BENCHES   = $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
+TOOLS     = $(patsubst tests/tools/%.c,$(BIN)/t-%,$(TOOL_SRC))
 
 ALL_LIBS  = $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
 
@@ -64,7 +67,7 @@ say = @printf '  %-6s %s\n'
 endif
 
 .PHONY: all test test-asan test-unit demo deps install clean help format check-format bench
-all: $(PROGS) $(UNITS)
+all: $(PROGS) $(UNITS) $(TOOLS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -110,6 +113,11 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(call lib,$(POLLER_SRC) $(WORKER_SRC) $(
 	@mkdir -p $(dir $@)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+$(BIN)/t-%: $(B)/tests/tools/%.o
+	@mkdir -p $(dir $@)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
