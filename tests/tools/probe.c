@@ -13,7 +13,12 @@
  *                              send a request line, then one header line
  *                              every EVERY_MS; print the seconds until the
  *                              server closed (exit 0), or "open" after
- *                              MAX_S (exit 3) */
+ *                              MAX_S (exit 3)
+ *   t-probe trap ADDR PORT     listen on ADDR:PORT (0: any free port);
+ *                              print "listening PORT", then "hit LINE" with
+ *                              the first line of each request (a browser
+ *                              request that should never have been made),
+ *                              answered 204; until SIGTERM */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -195,6 +200,49 @@ cmd_slow(int port, int every_ms, int max_s)
 	return 3;
 }
 
+static int
+cmd_trap(const char *addr, int port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	if (lfd == -1 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
+	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(lfd, 64) == -1 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &len) == -1) {
+		perror("trap");
+		return 1;
+	}
+	printf("listening %d\n", ntohs(sa.sin_port));
+	fflush(stdout);
+	for (;;) {
+		static const char answer[] =
+		    "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
+		char buf[2048];
+		struct pollfd p;
+		ssize_t r;
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd == -1)
+			continue;
+		p.fd = fd;
+		p.events = POLLIN;
+		r = poll(&p, 1, 2000) > 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
+		buf[r > 0 ? r : 0] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		printf("hit %s\n", buf);
+		fflush(stdout);
+		if (write(fd, answer, sizeof(answer) - 1) < 0)
+			perror("trap");
+		close(fd);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -205,7 +253,9 @@ main(int argc, char **argv)
 		return cmd_send(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 5 && strcmp(argv[1], "slow") == 0)
 		return cmd_slow(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	if (argc == 4 && strcmp(argv[1], "trap") == 0)
+		return cmd_trap(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: t-probe hold PORT N | send PORT MS | "
-			"slow PORT EVERY_MS MAX_S\n");
+			"slow PORT EVERY_MS MAX_S | trap ADDR PORT\n");
 	return 2;
 }
