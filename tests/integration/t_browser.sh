@@ -118,7 +118,9 @@ start_viewer
 
 # --- The browser -----------------------------------------------------------
 DPORT=$(( (($$ % 20000) + 20000) ))
-"$DRIVER" --port="$DPORT" >"$tmp/chromedriver.log" 2>&1 &
+# Chromium's profile and scratch directories go into $tmp, removed at the end.
+mkdir -p "$tmp/chrome"
+TMPDIR=$tmp/chrome "$DRIVER" --port="$DPORT" >"$tmp/chromedriver.log" 2>&1 &
 pids="$pids $!"
 WD=http://127.0.0.1:$DPORT
 ok "chromedriver is ready" wait_for 20 sh -c "curl -sf $WD/status | jq -e .value.ready"

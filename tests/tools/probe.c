@@ -119,6 +119,10 @@ cmd_hold(int port, int n)
 		}
 	}
 	printf("peer-closed %d\n", peer_closed);
+	for (i = 0; i < n; i++)
+		if (p[i].fd != -1)
+			close(p[i].fd);
+	free(p);
 	return 0;
 }
 
