@@ -40,6 +40,8 @@ VIEWER_SRC = $(sort $(wildcard viewer/*.c))
 CBSIM_SRC  = $(sort $(wildcard tests/cbsim/*.c))
 UNIT_SRC   = $(sort $(wildcard tests/unit/test_*.c))
 BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))
+# Test helpers the integration scripts run (raw HTTP clients): bin/t-NAME.
+TOOL_SRC   = $(sort $(wildcard tests/tools/*.c))
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 # Everything but main.o, so unit tests can link a daemon's logic.
@@ -50,6 +52,7 @@ DAEMONS   = $(BIN)/lr-poller $(BIN)/lr-worker $(BIN)/lr-viewer
 PROGS     = $(DAEMONS) $(BIN)/lr-cbsim
 UNITS     = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 BENCHES   = $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
+TOOLS     = $(patsubst tests/tools/%.c,$(BIN)/t-%,$(TOOL_SRC))
 
 ALL_LIBS  = $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
 
@@ -63,8 +66,8 @@ Q = @
 say = @printf '  %-6s %s\n'
 endif
 
-.PHONY: all test test-asan test-unit demo deps install clean help format check-format bench
-all: $(PROGS) $(UNITS)
+.PHONY: all test test-asan test-unit demo deps deps-browser screenshots install clean help format check-format bench
+all: $(PROGS) $(UNITS) $(TOOLS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -111,6 +114,11 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(call lib,$(POLLER_SRC) $(WORKER_SRC) $(
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
+$(BIN)/t-%: $(B)/tests/tools/%.o
+	@mkdir -p $(dir $@)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 $(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(say) LD $@
@@ -120,18 +128,29 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIBCOMMON)
 deps:
 	@sh tests/deps.sh
 
-test: deps
+# deps-browser: deps plus headless Chromium for the browser test.
+deps-browser:
+	@sh tests/deps.sh --browser
+
+test: deps-browser
 	@$(MAKE) --no-print-directory all
 	@sh tests/run.sh $(BIN) $(B)
 
 test-unit: all
 	@sh tests/run.sh --unit-only $(BIN) $(B)
 
-test-asan: deps
+test-asan: deps-browser
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 LRFLOW_SANITIZED=1 sh tests/run.sh bin-san $(O)-san
+
+# screenshots: PNGs of the dashboard and a device page (hostile data) in
+# screenshots/, from the browser test.
+screenshots: deps-browser
+	@$(MAKE) --no-print-directory all
+	@LRFLOW_BIN=$(CURDIR)/$(BIN) LRFLOW_TOP=$(CURDIR) \
+	 LRFLOW_SCREENSHOTS=$(CURDIR)/screenshots sh tests/integration/t_browser.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -155,7 +174,7 @@ clean:
 	rm -rf build build-san bin bin-san
 
 help:
-	@echo "targets: all test test-asan test-unit demo bench deps install clean format check-format"
+	@echo "targets: all test test-asan test-unit demo bench deps deps-browser screenshots install clean format check-format"
 	@echo "knobs:   PREFIX=$(PREFIX) DESTDIR= WERROR=$(WERROR) SANITIZE= CFLAGS='$(CFLAGS)' V=1 (full command lines)"
 
 -include $(shell find $(O) $(O)-san -name '*.d' 2>/dev/null)

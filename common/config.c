@@ -144,6 +144,9 @@ static const struct option_spec specs[] = {
 	"file holding user:password for HTTP basic auth (or LRFLOW_VIEWER_AUTH)"},
     {"insecure-no-auth", 0, OPT_FLAG, OFF(insecure_no_auth), CONFIG_VIEWER, 0,
 	0, NULL, "allow a non-loopback --listen without credentials"},
+    {"max-connections", 0, OPT_INT, OFF(max_connections), CONFIG_VIEWER, 1,
+	1000000, "N",
+	"client connections at once (default 256; lowered to fit ulimit -n)"},
     {"check", 'n', OPT_SPECIAL, SP_CHECK, D_ALL, 0, 0, NULL,
 	"check the configuration, print \"configuration OK\" and exit"},
     {"version", 'V', OPT_SPECIAL, SP_VERSION, D_ALL, 0, 0, NULL,
@@ -184,6 +187,7 @@ config_init(struct config *cfg, enum config_daemon d)
 	cfg->timeline_window_s = 1800;
 	cfg->lookback_s = 600;
 	cfg->alert_lag_s = 60;
+	cfg->max_connections = 256;
 }
 
 void

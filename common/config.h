@@ -87,6 +87,7 @@ struct config {
 	char *auth_file;       /* --auth-file FILE (user:password) */
 	char *auth;            /* from the auth file or LRFLOW_VIEWER_AUTH */
 	bool insecure_no_auth; /* --insecure-no-auth */
+	int max_connections;   /* --max-connections N at once */
 };
 
 /* Credentials for one Carbon Black API key, resolved from all sources. */

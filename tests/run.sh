@@ -27,6 +27,7 @@ report() {
 	fi
 	passed=$((passed + p)) failed=$((failed + f))
 	printf '%-40s %3d passed, %d failed (%ds)\n' "$name" "$p" "$f" "$secs"
+	grep '^# SKIP' "$out" | sed 's/^/    /'
 	if [ "$f" -ne 0 ] || [ -n "${T_VERBOSE:-}" ]; then
 		grep -A3 '^not ok' "$out" | sed 's/^/    /'
 		echo "    ..."

@@ -28,6 +28,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
 #include "page.h"
 #include "rconn.h"
@@ -42,9 +43,6 @@
 #define VIEWER_LIVE_MS 30000  /* a worker heartbeat this recent is live */
 #define VIEWER_RUNS_MAX 50    /* past runs shown on a device page */
 
-static const char csp[] =
-    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
 static const char ct_html[] = "text/html; charset=utf-8";
 static const char ct_json[] = "application/json";
 static const char ct_text[] = "text/plain; charset=utf-8";
@@ -54,6 +52,7 @@ struct viewer {
 	const struct config *cfg; /* borrowed */
 	struct event_base *base;  /* borrowed */
 	struct evhttp *http;
+	struct http_server *srv; /* connection cap, deadlines (http.c) */
 	struct store *store;
 	char *auth_b64; /* base64 of user:password, or NULL */
 	int port;       /* bound port, after viewer_listen */
@@ -93,11 +92,7 @@ viewer_reply(struct evhttp_request *req, int code, const char *reason,
 	evhttp_remove_header(h, "Content-Type");
 	if (ctype != NULL)
 		evhttp_add_header(h, "Content-Type", ctype);
-	evhttp_add_header(h, "Content-Security-Policy", csp);
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_add_header(h, "Cache-Control", "no-store");
+	http_security_headers(h);
 	log_debug("%s %.200s %d",
 	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD ? "HEAD" : "GET",
 	    evhttp_request_get_uri(req), code);
@@ -846,13 +841,11 @@ viewer_new(const struct config *cfg, struct event_base *base)
 		log_error("evhttp_new failed");
 		goto out_free;
 	}
-	/* Every method reaches viewer_dispatch, which answers all but GET and
-	 * HEAD with 405 and Allow, security headers included (libevent's
-	 * own refusal is a bare 501).  Bodies stay capped. */
-	evhttp_set_allowed_methods(v->http,
-	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-		EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-		EVHTTP_REQ_PATCH | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
+	/* Every method, even one libevent does not know, reaches
+	 * viewer_dispatch, which answers all but GET and HEAD with 405 and
+	 * Allow (libevent's own refusal is a 501 without Allow).  Bodies
+	 * stay capped. */
+	evhttp_set_allowed_methods(v->http, HTTP_ALL_METHODS);
 	evhttp_set_max_headers_size(v->http, VIEWER_MAX_HEADERS);
 	evhttp_set_max_body_size(v->http, VIEWER_MAX_BODY);
 	evhttp_set_timeout(v->http, VIEWER_TIMEOUT_S);
@@ -891,6 +884,10 @@ viewer_listen(struct viewer *v)
 	if (bound == NULL)
 		return log_error("cannot listen on '%s': %s", v->cfg->listen,
 		    strerror(errno));
+	v->srv = http_server_new(
+	    v->base, v->http, bound, v->cfg->max_connections, VIEWER_TIMEOUT_S);
+	if (v->srv == NULL)
+		return -1;
 	if (getsockname(evhttp_bound_socket_get_fd(bound),
 		(struct sockaddr *)&ss, &sslen) == -1)
 		return log_error("getsockname failed");
@@ -928,6 +925,7 @@ viewer_free(struct viewer *v)
 	/* the store first: waiting requests are answered (503) while the
 	 * server still exists */
 	store_free(v->store);
+	http_server_free(v->srv);
 	if (v->http != NULL)
 		evhttp_free(v->http);
 	free(v->auth_b64);
