@@ -230,10 +230,12 @@ static int
 test_device_page(void)
 {
 	CHECK(get(viewer, "/device/21212", NULL) == 200);
+	CHECK(strstr(resp.body, "Spooler") != NULL);
+	CHECK(strstr(resp.body, "<script>") == NULL);
+	CHECK(get(viewer, "/device/21212/history", NULL) == 200);
 	CHECK(
 	    strstr(resp.body, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
-	CHECK(strstr(resp.body, "<script") == NULL);
-	CHECK(strstr(resp.body, "Spooler") != NULL);
+	CHECK(strstr(resp.body, "<script>") == NULL);
 	CHECK(get(viewer, "/device/42", NULL) == 404);
 	CHECK(get(viewer, "/device/abc", NULL) == 400);
 	CHECK(get(viewer, "/device/", NULL) == 400);
