@@ -202,19 +202,26 @@ json_t *
 blob_find(const json_t *history, const json_t *runs, const char *sha)
 {
 	const json_t *r;
-	json_t *hit = named_in(history, sha);
+	json_t *hit = named_in(history, sha), *o, *bh;
 	size_t i;
 
 	json_array_foreach(runs, i, r)
 	{
-		json_t *o;
-
 		if (hit != NULL)
 			break;
 		o = json_is_string(r)
 			? json_loads(json_string_value(r), 0, NULL)
 			: json_incref((json_t *)r);
 		hit = named_in(json_object_get(o, "artifacts"), sha);
+		/* a run archived before runs had "artifacts" keeps its
+		 * browser_history (the JSON text as stored) */
+		bh = json_object_get(o, "browser_history");
+		bh = json_is_string(bh)
+			 ? json_loads(json_string_value(bh), 0, NULL)
+			 : json_incref(bh);
+		if (hit == NULL)
+			hit = named_in(bh, sha);
+		json_decref(bh);
 		json_decref(o);
 	}
 	return hit;

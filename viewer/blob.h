@@ -2,7 +2,8 @@
  * GET /device/<id>/artifact/<sha256>.
  *
  * Only a sha256 that this device's result (browser_history[].sha256) or
- * one of its past runs (artifacts[].sha256) names is served: anything
+ * one of its past runs (artifacts[].sha256, or the browser_history of a
+ * run archived before runs had artifacts) names is served: anything
  * else is 404, whatever P:artifact holds.  The file is streamed from
  * P:artifact:<sha256> with GETRANGE, BLOB_CHUNK bytes at a time, each sent
  * once the previous one left, so memory stays flat whatever the size.
@@ -28,7 +29,8 @@ void blob_abort_all(struct viewer *v);
 
 /* The profile that names sha: a new {"user","browser","profile"} from
  * history (an array of profiles) or runs (an array of JSON texts or
- * objects, each with "artifacts"), or NULL when neither names it. */
+ * objects, each with "artifacts", or, archived before those existed,
+ * "browser_history"), or NULL when none names it. */
 json_t *blob_find(const json_t *history, const json_t *runs, const char *sha);
 /* "History-<user>-<browser>-<profile>.sqlite" into out, each part made
  * of [A-Za-z0-9._-] only (others become '_'), at most 40 bytes each, a

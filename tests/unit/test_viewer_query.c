@@ -353,9 +353,10 @@ test_blob_find(void)
 			   "222222222222222";
 	json_t *hist = json_pack("[{s:s, s:s, s:s, s:s}, i]", "user", "a",
 	    "browser", "chrome", "profile", "Default", "sha256", sha1, 7);
-	json_t *runs = json_pack("[s, s, {s:[{s:s, s:s}]}]", "not json",
+	json_t *runs = json_pack("[s, s, {s:[{s:s, s:s}]}, {s:s}]", "not json",
 	    "{\"artifacts\":[{\"user\":\"b\",\"sha256\":\"22\"}]}", "artifacts",
-	    "user", "c", "sha256", sha2);
+	    "user", "c", "sha256", sha2, "browser_history",
+	    "[{\"user\":\"old\",\"sha256\":\"44\"}]");
 	json_t *hit;
 
 	hit = blob_find(hist, runs, sha1);
@@ -370,6 +371,11 @@ test_blob_find(void)
 	json_decref(hit);
 	CHECK(blob_find(hist, runs, "22") != NULL); /* exact match only */
 	json_decref(blob_find(hist, runs, "22"));
+	hit = blob_find(hist, runs, "44"); /* a run archived before artifacts */
+	CHECK(hit != NULL &&
+	      strcmp(json_string_value(json_object_get(hit, "user")), "old") ==
+		  0);
+	json_decref(hit);
 	CHECK(blob_find(hist, runs,
 		  "3333333333333333333333333333333333333333333333333333333333"
 		  "333333") == NULL);
