@@ -369,8 +369,9 @@ test_blob_find(void)
 	    hit != NULL &&
 	    strcmp(json_string_value(json_object_get(hit, "user")), "c") == 0);
 	json_decref(hit);
-	CHECK(blob_find(hist, runs, "22") != NULL); /* exact match only */
-	json_decref(blob_find(hist, runs, "22"));
+	hit = blob_find(hist, runs, "22"); /* exact match only */
+	CHECK(hit != NULL);
+	json_decref(hit);
 	hit = blob_find(hist, runs, "44"); /* a run archived before artifacts */
 	CHECK(hit != NULL &&
 	      strcmp(json_string_value(json_object_get(hit, "user")), "old") ==
