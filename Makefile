@@ -88,6 +88,20 @@ $(LIBCOMMON): $(call obj,$(COMMON_SRC)) $(B)/gen/lua_scripts.o
 	$(say) AR $@
 	$(Q)$(AR) rcs $@ $^
 
+# The viewer's stylesheet and script are files in viewer/static/, embedded
+# at build time (viewer/static/embed.sh).
+VIEWER_ASSETS = $(sort $(wildcard viewer/static/*.css viewer/static/*.js))
+VIEWER_GEN = $(B)/gen/viewer_assets.o
+
+$(B)/gen/viewer_assets.c: viewer/static/embed.sh $(VIEWER_ASSETS)
+	@mkdir -p $(dir $@)
+	$(say) GEN $@
+	$(Q)sh viewer/static/embed.sh $@ $(VIEWER_ASSETS)
+
+$(VIEWER_GEN): $(B)/gen/viewer_assets.c
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
 $(BIN)/lr-poller: $(call obj,$(POLLER_SRC)) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(say) LD $@
@@ -98,7 +112,7 @@ $(BIN)/lr-worker: $(call obj,$(WORKER_SRC)) $(LIBCOMMON)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_SQL)
 
-$(BIN)/lr-viewer: $(call obj,$(VIEWER_SRC)) $(LIBCOMMON)
+$(BIN)/lr-viewer: $(call obj,$(VIEWER_SRC)) $(VIEWER_GEN) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_JSON) $(LIBS_EVENT)
@@ -109,7 +123,7 @@ $(BIN)/lr-cbsim: $(call obj,$(CBSIM_SRC)) $(LIBCOMMON)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
 
 # Each unit test links the daemons' logic (not their main.o) and libcommon.
-$(B)/tests/unit/%: $(B)/tests/unit/%.o $(call lib,$(POLLER_SRC) $(WORKER_SRC) $(VIEWER_SRC)) $(LIBCOMMON)
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(call lib,$(POLLER_SRC) $(WORKER_SRC) $(VIEWER_SRC)) $(VIEWER_GEN) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)

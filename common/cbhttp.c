@@ -651,6 +651,8 @@ exchange(struct cbhttp *c, const char *method, const char *path,
 		    with_token ? path : "[redirect]",
 		    (double)(util_mono_ms() - t0) / 1000,
 		    rc == 0 ? "response " : "", rc == 0 ? r->status : 0L);
+		if (rc == 0 && with_token && c->gate.answered != NULL)
+			c->gate.answered(c->gate.arg, r->status);
 		if (at.redirect != NULL && hops < 3) {
 			/* Follow by hand; the token stays with our own host. */
 			char *org = origin_of(at.redirect);

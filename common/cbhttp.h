@@ -72,6 +72,9 @@ struct cbhttp_gate {
 	/* The cloud answered 429 and asked for retry_after_s (1..3600). */
 	void (*paused)(void *arg, long retry_after_s);
 	void *arg;
+	/* The configured host answered with status (every answer, retries
+	 * included; not a redirect's storage host).  May be NULL. */
+	void (*answered)(void *arg, long status);
 };
 
 /* A client for cred (copied).  timeout_ms bounds each request (0: 30 s);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "queue.h"
 #include "scripts.h"
 #include "xmalloc.h"
 
@@ -78,10 +79,25 @@ gate_paused(void *arg, long retry_after_s)
 		    retry_after_s);
 }
 
+/* Counts the answer in P:stats as api_responses_<status>, which the
+ * viewer's /metrics shows by status code. */
+static void
+gate_answered(void *arg, long status)
+{
+	struct ratelimit_gate *g = arg;
+	char name[32];
+
+	if (status < 100 || status > 599)
+		return;
+	snprintf(name, sizeof(name), "api_responses_%ld", status);
+	queue_count(g->rc, g->prefix, name, 1);
+}
+
 void
 ratelimit_gate(struct ratelimit_gate *g, struct cbhttp_gate *out)
 {
 	out->remaining_ms = gate_remaining;
 	out->paused = gate_paused;
+	out->answered = gate_answered;
 	out->arg = g;
 }

@@ -28,7 +28,8 @@ int64_t ratelimit_remaining_ms(struct rconn *rc, const char *prefix);
 
 /* A cbhttp gate backed by the shared pause: g (borrowed, must outlive the
  * client) names the Redis connection, used on the requesting thread, and
- * who waits, for logs ("worker", "poller"). */
+ * who waits, for logs ("worker", "poller").  The gate also counts every
+ * answer of the cloud in P:stats, api_responses_<status>. */
 struct ratelimit_gate {
 	struct rconn *rc;
 	const char *prefix;

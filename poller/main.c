@@ -1,5 +1,6 @@
 /* lr-poller - polls Carbon Black Cloud for alerts and queues one Live
- * Response job per device, never two for a device already in flight. */
+ * Response job per device, never two for a device already in flight; in
+ * between, it queues the analysts' collect-now requests. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,10 +56,22 @@ main(int argc, char **argv)
 	}
 	log_info("Starting");
 	while (!stopping) {
+		int64_t next;
+
 		failed = poller_poll_once(p) < 0;
+		/* collect-now requests: between polls, a second at a time, so
+		 * they wait at most a second and never delay a poll */
+		poller_requests(p, 0);
 		if (cfg.once)
 			break;
-		util_sleep_ms((int64_t)cfg.poll_s * 1000, &stopping);
+		next = util_mono_ms() + (int64_t)cfg.poll_s * 1000;
+		while (!stopping && util_mono_ms() < next) {
+			int64_t left = next - util_mono_ms();
+			int ms = left > 1000 ? 1000 : (int)left;
+
+			if (ms > 0 && poller_requests(p, ms) == -1)
+				util_sleep_ms(ms, &stopping);
+		}
 	}
 	log_info("stopped");
 out:

@@ -19,6 +19,7 @@
 
 #include "alerts.h"
 #include "cbhttp.h"
+#include "inbox.h"
 #include "log.h"
 #include "notify.h"
 #include "queue.h"
@@ -43,6 +44,7 @@ struct poller {
 	int64_t pause_said;    /* util_mono_ms() until which the 429 pause
 				  is already logged */
 	struct ratelimit_gate gate; /* the shared 429 pause, on rc */
+	struct inbox *inbox;        /* manual requests (P:requests), on rc */
 };
 
 #define ALERT_SEEN_TTL_S (7 * 86400) /* how long an alert id is remembered */
@@ -141,6 +143,7 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 	p->source = cfg->source;
 	/* Before the HTTP clients: their gate reads the pause through it. */
 	p->rc = rconn_new(cfg->redis_url, 5000);
+	p->inbox = inbox_new(p->rc, cfg->prefix);
 	filter_init(p);
 	if (p->source == CONFIG_SOURCE_AUTO ||
 	    p->source == CONFIG_SOURCE_ALERTS) {
@@ -198,6 +201,7 @@ fail:
 	cbhttp_free(p->api);
 	cbhttp_free(p->siem);
 	free(p->search_path);
+	inbox_free(p->inbox);
 	rconn_free(p->rc);
 	free(p->allow);
 	free(p->deny);
@@ -215,6 +219,7 @@ poller_free(struct poller *p)
 	free(p->search_path);
 	free(p->allow);
 	free(p->deny);
+	inbox_free(p->inbox);
 	rconn_free(p->rc);
 	free(p);
 }
@@ -689,4 +694,48 @@ poller_poll_once(struct poller *p)
 	if (p->source == CONFIG_SOURCE_ALERTS)
 		return poll_alerts(p);
 	return poll_notifications(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Manual requests (collect now) */
+
+/* One request from the viewer: a job with source manual, through the
+ * same enqueue as an alert (a device in flight is not queued twice).
+ * The allow and deny lists hold for it too. */
+static int
+take_request(void *arg, const struct inbox_request *r)
+{
+	struct poller *p = arg;
+	struct queue_alert a = {
+	    .device_id = r->device_id,
+	    .source = "manual",
+	    .cooldown_s = p->cfg->cooldown_s,
+	};
+	enum queue_enqueue_result q;
+
+	if (!device_allowed(p, r->device_id)) {
+		log_info("collect request by %.100s for device %lld refused: "
+			 "--devices or --exclude-devices leaves it out",
+		    r->who, (long long)r->device_id);
+		queue_count(p->rc, p->cfg->prefix, "requests_refused", 1);
+		return 0;
+	}
+	if ((q = queue_enqueue(p->rc, p->cfg->prefix, &a)) == QUEUE_ERROR)
+		return -1;
+	queue_count(p->rc, p->cfg->prefix, "requests_received", 1);
+	if (q == QUEUE_QUEUED)
+		log_info("Collect request by %.100s for device_id %lld, "
+			 "enqueuing",
+		    r->who, (long long)r->device_id);
+	else
+		log_info("Collect request by %.100s: device ID %lld already "
+			 "inflight",
+		    r->who, (long long)r->device_id);
+	return 0;
+}
+
+int
+poller_requests(struct poller *p, int block_ms)
+{
+	return inbox_poll(p->inbox, block_ms, take_request, p);
 }

@@ -17,5 +17,10 @@ void poller_free(struct poller *p);
  * Redis first.  Returns the number of jobs queued, or -1 when the poll
  * failed (logged). */
 int poller_poll_once(struct poller *p);
+/* Queues the manual collection requests waiting in P:requests (its own
+ * pending ones first, see inbox.h), waiting up to block_ms for one (0:
+ * none).  Returns how many were handled, or -1 when Redis failed (what
+ * was read is read again later). */
+int poller_requests(struct poller *p, int block_ms);
 
 #endif

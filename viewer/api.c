@@ -11,8 +11,14 @@
 #include "page.h"
 #include "xmalloc.h"
 
-const char *const api_json_fields[] = {
-    "alert_ids", "alert", "services", "users", "browser_history", NULL};
+#define API_RESPONSES "api_responses_"
+
+const char *const api_json_fields[] = {"alert_ids", "alert", "services",
+    "users", "logged_in", "browser_history", "timeline", "timeline_total",
+    "timeline_window", "sensor_states", NULL};
+
+const double api_duration_buckets[API_NBUCKETS] = {
+    30, 60, 120, 300, 600, 1200, 1800, 3600};
 
 static bool
 is_json_field(const char *name)
@@ -61,13 +67,15 @@ api_device(const json_t *fields)
 }
 
 json_t *
-api_devices(const json_t *devices, json_int_t total)
+api_devices(const json_t *devices, json_int_t matched, json_int_t scanned,
+    json_int_t total)
 {
 	json_t *list = json_is_array(devices) ? json_copy((json_t *)devices)
 					      : json_array();
 
-	return json_pack("{s:o, s:I, s:I}", "devices", list, "count",
-	    (json_int_t)json_array_size(list), "total", total);
+	return json_pack("{s:o, s:I, s:I, s:I, s:I}", "devices", list, "count",
+	    (json_int_t)json_array_size(list), "matched", matched, "scanned",
+	    scanned, "total", total);
 }
 
 /* True for a name Prometheus accepts after "lrflow_" ([a-z0-9_]). */
@@ -91,6 +99,67 @@ gauge(struct evbuffer *out, const char *name, const char *help, const json_t *v)
 	    "# HELP lrflow_%s %s\n# TYPE lrflow_%s gauge\n"
 	    "lrflow_%s %" JSON_INTEGER_FORMAT "\n",
 	    name, help, name, name, json_integer_value(v));
+}
+
+/* Carbon Black API answers by status, from the P:stats counters
+ * "api_responses_<code>" the workers and the poller keep. */
+static void
+api_responses(struct evbuffer *out, const json_t *stats)
+{
+	const char *key;
+	json_t *v;
+	int n = 0;
+
+	json_object_foreach((json_t *)stats, key, v)
+	{
+		const char *code = key + strlen(API_RESPONSES);
+
+		if (strncmp(key, API_RESPONSES, strlen(API_RESPONSES)) != 0 ||
+		    !json_is_integer(v) || strlen(code) != 3 ||
+		    strspn(code, "0123456789") != 3)
+			continue;
+		if (n++ == 0)
+			evbuffer_add_printf(out,
+			    "# HELP lrflow_api_responses_total Carbon Black "
+			    "Cloud API answers, by HTTP status.\n"
+			    "# TYPE lrflow_api_responses_total counter\n");
+		evbuffer_add_printf(out,
+		    "lrflow_api_responses_total{code=\"%s\"} "
+		    "%" JSON_INTEGER_FORMAT "\n",
+		    code, json_integer_value(v));
+	}
+}
+
+/* The collection durations: {"buckets": [n per API_NBUCKETS bound, not
+ * cumulative], "over": n, "sum": seconds}. */
+static void
+api_durations(struct evbuffer *out, const json_t *d)
+{
+	const json_t *b = json_object_get(d, "buckets");
+	json_int_t cum = 0;
+
+	if (!json_is_array(b) || json_array_size(b) != API_NBUCKETS)
+		return;
+	evbuffer_add_printf(out,
+	    "# HELP lrflow_collection_duration_seconds How long each "
+	    "device's latest finished collection took (started_at to "
+	    "finished_at).\n"
+	    "# TYPE lrflow_collection_duration_seconds histogram\n");
+	for (size_t i = 0; i < API_NBUCKETS; i++) {
+		cum += json_integer_value(json_array_get(b, i));
+		evbuffer_add_printf(out,
+		    "lrflow_collection_duration_seconds_bucket{le=\"%g\"} "
+		    "%" JSON_INTEGER_FORMAT "\n",
+		    api_duration_buckets[i], cum);
+	}
+	cum += json_integer_value(json_object_get(d, "over"));
+	evbuffer_add_printf(out,
+	    "lrflow_collection_duration_seconds_bucket{le=\"+Inf\"} "
+	    "%" JSON_INTEGER_FORMAT "\n"
+	    "lrflow_collection_duration_seconds_sum %.3f\n"
+	    "lrflow_collection_duration_seconds_count %" JSON_INTEGER_FORMAT
+	    "\n",
+	    cum, json_number_value(json_object_get(d, "sum")), cum);
 }
 
 void
@@ -133,9 +202,16 @@ api_metrics(struct evbuffer *out, const json_t *overview)
 		    page_statuses[i],
 		    json_integer_value(
 			json_object_get(counts, page_statuses[i])));
+	if (json_is_integer(json_object_get(overview, "session_limit")))
+		gauge(out, "session_limit",
+		    "The Live Response session budget (--session-limit).",
+		    json_object_get(overview, "session_limit"));
+	api_responses(out, stats);
+	api_durations(out, json_object_get(overview, "durations"));
 	json_object_foreach((json_t *)stats, key, v)
 	{
-		if (!json_is_integer(v) || !metric_name_ok(key))
+		if (!json_is_integer(v) || !metric_name_ok(key) ||
+		    strncmp(key, API_RESPONSES, strlen(API_RESPONSES)) == 0)
 			continue;
 		evbuffer_add_printf(out,
 		    "# TYPE lrflow_%s_total counter\n"
@@ -147,7 +223,8 @@ api_metrics(struct evbuffer *out, const json_t *overview)
 char *
 api_dump(const json_t *v)
 {
-	char *s = json_dumps(v, JSON_INDENT(1) | JSON_ENCODE_ANY);
+	/* compact: a device with thousands of visits is megabytes already */
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	char *r;
 
 	if (s == NULL)

@@ -69,7 +69,7 @@ static const struct {
 	const char *value;
 } security_headers[] = {
     {"Content-Security-Policy",
-	"default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
     {"X-Content-Type-Options", "nosniff"},
     {"Referrer-Policy", "no-referrer"},
     {"X-Frame-Options", "DENY"},
@@ -119,6 +119,10 @@ void
 http_security_headers(struct evkeyvalq *h)
 {
 	for (size_t i = 0; i < NHEADERS; i++) {
+		/* a route may make its answer cacheable (/static/) */
+		if (strcmp(security_headers[i].name, "Cache-Control") == 0 &&
+		    evhttp_find_header(h, "Cache-Control") != NULL)
+			continue;
 		evhttp_remove_header(h, security_headers[i].name);
 		evhttp_add_header(
 		    h, security_headers[i].name, security_headers[i].value);

@@ -538,3 +538,74 @@ store_batch_run(struct store_batch *b)
 	if (--b->waiting == 0)
 		store_batch_finish(b);
 }
+
+/* ---------------------------------------------------------------- */
+/* Raw commands */
+
+struct store_raw_cmd {
+	struct store *s;
+	store_raw_fn *fn;
+	void *arg;
+};
+
+static void
+store_on_raw(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store_raw_cmd *c = privdata;
+	struct store *s = c->s;
+	redisReply *r = reply;
+
+	if (s->ac == ac) {
+		if (s->pending > 0)
+			s->pending--;
+		s->since_ms = util_mono_ms();
+	}
+	if (r == NULL)
+		c->fn(NULL, 0, false, c->arg);
+	else if (r->type == REDIS_REPLY_STRING)
+		c->fn(r->str, r->len, true, c->arg);
+	else if (r->type == REDIS_REPLY_NIL)
+		c->fn(NULL, 0, true, c->arg);
+	else {
+		if (r->type == REDIS_REPLY_ERROR)
+			log_warnx("redis: %.*s", (int)r->len, r->str);
+		c->fn(NULL, 0, false, c->arg);
+	}
+	free(c);
+}
+
+void
+store_raw(struct store *s, store_raw_fn *fn, void *arg, const char *arg0, ...)
+{
+	struct store_raw_cmd *c;
+	const char *argv[8];
+	size_t argvlen[8];
+	const char *a;
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, arg0);
+	for (a = arg0; a != NULL && n < 8; a = va_arg(ap, const char *)) {
+		argv[n] = a;
+		argvlen[n++] = strlen(a);
+	}
+	va_end(ap);
+	if (!store_ready(s)) {
+		fn(NULL, 0, false, arg);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->s = s;
+	c->fn = fn;
+	c->arg = arg;
+	if (s->pending == 0)
+		s->since_ms = util_mono_ms();
+	/* hiredis copies the arguments into its output buffer */
+	if (redisAsyncCommandArgv(s->ac, store_on_raw, c, n, argv, argvlen) !=
+	    REDIS_OK) {
+		free(c);
+		fn(NULL, 0, false, arg);
+		return;
+	}
+	s->pending++;
+}

@@ -1,11 +1,13 @@
-/* store.h - the viewer's asynchronous, read-only view of Redis.
+/* store.h - the viewer's asynchronous view of Redis.
  *
  * One hiredis async connection on the viewer's event_base, reconnected
  * with backoff whenever it drops (the viewer may start before Redis).
  * Commands are sent in batches; when every reply of a batch is in, one
  * callback gets them all, converted to JSON (so they outlive hiredis's
- * "valid only during the callback" rule).  No other viewer file sees
- * hiredis. */
+ * "valid only during the callback" rule).  Raw commands hand a binary
+ * string reply over as bytes (an artifact's content).  No other viewer
+ * file sees hiredis.  The viewer writes only two streams (audit.c,
+ * manual.c); everything else it reads. */
 #ifndef LR_VIEWER_STORE_H
 #define LR_VIEWER_STORE_H
 
@@ -46,6 +48,17 @@ void store_batch_add(struct store_batch *b, const char *arg0, ...)
 /* Sends the batch; the batch is owned by the store from now on.  When Redis
  * is not connected, done(NULL, arg) runs before this returns. */
 void store_batch_run(struct store_batch *b);
+
+/* Called exactly once for a raw command: data[0..len) is the string reply,
+ * valid only during the call (nil: data NULL, len 0).  ok is false when
+ * Redis was unavailable, the connection failed or the reply was an error
+ * or not a string. */
+typedef void store_raw_fn(const char *data, size_t len, bool ok, void *arg);
+/* Sends one command (NULL-terminated arguments, copied) whose reply goes
+ * to fn as bytes.  When Redis is not connected, fn runs before this
+ * returns. */
+void store_raw(struct store *s, store_raw_fn *fn, void *arg, const char *arg0,
+    ...) __attribute__((sentinel));
 
 /* Returns a new JSON string of s[0..len) with invalid UTF-8 and NUL bytes
  * replaced by U+FFFD. */

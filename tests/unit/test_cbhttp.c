@@ -507,7 +507,7 @@ test_429_then_ok(void)
 {
 	struct cbhttp *c = client(port_a, 5000);
 	struct fake_gate fg = {0};
-	struct cbhttp_gate g = {fake_remaining, fake_paused, &fg};
+	struct cbhttp_gate g = {fake_remaining, fake_paused, &fg, NULL};
 	struct cbhttp_resp r;
 	int64_t t0;
 
@@ -537,7 +537,7 @@ test_429_gives_up(void)
 {
 	struct cbhttp *c = client(port_a, 5000);
 	struct fake_gate fg = {0};
-	struct cbhttp_gate g = {fake_remaining, fake_paused, &fg};
+	struct cbhttp_gate g = {fake_remaining, fake_paused, &fg, NULL};
 	struct cbhttp_resp r;
 	int hits = hits_a;
 
@@ -575,7 +575,7 @@ test_gate_holds_requests(void)
 {
 	struct cbhttp *c = client(port_a, 5000);
 	struct fake_gate fg = {0};
-	struct cbhttp_gate g = {fake_remaining, fake_paused, &fg};
+	struct cbhttp_gate g = {fake_remaining, fake_paused, &fg, NULL};
 	struct cbhttp_resp r;
 	int hits = hits_a;
 	int64_t t0;
@@ -622,7 +622,7 @@ test_stop_cuts_pause_short(void)
 {
 	struct cbhttp *c = client(port_a, 5000);
 	struct fake_gate fg = {0};
-	struct cbhttp_gate g = {fake_remaining, fake_paused, &fg};
+	struct cbhttp_gate g = {fake_remaining, fake_paused, &fg, NULL};
 	volatile sig_atomic_t stop = 1;
 	struct cbhttp_resp r;
 	int hits = hits_a;

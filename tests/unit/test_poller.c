@@ -2,7 +2,8 @@
  * on loopback, in a thread) and a real redis-server: every poll reads a
  * few minutes behind its cursor so a late alert is still taken, without
  * counting anything twice; a 429 pauses every poller through Redis and
- * loses nothing. */
+ * loses nothing; collect-now requests become manual jobs, and one read
+ * but never acked is read again by the next poller. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +387,119 @@ test_429_on_notifications(void)
 	return 0;
 }
 
+/* A string command on one key and field: "HGET", "lr:result:1", "x";
+ * the answer copied into out ("" if none). */
+static const char *
+str_cmd(const char *verb, const char *key, const char *field, char *out,
+    size_t size)
+{
+	redisReply *r = rconn_command(rc, "%s %s %s", verb, key, field);
+
+	out[0] = '\0';
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		snprintf(out, size, "%s", r->str);
+	if (r != NULL)
+		freeReplyObject(r);
+	return out;
+}
+
+/* Adds a collect request for device (any text) by who. */
+static void
+request(const char *device, const char *who)
+{
+	redisReply *r = rconn_command(rc,
+	    "XADD lr:requests MAXLEN ~ 10000 * device_id %s who %s at "
+	    "2026-11-28T00:00:00Z source manual",
+	    device, who);
+
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
+/* Entries read by the group but not acked. */
+static long long
+pending(void)
+{
+	redisReply *r = rconn_command(rc, "XPENDING lr:requests lrflow-poller");
+	long long n = -1;
+
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER)
+		n = r->element[0]->integer;
+	if (r != NULL)
+		freeReplyObject(r);
+	return n;
+}
+
+/* A collect request becomes a manual job through the enqueue script; a
+ * device in flight is not queued twice; a request that names no device
+ * is acked and counted, never queued. */
+static int
+test_requests_become_manual_jobs(void)
+{
+	struct config cfg;
+	struct poller *p;
+	char v[256];
+
+	reset();
+	request("4242", "ana");
+	CHECK((p = make_poller(&cfg, "alerts")) != NULL);
+	CHECK(poller_requests(p, 0) == 1);
+	CHECK(int_cmd("LLEN", "lr:queue") == 1);
+	CHECK(strcmp(str_cmd("HGET", "lr:result:4242", "source", v, sizeof(v)),
+		  "manual") == 0);
+	CHECK(strcmp(str_cmd("HGET", "lr:result:4242", "status", v, sizeof(v)),
+		  "queued") == 0);
+	CHECK(strstr(str_cmd("LINDEX", "lr:queue", "0", v, sizeof(v)),
+		  "\"source\":\"manual\"") != NULL);
+	CHECK(pending() == 0);
+	/* again, while in flight: coalesced, not queued */
+	request("4242", "bob");
+	request("not-a-device", "eve");
+	request("0", "eve");
+	CHECK(poller_requests(p, 0) == 1);
+	CHECK(int_cmd("LLEN", "lr:queue") == 1);
+	CHECK(stat_of("coalesced") == 1 && stat_of("enqueued") == 1);
+	CHECK(stat_of("requests_malformed") == 2);
+	CHECK(stat_of("requests_received") == 2);
+	CHECK(pending() == 0);
+	/* nothing waiting: a short block returns with nothing */
+	CHECK(poller_requests(p, 50) == 0);
+	drop_poller(p, &cfg);
+	return 0;
+}
+
+/* A poller that read a request and died before its XACK: the next one
+ * reads it again from the pending list and queues it. */
+static int
+test_pending_request_read_again(void)
+{
+	struct config cfg;
+	struct poller *p;
+	redisReply *r;
+
+	reset();
+	request("4343", "ana");
+	r = rconn_command(
+	    rc, "XGROUP CREATE lr:requests lrflow-poller 0 MKSTREAM");
+	if (r != NULL)
+		freeReplyObject(r);
+	/* what a poller does before it dies: read, no ack */
+	r = rconn_command(rc, "XREADGROUP GROUP lrflow-poller lr-poller "
+			      "COUNT 10 STREAMS lr:requests >");
+	CHECK(r != NULL && r->type == REDIS_REPLY_ARRAY);
+	freeReplyObject(r);
+	CHECK(pending() == 1);
+	CHECK(int_cmd("EXISTS", "lr:result:4343") == 0);
+	CHECK((p = make_poller(&cfg, "alerts")) != NULL);
+	CHECK(poller_requests(p, 0) == 1);
+	CHECK(int_cmd("EXISTS", "lr:result:4343") == 1);
+	CHECK(int_cmd("LLEN", "lr:queue") == 1);
+	CHECK(pending() == 0);
+	drop_poller(p, &cfg);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -428,6 +542,8 @@ main(void)
 	RUN(test_429_pauses_every_poller);
 	RUN(test_short_429_waited_out);
 	RUN(test_429_on_notifications);
+	RUN(test_requests_become_manual_jobs);
+	RUN(test_pending_request_read_again);
 	server_stop = 1;
 	pthread_join(tid, NULL);
 	event_free(t);

@@ -29,6 +29,7 @@ static struct event_base *base;
 static struct viewer *viewer;      /* no auth */
 static struct viewer *viewer_auth; /* with ana:s3cret */
 static struct config cfg, cfg_auth;
+static redisContext *rc; /* the test's own Redis connection */
 
 /* The last response. */
 static struct {
@@ -38,6 +39,12 @@ static struct {
 	char ctype[128];
 	char location[128];
 	char www_auth[128];
+	char disposition[256];
+	char nosniff[64];
+	char etag[64];
+	char cache[128];
+	char length[32];
+	size_t len; /* body bytes */
 } resp;
 
 static void
@@ -68,11 +75,20 @@ on_response(struct evhttp_request *req, void *arg)
 		    h, "Location", resp.location, sizeof(resp.location));
 		copy_header(h, "WWW-Authenticate", resp.www_auth,
 		    sizeof(resp.www_auth));
+		copy_header(h, "Content-Disposition", resp.disposition,
+		    sizeof(resp.disposition));
+		copy_header(h, "X-Content-Type-Options", resp.nosniff,
+		    sizeof(resp.nosniff));
+		copy_header(h, "ETag", resp.etag, sizeof(resp.etag));
+		copy_header(h, "Cache-Control", resp.cache, sizeof(resp.cache));
+		copy_header(
+		    h, "Content-Length", resp.length, sizeof(resp.length));
 		b = evhttp_request_get_input_buffer(req);
 		n = evbuffer_get_length(b);
 		resp.body = xmalloc(n + 1);
 		evbuffer_remove(b, resp.body, n);
 		resp.body[n] = '\0';
+		resp.len = n;
 	}
 	event_base_loopbreak(base);
 }
@@ -95,6 +111,39 @@ get(struct viewer *v, const char *path, const char *auth)
 		    "Authorization", auth);
 	resp.code = -1;
 	evhttp_make_request(conn, req, EVHTTP_REQ_GET, path);
+	event_base_dispatch(base);
+	evhttp_connection_free(conn);
+	return resp.code;
+}
+
+/* Sends method path to v with extra headers ("Name: value" strings,
+ * NULL-terminated) and body (or NULL); returns the status code. */
+static int
+request(struct viewer *v, enum evhttp_cmd_type method, const char *path,
+    const char *const *headers, const char *body)
+{
+	struct evhttp_connection *conn;
+	struct evhttp_request *req;
+	struct evkeyvalq *out;
+
+	conn = evhttp_connection_base_new(
+	    base, NULL, "127.0.0.1", (unsigned short)viewer_port(v));
+	req = evhttp_request_new(on_response, NULL);
+	out = evhttp_request_get_output_headers(req);
+	evhttp_add_header(out, "Host", "127.0.0.1");
+	for (; headers != NULL && *headers != NULL; headers++) {
+		char name[64];
+		const char *colon = strchr(*headers, ':');
+
+		snprintf(name, sizeof(name), "%.*s", (int)(colon - *headers),
+		    *headers);
+		evhttp_add_header(out, name, colon + 2);
+	}
+	if (body != NULL)
+		evbuffer_add(
+		    evhttp_request_get_output_buffer(req), body, strlen(body));
+	resp.code = -1;
+	evhttp_make_request(conn, req, method, path);
 	event_base_dispatch(base);
 	evhttp_connection_free(conn);
 	return resp.code;
@@ -173,6 +222,8 @@ test_start(void)
 	cfg_auth.prefix = xstrdup("lr");
 	cfg_auth.listen = xstrdup("127.0.0.1:0");
 	cfg_auth.auth = xstrdup("ana:s3cret");
+	rc = redisConnectUnix(url + strlen("unix://"));
+	CHECK(rc != NULL && rc->err == 0);
 	CHECK((viewer = viewer_new(&cfg, base)) != NULL);
 	CHECK(viewer_listen(viewer) == 0);
 	CHECK(viewer_port(viewer) > 0);
@@ -230,10 +281,12 @@ static int
 test_device_page(void)
 {
 	CHECK(get(viewer, "/device/21212", NULL) == 200);
+	CHECK(strstr(resp.body, "Spooler") != NULL);
+	CHECK(strstr(resp.body, "<script>") == NULL);
+	CHECK(get(viewer, "/device/21212/history", NULL) == 200);
 	CHECK(
 	    strstr(resp.body, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
-	CHECK(strstr(resp.body, "<script") == NULL);
-	CHECK(strstr(resp.body, "Spooler") != NULL);
+	CHECK(strstr(resp.body, "<script>") == NULL);
 	CHECK(get(viewer, "/device/42", NULL) == 404);
 	CHECK(get(viewer, "/device/abc", NULL) == 400);
 	CHECK(get(viewer, "/device/", NULL) == 400);
@@ -291,6 +344,327 @@ test_basic_auth_required(void)
 	return 0;
 }
 
+/* Runs one command and returns its integer (or -1). */
+static long long
+rnum(const char *fmt, const char *arg)
+{
+	redisReply *r = redisCommand(rc, fmt, arg);
+	long long n =
+	    r != NULL && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+
+	freeReplyObject(r);
+	return n;
+}
+
+/* Runs the loop for ms (audit entries are written after the answer). */
+static void
+settle(int ms)
+{
+	struct timeval tv = {0, ms * 1000};
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+/* The field name of the newest entry of stream key, copied into out. */
+static const char *
+newest(const char *key, const char *name, char *out, size_t size)
+{
+	redisReply *r = redisCommand(rc, "XREVRANGE %s + - COUNT 1", key);
+
+	out[0] = '\0';
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
+		redisReply *f = r->element[0]->element[1];
+
+		for (size_t i = 0; i + 1 < f->elements; i += 2)
+			if (strcmp(f->element[i]->str, name) == 0)
+				snprintf(
+				    out, size, "%s", f->element[i + 1]->str);
+	}
+	freeReplyObject(r);
+	return out;
+}
+
+static int
+test_static_files(void)
+{
+	char etag[64], path[64];
+	const char *inm[] = {NULL, NULL};
+	char hdr[96];
+
+	CHECK(get(viewer, "/static/app.js", NULL) == 200);
+	CHECK(strcmp(resp.ctype, "text/javascript; charset=utf-8") == 0);
+	CHECK(strstr(resp.body, "\"use strict\"") != NULL);
+	CHECK(strcmp(resp.cache, "no-cache") == 0);
+	CHECK(resp.etag[0] == '"');
+	snprintf(etag, sizeof(etag), "%s", resp.etag);
+	snprintf(path, sizeof(path), "/static/app.css?v=%.12s", etag + 1);
+	CHECK(get(viewer, path, NULL) == 200);
+	CHECK(strcmp(resp.ctype, "text/css; charset=utf-8") == 0);
+	CHECK(strstr(resp.cache, "immutable") != NULL);
+	snprintf(hdr, sizeof(hdr), "If-None-Match: %s", etag);
+	inm[0] = hdr;
+	CHECK(request(viewer, EVHTTP_REQ_GET, "/static/app.css", inm, NULL) ==
+	      304);
+	CHECK(get(viewer, "/static/../viewer.c", NULL) == 404);
+	CHECK(get(viewer, "/static/", NULL) == 404);
+	/* no authentication for the static files, only for the rest */
+	CHECK(get(viewer_auth, "/static/app.css", NULL) == 200);
+	/* the page links them, and the CSP allows nothing else */
+	CHECK(get(viewer, "/", NULL) == 200);
+	CHECK(strstr(resp.body, path + 0) != NULL ||
+	      strstr(resp.body, "/static/app.css?v=") != NULL);
+	CHECK(strstr(resp.csp, "script-src 'self'") != NULL);
+	CHECK(strstr(resp.csp, "style-src 'self'") != NULL);
+	CHECK(strstr(resp.csp, "unsafe-inline") == NULL);
+	CHECK(strstr(resp.csp, "form-action 'self'") != NULL);
+	return 0;
+}
+
+static int
+test_collect_now(void)
+{
+	char tok[80], th[120], field[64];
+	json_t *j;
+	const char *none[] = {NULL};
+	const char *wrong[] = {"X-LRFlow-Token: 00", NULL};
+	const char *foreign[] = {th, "Origin: http://evil.example", NULL};
+	const char *api[] = {th, NULL};
+	const char *form[] = {"Origin: http://127.0.0.1",
+	    "Content-Type: application/x-www-form-urlencoded", NULL};
+	const char *form_ref[] = {"Referer: http://127.0.0.1/device/21212",
+	    "Content-Type: application/x-www-form-urlencoded", NULL};
+	const char *form_bare[] = {
+	    "Content-Type: application/x-www-form-urlencoded", NULL};
+	char body[120];
+
+	CHECK(get(viewer, "/api/token", NULL) == 200);
+	j = json_loads(resp.body, 0, NULL);
+	snprintf(tok, sizeof(tok), "%s",
+	    json_string_value(json_object_get(j, "token")));
+	json_decref(j);
+	CHECK(strlen(tok) == 64);
+	snprintf(th, sizeof(th), "X-LRFlow-Token: %s", tok);
+	snprintf(body, sizeof(body), "token=%s", tok);
+
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/21212/collect",
+		  none, NULL) == 403);
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/21212/collect",
+		  wrong, NULL) == 403);
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/21212/collect",
+		  foreign, NULL) == 403);
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/21212/collect",
+		  form_bare, body) == 403); /* a form must say its origin */
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/21212/collect",
+		  form, "token=0123") == 403);
+	CHECK(rnum("XLEN %s", "lr:requests") == 0);
+
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/21212/collect",
+		  api, NULL) == 202);
+	j = json_loads(resp.body, 0, NULL);
+	CHECK(json_is_true(json_object_get(j, "requested")));
+	json_decref(j);
+	CHECK(rnum("XLEN %s", "lr:requests") == 1);
+	CHECK(strcmp(newest("lr:requests", "device_id", field, sizeof(field)),
+		  "21212") == 0);
+	CHECK(strcmp(newest("lr:requests", "who", field, sizeof(field)), "-") ==
+	      0);
+	CHECK(strcmp(newest("lr:requests", "source", field, sizeof(field)),
+		  "manual") == 0);
+	CHECK(newest("lr:requests", "at", field, sizeof(field))[4] == '-');
+
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/21212/collect",
+		  form, body) == 303);
+	CHECK(strcmp(resp.location, "/device/21212?collect=requested") == 0);
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/21212/collect",
+		  form_ref, body) == 303);
+	CHECK(rnum("XLEN %s", "lr:requests") == 3);
+	settle(100);
+	CHECK(strcmp(newest("lr:audit", "action", field, sizeof(field)),
+		  "collect") == 0);
+
+	/* the token is the user's: another viewer's (another secret, user
+	 * "ana") is refused here, and this one's there */
+	CHECK(request(viewer_auth, EVHTTP_REQ_POST,
+		  "/api/devices/21212/collect", api, NULL) == 401);
+	CHECK(get(viewer, "/api/devices/21212/collect", NULL) == 405);
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/x/collect", api,
+		  NULL) == 400);
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/21212", api,
+		  NULL) == 405);
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/", api, NULL) == 405);
+	CHECK(rnum("XLEN %s", "lr:requests") == 3);
+	return 0;
+}
+
+static int
+test_collect_with_auth(void)
+{
+	char tok[80], th[120], field[64];
+	const char *api[] = {th, "Authorization: Basic YW5hOnMzY3JldA==", NULL};
+	json_t *j;
+
+	CHECK(get(viewer_auth, "/api/token", "Basic YW5hOnMzY3JldA==") == 200);
+	j = json_loads(resp.body, 0, NULL);
+	snprintf(tok, sizeof(tok), "%s",
+	    json_string_value(json_object_get(j, "token")));
+	json_decref(j);
+	snprintf(th, sizeof(th), "X-LRFlow-Token: %s", tok);
+	CHECK(request(viewer_auth, EVHTTP_REQ_POST, "/api/devices/777/collect",
+		  api, NULL) == 202);
+	CHECK(strcmp(newest("lr:requests", "who", field, sizeof(field)),
+		  "ana") == 0);
+	/* this token means nothing to the other viewer */
+	CHECK(request(viewer, EVHTTP_REQ_POST, "/api/devices/777/collect", api,
+		  NULL) == 403);
+	return 0;
+}
+
+static int
+test_artifact_download(void)
+{
+	static char data[600000];
+	const char *sha =
+	    "aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999";
+	const char *other =
+	    "9999888877776666555544443333222211110000ffffeeeeddddccccbbbbaaaa";
+	const char *gone =
+	    "1234123412341234123412341234123412341234123412341234123412341234";
+	char path[160], hist[600], field[64];
+	redisReply *r;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 7 % 251); /* NULs and invalid UTF-8 */
+	r = redisCommand(rc, "SET lr:artifact:%s %b", sha, data, sizeof(data));
+	freeReplyObject(r);
+	r = redisCommand(rc, "SET lr:artifact:%s x", other);
+	freeReplyObject(r);
+	snprintf(hist, sizeof(hist),
+	    "[{\"user\":\"al/ice\\\"\",\"browser\":\"chrome\",\"profile\":"
+	    "\"Profile 1\",\"sha256\":\"%s\"},{\"user\":\"b\",\"sha256\":"
+	    "\"%s\"}]",
+	    sha, gone);
+	r = redisCommand(rc,
+	    "HSET lr:result:31313 device_id 31313 status done browser_history %s",
+	    hist);
+	freeReplyObject(r);
+
+	snprintf(path, sizeof(path), "/device/31313/artifact/%s", sha);
+	CHECK(get(viewer, path, NULL) == 200);
+	CHECK(
+	    resp.len == sizeof(data) && memcmp(resp.body, data, resp.len) == 0);
+	CHECK(strcmp(resp.ctype, "application/octet-stream") == 0);
+	CHECK(strcmp(resp.nosniff, "nosniff") == 0);
+	CHECK(strcmp(resp.disposition,
+		  "attachment; filename=\"History-al_ice_-chrome-Profile_1."
+		  "sqlite\"") == 0);
+	settle(100);
+	CHECK(strcmp(newest("lr:audit", "action", field, sizeof(field)),
+		  "artifact") == 0);
+	/* in Redis, but not named by this device */
+	snprintf(path, sizeof(path), "/device/31313/artifact/%s", other);
+	CHECK(get(viewer, path, NULL) == 404);
+	/* named by another device only */
+	snprintf(path, sizeof(path), "/device/21212/artifact/%s", sha);
+	CHECK(get(viewer, path, NULL) == 404);
+	/* named, but no longer kept */
+	snprintf(path, sizeof(path), "/device/31313/artifact/%s", gone);
+	CHECK(get(viewer, path, NULL) == 404);
+	/* not a sha256 */
+	CHECK(get(viewer, "/device/31313/artifact/AAAA", NULL) == 404);
+	CHECK(get(viewer, "/device/31313/artifact/../../x", NULL) == 404);
+	return 0;
+}
+
+static int
+test_exports_and_audit(void)
+{
+	char field[64];
+
+	CHECK(get(viewer, "/device/21212/services.csv", NULL) == 200);
+	CHECK(strcmp(resp.ctype, "text/csv; charset=utf-8") == 0);
+	CHECK(strcmp(resp.disposition,
+		  "attachment; filename=\"device-21212-services.csv\"") == 0);
+	CHECK(strncmp(resp.body, "name,key,", 9) == 0);
+	CHECK(strstr(resp.body, "\r\nSpooler,") != NULL);
+	settle(100);
+	CHECK(strcmp(newest("lr:audit", "action", field, sizeof(field)),
+		  "export") == 0);
+	CHECK(strcmp(newest("lr:audit", "device_id", field, sizeof(field)),
+		  "21212") == 0);
+	CHECK(strcmp(newest("lr:audit", "addr", field, sizeof(field)),
+		  "127.0.0.1") == 0);
+	CHECK(get(viewer, "/device/21212/nope.csv", NULL) == 404);
+	CHECK(get(viewer, "/device/42/visits.csv", NULL) == 404);
+	CHECK(get(viewer, "/api/devices/21212?download=1", NULL) == 200);
+	CHECK(strcmp(resp.disposition,
+		  "attachment; filename=\"device-21212.json\"") == 0);
+	CHECK(strchr(resp.body, '\n') == resp.body + strlen(resp.body) - 1);
+	CHECK(get(viewer, "/device/21212", NULL) == 200);
+	settle(100);
+	CHECK(strcmp(newest("lr:audit", "action", field, sizeof(field)),
+		  "view_device") == 0);
+	CHECK(get(viewer, "/device/21212/history", NULL) == 200);
+	settle(100);
+	CHECK(strcmp(newest("lr:audit", "action", field, sizeof(field)),
+		  "view_history") == 0);
+	CHECK(
+	    strcmp(newest("lr:audit", "who", field, sizeof(field)), "-") == 0);
+	return 0;
+}
+
+static int
+test_device_list_paging(void)
+{
+	json_t *j;
+	redisReply *r;
+
+	for (int i = 0; i < 30; i++) {
+		r = redisCommand(rc,
+		    "HSET lr:result:%d device_id %d device_name dev-%d status %s "
+		    "users [\"user%d\"]",
+		    5000 + i, 5000 + i, i, i % 3 == 0 ? "failed" : "done", i);
+		freeReplyObject(r);
+		r = redisCommand(
+		    rc, "ZADD lr:devices %d %d", 1795800000 + i, 5000 + i);
+		freeReplyObject(r);
+	}
+	CHECK(get(viewer, "/api/devices?per=10&page=2", NULL) == 200);
+	j = json_loads(resp.body, 0, NULL);
+	CHECK(json_array_size(json_object_get(j, "devices")) == 10);
+	CHECK(json_integer_value(json_object_get(j, "matched")) >= 30);
+	json_decref(j);
+	CHECK(get(viewer, "/api/devices?per=1000000000&page=-1", NULL) == 200);
+	j = json_loads(resp.body, 0, NULL);
+	CHECK(json_integer_value(json_object_get(j, "per")) == 200);
+	CHECK(json_integer_value(json_object_get(j, "page")) == 1);
+	json_decref(j);
+	CHECK(get(viewer, "/api/devices?q=USER17", NULL) == 200);
+	j = json_loads(resp.body, 0, NULL);
+	CHECK(json_integer_value(json_object_get(j, "matched")) == 1);
+	CHECK(json_integer_value(json_object_get(
+		  json_array_get(json_object_get(j, "devices"), 0),
+		  "device_id")) == 5017);
+	json_decref(j);
+	CHECK(get(viewer, "/api/devices?status=failed&sort=name&per=3", NULL) ==
+	      200);
+	j = json_loads(resp.body, 0, NULL);
+	CHECK(json_integer_value(json_object_get(j, "matched")) == 10);
+	CHECK(strcmp(json_string_value(json_object_get(
+			 json_array_get(json_object_get(j, "devices"), 0),
+			 "device_name")),
+		  "dev-0") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(
+			 json_array_get(json_object_get(j, "devices"), 1),
+			 "device_name")),
+		  "dev-12") == 0);
+	json_decref(j);
+	CHECK(get(viewer, "/?q=%3Cscript%3E&page=-1&per=1000000000", NULL) ==
+	      200);
+	CHECK(strstr(resp.body, "value=\"&lt;script&gt;\"") != NULL);
+	return 0;
+}
+
 static int
 test_redis_gone_is_503(void)
 {
@@ -317,10 +691,18 @@ main(void)
 		RUN(test_json_routes);
 		RUN(test_seed_redirects);
 		RUN(test_basic_auth_required);
+		RUN(test_static_files);
+		RUN(test_collect_now);
+		RUN(test_collect_with_auth);
+		RUN(test_artifact_download);
+		RUN(test_exports_and_audit);
+		RUN(test_device_list_paging);
 		RUN(test_redis_gone_is_503);
 	}
 	viewer_free(viewer);
 	viewer_free(viewer_auth);
+	if (rc != NULL)
+		redisFree(rc);
 	if (base != NULL)
 		event_base_free(base);
 	config_release(&cfg);

@@ -85,6 +85,7 @@ test_reply_headers_are_the_same_list(void)
 
 	TAILQ_INIT(&h);
 	evhttp_add_header(&h, "Cache-Control", "public");
+	evhttp_add_header(&h, "X-Frame-Options", "SAMEORIGIN");
 	http_security_headers(&h);
 	n = (size_t)snprintf(blk, sizeof(blk), "HTTP/1.1 200 OK\r\n");
 	TAILQ_FOREACH(kv, &h, next)
@@ -96,8 +97,11 @@ test_reply_headers_are_the_same_list(void)
 	m = http_missing_headers(blk, n);
 	CHECK(strcmp(m, "") == 0);
 	/* replaced, not doubled */
-	CHECK(strcmp(evhttp_find_header(&h, "Cache-Control"), "no-store") == 0);
-	CHECK(strstr(blk, "public") == NULL);
+	CHECK(strcmp(evhttp_find_header(&h, "X-Frame-Options"), "DENY") == 0);
+	CHECK(strstr(blk, "SAMEORIGIN") == NULL);
+	/* a route's own caching (/static/) is kept, once */
+	CHECK(strcmp(evhttp_find_header(&h, "Cache-Control"), "public") == 0);
+	CHECK(strstr(blk, "no-store") == NULL);
 	free(m);
 	evhttp_clear_headers(&h);
 	return 0;

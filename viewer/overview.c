@@ -1,0 +1,599 @@
+/* overview.c - the dashboard, /api/stats, /api/devices and /metrics: the
+ * pipeline's counts and the device list, searched, filtered, sorted and
+ * paged.
+ *
+ * Two Redis round trips, whatever the number of devices.
+ * Stage 1: TIME, the newest OVERVIEW_SCAN_MAX device ids (ZREVRANGE of
+ * P:devices), their number, LLEN queue, ZCARD inflight, HGETALL stats,
+ * TYPE dead, ZCARD retry, INFO memory, PTTL ratelimit:until, and the next
+ * deferred jobs (ZRANGE retry 0 9 WITHSCORES).
+ * Stage 2: live workers and sessions (ZCOUNT from Redis's time), the
+ * length and the latest entries of dead, and one HMGET of a few short
+ * fields per device (never a whole result).  Counting, searching and
+ * sorting then happen here, and only one page of rows is rendered. */
+#include "viewer_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "api.h"
+#include "config.h"
+#include "page.h"
+#include "store.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define OVERVIEW_SCAN_MAX 10000 /* devices read for counts and search */
+#define OVERVIEW_LIVE_MS 30000  /* a worker heartbeat this recent is live */
+
+enum {
+	S1_TIME,
+	S1_DEVICES,
+	S1_NDEVICES,
+	S1_QUEUE,
+	S1_INFLIGHT,
+	S1_STATS,
+	S1_DEADTYPE,
+	S1_RETRY,
+	S1_MEMORY,
+	S1_PAUSE,
+	S1_RETRY_NEXT,
+};
+enum { S2_WORKERS, S2_SESSIONS, S2_DEAD, S2_DEAD_RECENT, S2_FIRST_DEVICE };
+
+/* The fields read per device, in HMGET order. */
+enum { F_NAME, F_STATUS, F_STEP, F_ERROR, F_STARTED, F_FINISHED, F_USERS };
+static const char *const hmget_fields[] = {"device_name", "status", "step",
+    "error", "started_at", "finished_at", "users", NULL};
+
+/* One device as the list needs it (borrowed strings from the replies). */
+struct row {
+	int64_t id;
+	int64_t ms;   /* last update */
+	size_t order; /* index in the ZREVRANGE answer */
+	const char *name, *status, *step, *error;
+	int rank; /* status order for sorting */
+};
+
+/* Returns the P:stats hash as a new object, numbers as integers. */
+static json_t *
+stats_object(const json_t *reply)
+{
+	json_t *obj = store_pairs(reply);
+	const char *k;
+	json_t *val;
+	long long n;
+
+	json_object_foreach(obj, k, val)
+	{
+		if (json_is_string(val) &&
+		    util_parse_int(
+			json_string_value(val), INT64_MIN, INT64_MAX, &n) == 0)
+			json_object_set_new(obj, k, json_integer(n));
+	}
+	return obj;
+}
+
+/* The device id of a job's JSON text, or 0. */
+static int64_t
+job_device(const char *raw)
+{
+	json_t *j = raw ? json_loads(raw, 0, NULL) : NULL;
+	json_int_t id = json_integer_value(json_object_get(j, "device_id"));
+
+	json_decref(j);
+	return id > 0 ? (int64_t)id : 0;
+}
+
+/* The next deferred jobs: [{device_id, due_ms, attempts, source}]. */
+static json_t *
+deferred_list(const json_t *reply)
+{
+	json_t *out = json_array();
+
+	for (size_t i = 0; i + 1 < json_array_size(reply) &&
+			   json_array_size(out) < PAGE_MAX_DEAD;
+	     i += 2) {
+		const char *raw = json_string_value(json_array_get(reply, i));
+		const char *score =
+		    json_string_value(json_array_get(reply, i + 1));
+		json_t *j = raw ? json_loads(raw, 0, NULL) : NULL;
+		double due = score ? strtod(score, NULL) : 0;
+		json_t *e = json_pack("{s:I, s:I}", "device_id",
+		    (json_int_t)job_device(raw), "due_ms",
+		    (json_int_t)(due > 0 && due < 1e15 ? due : 0));
+
+		if (json_object_get(j, "attempts") != NULL)
+			json_object_set(
+			    e, "attempts", json_object_get(j, "attempts"));
+		if (json_is_string(json_object_get(j, "source")))
+			json_object_set(
+			    e, "source", json_object_get(j, "source"));
+		json_array_append_new(out, e);
+		json_decref(j);
+	}
+	return out;
+}
+
+/* The latest dead jobs: [{device_id, error, at}] from {job, error, at}. */
+static json_t *
+dead_list(const json_t *reply)
+{
+	json_t *out = json_array();
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(reply, i, e)
+	{
+		json_t *d = json_is_string(e)
+				? json_loads(json_string_value(e), 0, NULL)
+				: NULL;
+		const json_t *job = json_object_get(d, "job");
+		json_t *o;
+
+		if (i >= PAGE_MAX_DEAD)
+			break;
+		o = json_pack("{s:I}", "device_id",
+		    (json_int_t)job_device(
+			json_is_string(job) ? json_string_value(job)
+			: json_is_object(d) ? NULL
+					    : json_string_value(e)));
+		json_object_set_new(o, "error",
+		    json_string(
+			json_is_string(json_object_get(d, "error"))
+			    ? json_string_value(json_object_get(d, "error"))
+			    : "(not a dead-letter entry)"));
+		if (json_is_string(json_object_get(d, "at")))
+			json_object_set(o, "at", json_object_get(d, "at"));
+		json_array_append_new(out, o);
+		json_decref(d);
+	}
+	return out;
+}
+
+/* Says how the pipeline is doing, from the overview's numbers. */
+static json_t *
+health(const json_t *o, long long pause_ms)
+{
+	json_int_t queue =
+	    json_integer_value(json_object_get(o, "queue_depth"));
+	json_int_t live =
+	    json_integer_value(json_object_get(o, "workers_live"));
+	json_int_t sess =
+	    json_integer_value(json_object_get(o, "sessions_in_use"));
+	json_int_t lim =
+	    json_integer_value(json_object_get(o, "session_limit"));
+	const char *state = "ok",
+		   *why = "Workers are live and Redis takes writes.";
+
+	if (json_is_true(
+		json_object_get(json_object_get(o, "redis_memory"), "full"))) {
+		state = "down";
+		why = "Redis is out of memory and refuses writes.";
+	} else if (live == 0 &&
+		   (queue > 0 || json_integer_value(
+				     json_object_get(o, "inflight")) > 0)) {
+		state = "down";
+		why = "Jobs are waiting and no worker is live.";
+	} else if (pause_ms > 0) {
+		state = "degraded";
+		why =
+		    "Carbon Black Cloud asked every process to pause (HTTP 429).";
+	} else if (lim > 0 && sess >= lim) {
+		state = "degraded";
+		why =
+		    "Every Live Response session of the budget is in use: jobs wait for a slot.";
+	} else if (live == 0) {
+		state = "degraded";
+		why = "No worker is live (nothing is waiting).";
+	}
+	return json_pack("{s:s, s:s}", "state", state, "why", why);
+}
+
+/* Whether row r (with its HMGET reply) matches the search text q. */
+static bool
+row_matches(const struct row *r, const json_t *hm, const char *q)
+{
+	char id[32];
+	json_t *users;
+	const json_t *u;
+	size_t i;
+	bool hit = false;
+
+	if (q[0] == '\0')
+		return true;
+	snprintf(id, sizeof(id), "%" PRId64, r->id);
+	if (strstr(id, q) != NULL ||
+	    (r->name != NULL && util_stristr(r->name, q) != NULL))
+		return true;
+	users = json_loads(json_string_value(json_array_get(hm, F_USERS))
+			       ? json_string_value(json_array_get(hm, F_USERS))
+			       : "",
+	    0, NULL);
+	json_array_foreach(users, i, u)
+	{
+		if (json_is_string(u) &&
+		    util_stristr(json_string_value(u), q) != NULL) {
+			hit = true;
+			break;
+		}
+	}
+	json_decref(users);
+	return hit;
+}
+
+static int
+status_rank(const char *s)
+{
+	for (int k = 0; s != NULL && page_statuses[k] != NULL; k++)
+		if (strcmp(s, page_statuses[k]) == 0)
+			return k;
+	return 99;
+}
+
+static enum query_sort sort_by;
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int c = 0;
+
+	if (sort_by == QUERY_SORT_NAME) {
+		if (x->name == NULL || y->name == NULL)
+			c = (x->name == NULL) - (y->name == NULL);
+		else
+			c = strcasecmp(x->name, y->name);
+	} else if (sort_by == QUERY_SORT_STATUS)
+		c = x->rank - y->rank;
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* A page row as JSON. */
+static json_t *
+row_json(const struct row *r)
+{
+	char iso[32];
+	json_t *d = json_pack("{s:I}", "device_id", (json_int_t)r->id);
+
+	json_object_set_new(
+	    d, "device_name", r->name ? json_string(r->name) : json_null());
+	json_object_set_new(
+	    d, "status", r->status ? json_string(r->status) : json_null());
+	json_object_set_new(
+	    d, "step", r->step ? json_string(r->step) : json_null());
+	json_object_set_new(
+	    d, "error", r->error ? json_string(r->error) : json_null());
+	json_object_set_new(d, "updated_at",
+	    json_string(util_iso8601(r->ms, iso, sizeof(iso))));
+	json_object_set_new(d, "updated_at_ms", json_integer(r->ms));
+	return d;
+}
+
+/* Adds one finished run's duration to the histogram in d. */
+static void
+add_duration(json_t *d, const json_t *hm)
+{
+	int64_t a, b;
+	double s;
+	json_t *buckets = json_object_get(d, "buckets");
+
+	const char *sa = json_string_value(json_array_get(hm, F_STARTED));
+	const char *sb = json_string_value(json_array_get(hm, F_FINISHED));
+
+	if (sa == NULL || sb == NULL || util_parse_iso8601(sa, &a) == -1 ||
+	    util_parse_iso8601(sb, &b) == -1 || b < a)
+		return;
+	s = (double)(b - a) / 1000;
+	json_object_set_new(d, "sum",
+	    json_real(json_number_value(json_object_get(d, "sum")) + s));
+	for (size_t i = 0; i < API_NBUCKETS; i++)
+		if (s <= api_duration_buckets[i]) {
+			json_t *c = json_array_get(buckets, i);
+
+			json_integer_set(c, json_integer_value(c) + 1);
+			return;
+		}
+	json_object_set_new(d, "over",
+	    json_integer(json_integer_value(json_object_get(d, "over")) + 1));
+}
+
+/* Counts, durations and the matching rows of every device read. */
+static struct row *
+scan(struct view *w, const json_t *replies, json_t *counts, json_t *dur,
+    size_t *nrows)
+{
+	const json_t *ids = w->ids;
+	struct row *rows = xcalloc(json_array_size(ids) + 1, sizeof(*rows));
+	size_t i, n = 0;
+
+	for (i = 0; i < json_array_size(ids); i++) {
+		const json_t *hm = json_array_get(replies, S2_FIRST_DEVICE + i);
+		const json_t *dev = json_array_get(ids, i);
+		struct row r = {0};
+		json_t *c;
+
+		r.id = json_integer_value(json_object_get(dev, "id"));
+		r.ms = json_integer_value(json_object_get(dev, "ms"));
+		r.order = i;
+		r.name = json_string_value(json_array_get(hm, F_NAME));
+		r.status = json_string_value(json_array_get(hm, F_STATUS));
+		r.step = json_string_value(json_array_get(hm, F_STEP));
+		r.error = json_string_value(json_array_get(hm, F_ERROR));
+		r.rank = status_rank(r.status);
+		c = r.rank < 99 ? json_object_get(counts, r.status)
+				: json_object_get(counts, "other");
+		json_integer_set(c, json_integer_value(c) + 1);
+		if (r.rank == 3 || r.rank == 4) /* done, failed */
+			add_duration(dur, hm);
+		if (w->q.status[0] != '\0' &&
+		    (r.status == NULL || strcmp(r.status, w->q.status) != 0))
+			continue;
+		if (!row_matches(&r, hm, w->q.q))
+			continue;
+		rows[n++] = r;
+	}
+	*nrows = n;
+	return rows;
+}
+
+static void
+overview_reply(struct view *w, json_t *overview, json_t *list)
+{
+	struct viewer *v = w->v;
+	struct evbuffer *b;
+	struct page_ctx ctx = {
+	    util_now_ms(), v->cfg->prefix, v->token, NULL, NULL, 30};
+	const json_t *h = json_object_get(overview, "health");
+
+	switch (w->kind) {
+	case VIEW_API_STATS:
+		json_object_del(overview, "durations");
+		viewer_reply_json(w->req, 200, "OK", json_incref(overview));
+		break;
+	case VIEW_API_DEVICES:
+		viewer_reply_json(w->req, 200, "OK", json_incref(list));
+		break;
+	case VIEW_METRICS:
+		b = evbuffer_new();
+		api_metrics(b, overview);
+		viewer_reply(w->req, 200, "OK", viewer_ct_prom, b);
+		evbuffer_free(b);
+		break;
+	default:
+		ctx.health = json_string_value(json_object_get(h, "state"));
+		ctx.health_why = json_string_value(json_object_get(h, "why"));
+		b = evbuffer_new();
+		page_dashboard(b, &ctx, overview, list, &w->q);
+		viewer_reply(w->req, 200, "OK", viewer_ct_html, b);
+		evbuffer_free(b);
+		break;
+	}
+}
+
+static void
+overview_done(json_t *replies, void *arg)
+{
+	struct view *w = arg;
+	json_t *counts, *page, *overview, *list, *dur, *first = w->first;
+	struct row *rows;
+	size_t i, n, off;
+	int k;
+
+	if (replies == NULL) {
+		viewer_unavailable(w);
+		viewer_view_free(w);
+		return;
+	}
+	counts = json_object();
+	for (k = 0; page_statuses[k] != NULL; k++)
+		json_object_set_new(counts, page_statuses[k], json_integer(0));
+	json_object_set_new(counts, "other", json_integer(0));
+	dur = json_pack(
+	    "{s:[], s:I, s:f}", "buckets", "over", (json_int_t)0, "sum", 0.0);
+	for (i = 0; i < API_NBUCKETS; i++)
+		json_array_append_new(
+		    json_object_get(dur, "buckets"), json_integer(0));
+	rows = scan(w, replies, counts, dur, &n);
+	sort_by = w->q.sort;
+	if (w->q.sort != QUERY_SORT_UPDATED)
+		qsort(rows, n, sizeof(*rows), row_cmp);
+	page = json_array();
+	for (i = off = query_offset(&w->q, n);
+	     i < n && i < off + (size_t)w->q.per; i++)
+		json_array_append_new(page, row_json(&rows[i]));
+	list = api_devices(page, (json_int_t)n,
+	    (json_int_t)json_array_size(w->ids),
+	    viewer_int_at(first, S1_NDEVICES));
+	json_object_set_new(list, "page", json_integer(w->q.page));
+	json_object_set_new(list, "per", json_integer(w->q.per));
+	json_decref(page);
+	free(rows);
+
+	overview = json_pack(
+	    "{s:o, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:s}",
+	    "status_counts", counts, "queue_depth",
+	    viewer_int_at(first, S1_QUEUE), "retry_depth",
+	    viewer_int_at(first, S1_RETRY), "redis_memory",
+	    viewer_redis_memory(json_array_get(first, S1_MEMORY)), "inflight",
+	    viewer_int_at(first, S1_INFLIGHT), "workers_live",
+	    viewer_int_at(replies, S2_WORKERS), "sessions_in_use",
+	    viewer_int_at(replies, S2_SESSIONS), "session_limit",
+	    (json_int_t)w->v->cfg->session_limit, "dead",
+	    viewer_int_at(replies, S2_DEAD), "devices_total",
+	    viewer_int_at(first, S1_NDEVICES), "devices_counted",
+	    (json_int_t)json_array_size(w->ids), "stats",
+	    stats_object(json_array_get(first, S1_STATS)), "deferred",
+	    deferred_list(json_array_get(first, S1_RETRY_NEXT)), "dead_recent",
+	    dead_list(json_array_get(replies, S2_DEAD_RECENT)), "durations",
+	    dur, "prefix", w->v->cfg->prefix);
+	json_object_set_new(overview, "health",
+	    health(overview, (long long)json_integer_value(
+				 json_array_get(first, S1_PAUSE))));
+	overview_reply(w, overview, list);
+	json_decref(overview);
+	json_decref(list);
+	viewer_view_free(w);
+}
+
+/* Stage 2: the numbers that need Redis's time, and one HMGET per device. */
+static void
+overview_first_done(json_t *replies, void *arg)
+{
+	struct view *w = arg;
+	struct viewer *v = w->v;
+	const json_t *time, *list;
+	const char *deadtype;
+	struct store_batch *b;
+	char min[32], now[32], *k;
+	json_int_t now_ms;
+	size_t i, nf = w->q.q[0] != '\0' ? 7 : 6; /* users only to search */
+
+	if (replies == NULL) {
+		viewer_unavailable(w);
+		viewer_view_free(w);
+		return;
+	}
+	w->first = json_incref(replies);
+	time = json_array_get(replies, S1_TIME);
+	now_ms = viewer_int_at(time, 0) * 1000 + viewer_int_at(time, 1) / 1000;
+	if (now_ms <= 0)
+		now_ms = util_now_ms();
+	deadtype = json_string_value(json_array_get(replies, S1_DEADTYPE));
+	b = store_batch_new(v->store, overview_done, w);
+	snprintf(min, sizeof(min), "%" JSON_INTEGER_FORMAT,
+	    now_ms - OVERVIEW_LIVE_MS);
+	snprintf(now, sizeof(now), "%" JSON_INTEGER_FORMAT, now_ms);
+	k = viewer_key(v, "workers", NULL);
+	store_batch_add(b, "ZCOUNT", k, min, "+inf", NULL);
+	free(k);
+	/* a session slot whose lease ran out is not in use */
+	k = viewer_key(v, "sessions", NULL);
+	store_batch_add(b, "ZCOUNT", k, now, "+inf", NULL);
+	free(k);
+	k = viewer_key(v, "dead", NULL);
+	if (deadtype && strcmp(deadtype, "zset") == 0) {
+		store_batch_add(b, "ZCARD", k, NULL);
+		store_batch_add(b, "ZREVRANGE", k, "0", "9", NULL);
+	} else {
+		store_batch_add(b, "LLEN", k, NULL);
+		store_batch_add(b, "LRANGE", k, "0", "9", NULL);
+	}
+	free(k);
+
+	/* ZREVRANGE ... WITHSCORES: member, score, member, score... */
+	w->ids = json_array();
+	list = json_array_get(replies, S1_DEVICES);
+	for (i = 0; i + 1 < json_array_size(list); i += 2) {
+		const char *id = json_string_value(json_array_get(list, i));
+		const char *score =
+		    json_string_value(json_array_get(list, i + 1));
+		int64_t dev;
+		char canon[32];
+		double ms;
+
+		if (util_parse_device_id(id, &dev) == -1)
+			continue; /* not ours; never trust a member */
+		ms = score ? strtod(score, NULL) : 0;
+		/* A score is anything a writer put there ("inf", "nan"):
+		 * only a plausible time converts to an integer. */
+		if (!(ms >= 0 && ms < 1e15))
+			ms = 0;
+		snprintf(canon, sizeof(canon), "%" PRId64, dev);
+		json_array_append_new(
+		    w->ids, json_pack("{s:I, s:I}", "id", (json_int_t)dev, "ms",
+				(json_int_t)ms));
+		k = viewer_key(v, "result", canon);
+		if (nf == 7)
+			store_batch_add(b, "HMGET", k, hmget_fields[0],
+			    hmget_fields[1], hmget_fields[2], hmget_fields[3],
+			    hmget_fields[4], hmget_fields[5], hmget_fields[6],
+			    NULL);
+		else
+			store_batch_add(b, "HMGET", k, hmget_fields[0],
+			    hmget_fields[1], hmget_fields[2], hmget_fields[3],
+			    hmget_fields[4], hmget_fields[5], NULL);
+		free(k);
+	}
+	store_batch_run(b);
+}
+
+static void
+overview_start(
+    struct viewer *v, struct evhttp_request *req, enum view_kind kind)
+{
+	struct view *w =
+	    viewer_view_new(v, req, kind, QUERY_LIST_PER, QUERY_LIST_PER_MAX);
+	struct store_batch *b =
+	    store_batch_new(v->store, overview_first_done, w);
+	char stop[32], *k;
+
+	snprintf(stop, sizeof(stop), "%d", OVERVIEW_SCAN_MAX - 1);
+	store_batch_add(b, "TIME", NULL);
+	k = viewer_key(v, "devices", NULL);
+	store_batch_add(b, "ZREVRANGE", k, "0", stop, "WITHSCORES", NULL);
+	store_batch_add(b, "ZCARD", k, NULL);
+	free(k);
+	k = viewer_key(v, "queue", NULL);
+	store_batch_add(b, "LLEN", k, NULL);
+	free(k);
+	k = viewer_key(v, "inflight", NULL);
+	store_batch_add(b, "ZCARD", k, NULL);
+	free(k);
+	k = viewer_key(v, "stats", NULL);
+	store_batch_add(b, "HGETALL", k, NULL);
+	free(k);
+	k = viewer_key(v, "dead", NULL);
+	store_batch_add(b, "TYPE", k, NULL);
+	free(k);
+	k = viewer_key(v, "retry", NULL);
+	store_batch_add(b, "ZCARD", k, NULL);
+	store_batch_add(b, "INFO", "memory", NULL);
+	free(k);
+	k = viewer_key(v, "ratelimit:until", NULL);
+	store_batch_add(b, "PTTL", k, NULL);
+	free(k);
+	k = viewer_key(v, "retry", NULL);
+	store_batch_add(b, "ZRANGE", k, "0", "9", "WITHSCORES", NULL);
+	free(k);
+	store_batch_run(b);
+}
+
+void
+overview_dashboard(
+    struct viewer *v, struct evhttp_request *req, const char *rest)
+{
+	(void)rest;
+	overview_start(v, req, VIEW_DASHBOARD);
+}
+
+void
+overview_api_stats(
+    struct viewer *v, struct evhttp_request *req, const char *rest)
+{
+	(void)rest;
+	overview_start(v, req, VIEW_API_STATS);
+}
+
+void
+overview_api_devices(
+    struct viewer *v, struct evhttp_request *req, const char *rest)
+{
+	(void)rest;
+	overview_start(v, req, VIEW_API_DEVICES);
+}
+
+void
+overview_metrics(struct viewer *v, struct evhttp_request *req, const char *rest)
+{
+	(void)rest;
+	overview_start(v, req, VIEW_METRICS);
+}
