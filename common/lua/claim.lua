@@ -36,7 +36,7 @@ local result = ARGV[2] .. ':result:' .. dev
 local n = redis.call('HINCRBY', result, 'attempts', 1)
 -- Evidence an earlier attempt of this run left is not this attempt's.
 redis.call('HDEL', result, 'error', 'finished_at', 'next_attempt_at',
-  'services', 'users', 'browser_history', 'session_id')
+  'services', 'users', 'logged_in', 'browser_history', 'session_id')
 redis.call('HSET', result, 'device_id', dev, 'status', 'running', 'step', 'claimed',
   'worker', ARGV[1], 'started_at', iso(now), 'token', tok)
 redis.call('ZADD', KEYS[8], now, dev)

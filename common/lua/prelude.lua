@@ -85,7 +85,7 @@ local function job_device(raw)
 end
 
 -- The evidence of one run: what a new run must not show as its own.
-local EVIDENCE = {'services', 'users', 'browser_history', 'session_id',
+local EVIDENCE = {'services', 'users', 'logged_in', 'browser_history', 'session_id',
   'error', 'started_at', 'finished_at', 'worker', 'step', 'stalls',
   'next_attempt_at', 'last_contact_time', 'sensor_states'}
 
