@@ -59,17 +59,32 @@ histfile_error(
 static void
 histfile_delete(struct histfile_job *j, char *dst, char **leftover)
 {
-	if (lr_errkind(j->lr) != LR_EGONE &&
-	    lr_force_delete_file(j->lr, j->sid, dst) == 0) {
-		free(dst);
-		return;
+	bool stopping = j->o->stop != NULL && *j->o->stop;
+	int r;
+
+	if (lr_errkind(j->lr) != LR_EGONE) {
+		r = lr_force_delete_file(j->lr, j->sid, dst);
+		/* The stop came while the delete ran: once more, forced. */
+		if (r == -1 && !stopping && lr_errkind(j->lr) == LR_ESTOPPED)
+			r = lr_force_delete_file(j->lr, j->sid, dst);
+		if (r == 0) {
+			free(dst);
+			return;
+		}
 	}
 	if (lr_errkind(j->lr) == LR_EGONE) {
 		*leftover = dst;
 		return;
 	}
-	log_warnx("device %" PRId64 ": could not delete the copy %s: %s",
-	    j->device_id, dst, lr_error(j->lr));
+	/* A copy that failed may have made no file: nothing to delete. */
+	if (lr_errkind(j->lr) == LR_ECOMMAND &&
+	    profiles_not_found(lr_error(j->lr)))
+		log_debug("device %" PRId64 ": no copy %s to delete",
+		    j->device_id, dst);
+	else
+		log_warnx("device %" PRId64
+			  ": could not delete the copy %s: %s",
+		    j->device_id, dst, lr_error(j->lr));
 	free(dst);
 }
 

@@ -14,7 +14,9 @@
 /* Seconds a forced delete may take once the worker is stopping. */
 #define LR_FORCE_TIMEOUT_S 15
 
-/* Runs "delete file" on path, even while the worker stops.  0 or -1. */
+/* Runs "delete file" on path, even while the worker stops.  0 or -1.
+ * While stopping, lr's error stays what it was (LR_ESTOPPED), whatever
+ * the delete did: the caller stops for that reason. */
 int lr_force_delete_file(struct lr *lr, const char *sid, const char *path);
 
 #endif

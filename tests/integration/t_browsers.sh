@@ -4,7 +4,8 @@
 # holds open is copied with cmd.exe, fetched, and the copy deleted; visits
 # with transitions, downloads with their URL chains, search terms.  Once
 # through Live Response v3, once through v6.  Then a device whose folders
-# cannot be listed: the logged-in users are all there is.
+# cannot be listed: the logged-in users are all there is.  Last, a worker
+# stopped in the middle of a copy still deletes it.
 . "$(dirname "$0")/lib.sh"
 
 # device ID: the same people on every device.
@@ -129,6 +130,30 @@ is "no History could be found" "$(rcli HGET lr:result:4303 browser_history | jq 
 ok "the fallback is said in a warning" grep -q \
     'device 4303: could not list the user folders (.*Access is denied.*); looking at the logged-in users only' "$tmp/w2.log"
 stop $w2_PID
+
+# --- the worker stops while a copy is in flight ------------------------
+# Commands take 1.5 s here, so the stop lands in the copy (or its fetch);
+# the copy is deleted all the same before the session closes.
+cat >"$tmp/slow.json" <<EOF3
+{"command_ms": 1500, "devices": [
+$(device 4304)]}
+EOF3
+start_cbsim_named slow "$tmp/slow.json"
+ok "queued 4304" poll_once --synthetic 4304
+start_worker w3 --credentials "$tmp/slow.psc"
+ok "the copy of the locked History has begun" wait_for 60 \
+    grep -q 'device 4304: the Chrome History file of jdoe (Default) is in use; copying' "$tmp/w3.log"
+kill -TERM $w3_PID
+sleep 0.2
+kill -TERM $w3_PID
+wait $w3_PID
+is "w3 exits 0 after two signals" "$?" 0
+slow_stat() { curl -s "$slow_URL/_sim/stats" | jq -r ".$1"; }
+ok "the copy was deleted although the worker was stopping" \
+    grep -q 'session [0-9]*:4304: deleting c:\\windows\\temp\\cblr\.[A-Za-z0-9]\{12\}\.tmp before stopping' "$tmp/w3.log"
+is "no file left in C:\\Windows\\Temp of the device" "$(slow_stat temp_files_left)" 0
+is "its session closed" "$(slow_stat sessions_closed)" "$(slow_stat sessions_opened)"
+is "the job went back to the queue" "$(rcli HGET lr:result:4304 status)" queued
 
 is "every session closed" "$(sim_stat sessions_closed)" "$(sim_stat sessions_opened)"
 is "nothing left in C:\\Windows\\Temp" "$(sim_stat temp_files_left)" 0
