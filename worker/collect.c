@@ -2,7 +2,7 @@
  *
  * The order is cb-api.md Appendix A.1: device, session, check-in,
  * net start (create process with an output file, get it, delete it),
- * process list, each user's History.  The session is closed whatever
+ * process list, then every user folder's browser History (browsers.c).  The session is closed whatever
  * happens once it was opened, and the error left in the result is a
  * sentence for an analyst. */
 #include "collect.h"
@@ -11,15 +11,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "chrome.h"
+#include "browsers.h"
 #include "log.h"
 #include "netstart.h"
 #include "services.h"
-#include "sha256.h"
 #include "timeline.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -38,6 +35,7 @@ struct collect_job {
 	json_t *result;               /* borrowed */
 	bool revoked;                 /* progress said the job is not ours */
 	bool reopened;                /* a dropped session was replaced once */
+	long long cmds0;              /* lr_commands() when it was opened */
 	enum collect_outcome outcome; /* how the failure counts */
 };
 
@@ -284,93 +282,6 @@ out:
 	return ret;
 }
 
-/* Fetches and parses one user's History into a new browser_history
- * entry.  Returns NULL only when the job must stop (shutdown) or the
- * session is gone; a missing or bad file is an "error" in the entry. */
-static json_t *
-collect_history(struct collect_job *j, const char *user, int *nvisits)
-{
-	char *path, *step, sha[65], err[256], tmp[512] = "";
-	json_t *entry, *visits;
-	FILE *f = NULL;
-	size_t len = 0;
-
-	path = xasprintf(
-	    "c:\\users\\%s\\appdata\\local\\google\\chrome\\user data\\default\\history",
-	    user);
-	entry = json_pack("{s:s,s:s,s:s,s:s}", "user", user, "browser",
-	    "chrome", "profile", "Default", "path", path);
-	step = xasprintf("history %s", user);
-	if (collect_step(j, step) == -1)
-		goto fail;
-	if (!collect_user_ok(user)) {
-		json_object_set_new(entry, "error",
-		    json_string(
-			"the user name cannot be a folder name, so there is no History file to fetch"));
-		goto out;
-	}
-	/* The file goes to a temporary file, never whole into memory. */
-	if ((f = util_tmpfile(tmp, sizeof(tmp))) == NULL) {
-		json_object_set_new(entry, "error",
-		    json_sprintf(
-			"no temporary file for the History file of %s: %s",
-			user, strerror(errno)));
-		goto out;
-	}
-	if (lr_get_file_to(j->lr, j->sid, path, j->o->max_file_size, f, &len) ==
-	    -1) {
-		char *msg;
-
-		if (lr_errkind(j->lr) == LR_ESTOPPED ||
-		    lr_errkind(j->lr) == LR_EGONE)
-			goto fail; /* the job stops, or a new session */
-		msg = xasprintf(
-		    "could not fetch the Chrome History file of %s: %s", user,
-		    lr_error(j->lr));
-		log_warnx("device %" PRId64 ": %s", j->device_id, msg);
-		json_object_set_new(entry, "error", json_string(msg));
-		free(msg);
-		goto out;
-	}
-	json_object_set_new(entry, "size", json_integer((json_int_t)len));
-	if (j->sink->store(j->sink->arg, f, sha) == 0) {
-		json_object_set_new(entry, "artifact",
-		    json_sprintf("%s:artifact:%s", j->o->prefix, sha));
-	} else {
-		if (sha256_file(f, sha) == -1)
-			snprintf(sha, sizeof(sha), "unknown");
-		log_warnx("device %" PRId64
-			  ": could not store the History file of %s",
-		    j->device_id, user);
-	}
-	json_object_set_new(entry, "sha256", json_string(sha));
-	fclose(f); /* the parse may rewrite the header of our copy */
-	f = NULL;
-	visits = chrome_history_visits_file(
-	    tmp, CHROME_MAX_VISITS, err, sizeof(err));
-	if (visits == NULL) {
-		json_object_set_new(entry, "error",
-		    json_sprintf("History file of %s %s", user, err));
-		log_warnx("device %" PRId64 ": History file of %s %s",
-		    j->device_id, user, err);
-		goto out;
-	}
-	*nvisits += (int)json_array_size(visits);
-	json_object_set_new(entry, "visits", visits);
-out:
-	if (f != NULL)
-		fclose(f);
-	if (tmp[0] != '\0')
-		unlink(tmp);
-	free(step);
-	free(path);
-	return entry;
-fail:
-	json_decref(entry);
-	entry = NULL;
-	goto out;
-}
-
 /* Closes the session, if one is open, and counts it. */
 static void
 collect_close(struct collect_job *j)
@@ -433,6 +344,7 @@ collect_reopen(struct collect_job *j)
 	if ((sid = lr_session_open(j->lr, j->device_id, false)) == NULL)
 		return collect_fail(j, lr_error(j->lr));
 	j->sid = sid;
+	j->cmds0 = lr_commands(j->lr);
 	j->sink->count(j->sink->arg, "sessions_opened", 1);
 	j->sink->count(j->sink->arg, "sessions_reopened", 1);
 	json_object_set_new(j->result, "session_id", json_string(sid));
@@ -463,13 +375,60 @@ collect_logged_in(struct collect_job *j)
 	return users;
 }
 
+/* The browsers' step callback: collect_step. */
+static int
+collect_browsers_step(void *arg, const char *step)
+{
+	return collect_step(arg, step);
+}
+
+/* The browsers' reopen callback: collect_reopen, giving the new id. */
+static int
+collect_browsers_reopen(void *arg, const char **sid)
+{
+	struct collect_job *j = arg;
+
+	if (collect_reopen(j) == -1)
+		return -1;
+	*sid = j->sid;
+	return 0;
+}
+
+/* Every user (C:\Users) and each one's browser History.  Sets "users" and
+ * "browser_history".  0 or -1 (error set). */
+static int
+collect_browsers(struct collect_job *j, json_t *logged_in, long *nvisits)
+{
+	struct browsers_job bj = {.f = {.lr = j->lr,
+				      .sid = j->sid,
+				      .sink = j->sink,
+				      .o = j->o,
+				      .device_id = j->device_id},
+	    .step = collect_browsers_step,
+	    .reopen = collect_browsers_reopen,
+	    .arg = j,
+	    .cmds0 = j->cmds0};
+	json_t *scan, *users, *history;
+	int r;
+
+	if ((scan = browsers_users(&bj, logged_in, &users)) == NULL)
+		return collect_fail(j, lr_error(j->lr));
+	json_object_set_new(j->result, "users", users);
+	history = json_array();
+	json_object_set_new(j->result, "browser_history", history);
+	r = browsers_collect(&bj, scan, logged_in, history);
+	json_decref(scan);
+	*nvisits = bj.nvisits;
+	return r == -1 ? collect_fail(j, lr_error(j->lr)) : 0;
+}
+
 /* Everything that needs the open session.  0 or -1 (error set).  A step
  * the cloud's dropped session cut short runs again in a new one, once. */
 static int
-collect_in_session(struct collect_job *j, int *nvisits)
+collect_in_session(struct collect_job *j, long *nvisits)
 {
-	json_t *users, *history, *u;
-	size_t i;
+	json_t *logged_in;
+	int r;
 
 	if (collect_checkin(j) == -1)
 		return -1;
@@ -480,29 +439,16 @@ collect_in_session(struct collect_job *j, int *nvisits)
 	    services_collect(
 		j->lr, j->sid, j->o, j->sink, j->device_id, j->result) == -1)
 		return collect_fail(j, lr_error(j->lr));
-	if ((users = collect_logged_in(j)) == NULL &&
-	    (collect_reopen(j) == -1 || (users = collect_logged_in(j)) == NULL))
+	if ((logged_in = collect_logged_in(j)) == NULL &&
+	    (collect_reopen(j) == -1 ||
+		(logged_in = collect_logged_in(j)) == NULL))
 		return -1;
-	json_object_set(j->result, "users", users);
-
-	history = json_array();
-	json_object_set_new(j->result, "browser_history", history);
-	json_array_foreach(users, i, u)
-	{
-		const char *name = json_string_value(u);
-		json_t *entry = collect_history(j, name, nvisits);
-
-		if (entry == NULL && collect_reopen(j) == 0)
-			entry = collect_history(j, name, nvisits);
-		if (entry == NULL) {
-			json_decref(users);
-			return collect_fail(j, lr_error(j->lr));
-		}
-		json_array_append_new(history, entry);
-	}
-	json_decref(users);
-	timeline_add(j->result, j->o->alert, j->o->timeline_window_s);
-	return 0;
+	json_object_set(j->result, "logged_in", logged_in);
+	r = collect_browsers(j, logged_in, nvisits);
+	json_decref(logged_in);
+	if (r == 0)
+		timeline_add(j->result, j->o->alert, j->o->timeline_window_s);
+	return r;
 }
 
 enum collect_outcome
@@ -518,7 +464,8 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 	struct lr_device dev;
 	char why[512];
 	long long ncmd = lr_commands(lr);
-	int nvisits = 0, ret;
+	long nvisits = 0;
+	int ret;
 
 	if (o->stop != NULL && *o->stop)
 		return COLLECT_UNSTARTED;
@@ -579,6 +526,7 @@ collect_device(struct lr *lr, const struct collect_opts *o,
 		collect_fail(&j, lr_error(lr));
 		goto out;
 	}
+	j.cmds0 = lr_commands(lr);
 	sink->count(sink->arg, "sessions_opened", 1);
 	log_debug("device %" PRId64 ": session %s opened", device_id, j.sid);
 	json_object_set_new(result, "session_id", json_string(j.sid));
@@ -591,10 +539,11 @@ out:
 	sink->count(sink->arg, "commands", lr_commands(lr) - ncmd);
 	if (ret == 0) {
 		log_info(
-		    "collected %zu services, %zu users, %d visits from %" PRId64,
+		    "collected %zu services, %zu users, %zu History files, %ld visits from %" PRId64,
 		    json_array_size(json_object_get(result, "services")),
-		    json_array_size(json_object_get(result, "users")), nvisits,
-		    device_id);
+		    json_array_size(json_object_get(result, "users")),
+		    json_array_size(json_object_get(result, "browser_history")),
+		    nvisits, device_id);
 		return COLLECT_DONE;
 	}
 	log_warnx("live response on %" PRId64 " %s: %s", device_id,

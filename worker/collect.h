@@ -1,5 +1,6 @@
 /* collect.h - what a worker collects on one device (design §7, seed
- * parity): net start, logged-in users, each user's Chrome History.
+ * parity): net start, logged-in users, every user's Chrome, Edge and
+ * Brave History.
  *
  * collect_device() is the job's straight-line code; it knows nothing of
  * Redis: progress, artifacts and counters go through a sink. */
@@ -65,7 +66,7 @@ enum collect_outcome {
 
 /* Collects from device_id, adding the design §3 fields to result
  * (device_name, os, last_contact_time, sensor_states, session_id,
- * services, users, browser_history, error).  Closes the session on every
+ * services, logged_in, users, browser_history, error).  Closes the session on every
  * path. */
 enum collect_outcome collect_device(struct lr *lr, const struct collect_opts *o,
     const struct collect_sink *sink, int64_t device_id, json_t *result);

@@ -36,8 +36,9 @@ local result = ARGV[2] .. ':result:' .. dev
 local n = redis.call('HINCRBY', result, 'attempts', 1)
 -- Evidence an earlier attempt of this run left is not this attempt's.
 redis.call('HDEL', result, 'error', 'finished_at', 'next_attempt_at',
-  'services', 'users', 'browser_history', 'session_id', 'services_baseline',
-  'services_error', 'timeline', 'timeline_total', 'timeline_window')
+  'services', 'users', 'logged_in', 'browser_history', 'session_id',
+  'services_baseline', 'services_error', 'timeline', 'timeline_total',
+  'timeline_window')
 redis.call('HSET', result, 'device_id', dev, 'status', 'running', 'step', 'claimed',
   'worker', ARGV[1], 'started_at', iso(now), 'token', tok)
 redis.call('ZADD', KEYS[8], now, dev)

@@ -26,32 +26,87 @@
 /* Visits generated for a user the scenario gives no history for. */
 #define HISTORY_GENERATED 8
 
-/* Schema, as Chrome creates it (columns the simulator needs). */
+/* Schema, as Chrome creates it (History version 6x): every column of
+ * the tables lrflow reads, so queries meet the real thing. */
 static const char history_schema[] =
     "PRAGMA journal_mode=MEMORY;"
     "CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, "
     "value LONGVARCHAR);"
-    "CREATE TABLE urls(id INTEGER PRIMARY KEY AUTOINCREMENT, "
-    "url LONGVARCHAR, title LONGVARCHAR, "
-    "visit_count INTEGER DEFAULT 0 NOT NULL, "
-    "typed_count INTEGER DEFAULT 0 NOT NULL, "
-    "last_visit_time INTEGER NOT NULL, hidden INTEGER DEFAULT 0 NOT NULL);"
-    "CREATE TABLE visits(id INTEGER PRIMARY KEY AUTOINCREMENT, "
-    "url INTEGER NOT NULL, visit_time INTEGER NOT NULL, "
-    "from_visit INTEGER, transition INTEGER DEFAULT 0 NOT NULL, "
-    "segment_id INTEGER, visit_duration INTEGER DEFAULT 0 NOT NULL);"
-    "CREATE TABLE downloads(id INTEGER PRIMARY KEY, guid VARCHAR NOT NULL, "
-    "current_path LONGVARCHAR NOT NULL, target_path LONGVARCHAR NOT NULL, "
-    "start_time INTEGER NOT NULL, received_bytes INTEGER NOT NULL, "
-    "total_bytes INTEGER NOT NULL, state INTEGER NOT NULL, "
-    "tab_url VARCHAR, mime_type VARCHAR(255));"
-    "CREATE TABLE keyword_search_terms(keyword_id INTEGER NOT NULL, "
-    "url_id INTEGER NOT NULL, term LONGVARCHAR NOT NULL, "
+    "CREATE TABLE urls(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "url LONGVARCHAR,title LONGVARCHAR,"
+    "visit_count INTEGER DEFAULT 0 NOT NULL,"
+    "typed_count INTEGER DEFAULT 0 NOT NULL,"
+    "last_visit_time INTEGER NOT NULL,hidden INTEGER DEFAULT 0 NOT NULL);"
+    "CREATE TABLE visits(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "url INTEGER NOT NULL,visit_time INTEGER NOT NULL,from_visit INTEGER,"
+    "transition INTEGER DEFAULT 0 NOT NULL,segment_id INTEGER,"
+    "visit_duration INTEGER DEFAULT 0 NOT NULL,"
+    "incremented_omnibox_typed_score BOOLEAN DEFAULT FALSE NOT NULL,"
+    "opener_visit INTEGER,originator_cache_guid TEXT,"
+    "originator_visit_id INTEGER,originator_from_visit INTEGER,"
+    "originator_opener_visit INTEGER,"
+    "is_known_to_sync BOOLEAN DEFAULT FALSE NOT NULL,"
+    "consider_for_ntp_most_visited BOOLEAN DEFAULT FALSE NOT NULL,"
+    "external_referrer_url TEXT,visited_link_id INTEGER,app_id TEXT);"
+    "CREATE TABLE downloads (id INTEGER PRIMARY KEY,guid VARCHAR NOT NULL,"
+    "current_path LONGVARCHAR NOT NULL,target_path LONGVARCHAR NOT NULL,"
+    "start_time INTEGER NOT NULL,received_bytes INTEGER NOT NULL,"
+    "total_bytes INTEGER NOT NULL,state INTEGER NOT NULL,"
+    "danger_type INTEGER NOT NULL,interrupt_reason INTEGER NOT NULL,"
+    "hash BLOB NOT NULL,end_time INTEGER NOT NULL,opened INTEGER NOT NULL,"
+    "last_access_time INTEGER NOT NULL,transient INTEGER NOT NULL,"
+    "referrer VARCHAR NOT NULL,site_url VARCHAR NOT NULL,"
+    "embedder_download_data VARCHAR NOT NULL,tab_url VARCHAR NOT NULL,"
+    "tab_referrer_url VARCHAR NOT NULL,http_method VARCHAR NOT NULL,"
+    "by_ext_id VARCHAR NOT NULL,by_ext_name VARCHAR NOT NULL,"
+    "by_web_app_id VARCHAR NOT NULL,etag VARCHAR NOT NULL,"
+    "last_modified VARCHAR NOT NULL,mime_type VARCHAR(255) NOT NULL,"
+    "original_mime_type VARCHAR(255) NOT NULL);"
+    "CREATE TABLE downloads_url_chains (id INTEGER NOT NULL,"
+    "chain_index INTEGER NOT NULL,url LONGVARCHAR NOT NULL, "
+    "PRIMARY KEY (id, chain_index) );"
+    "CREATE TABLE keyword_search_terms (keyword_id INTEGER NOT NULL,"
+    "url_id INTEGER NOT NULL,term LONGVARCHAR NOT NULL,"
     "normalized_term LONGVARCHAR NOT NULL);"
     "CREATE INDEX visits_url_index ON visits (url);"
+    "CREATE INDEX keyword_search_terms_index1 ON keyword_search_terms "
+    "(keyword_id, normalized_term);"
     "INSERT INTO meta VALUES('mmap_status','-1');"
-    "INSERT INTO meta VALUES('version','46');"
+    "INSERT INTO meta VALUES('version','66');"
     "INSERT INTO meta VALUES('last_compatible_version','16');";
+
+/* ui::PageTransition core types and the chain flags Chrome sets. */
+#define HISTORY_CHAIN 0x30000000 /* CHAIN_START | CHAIN_END */
+enum {
+	HISTORY_T_LINK = 0,
+	HISTORY_T_TYPED = 1,
+	HISTORY_T_AUTO_BOOKMARK = 2,
+	HISTORY_T_GENERATED = 5,
+	HISTORY_T_FORM_SUBMIT = 7,
+	HISTORY_T_RELOAD = 8,
+};
+
+/* Downloads every generated history has besides those of its pages: a
+ * redirect chain each, and the states and danger types analysts meet. */
+static const struct {
+	const char *chain[3]; /* URLs, the last is the file; NULL-ended */
+	const char *file, *mime;
+	int state, danger, done; /* done: received = total */
+	int64_t ago_min, bytes;
+} history_extra[] = {
+    {{"https://www.example.com/download?id=42",
+	 "https://cdn.example.net/tools/setup-7.2.msi", NULL},
+	"setup-7.2.msi", "application/x-msi", 1, 0, 1, 200, 3145728},
+    {{"http://bit.example/x1", "http://update-flash.example.org/get",
+	 "http://update-flash.example.org/flash_update.exe"},
+	"flash_update.exe", "application/x-msdownload", 2, 2, 0, 150, 901120},
+    {{"https://files.example.org/archive/backup-2026.zip", NULL, NULL},
+	"backup-2026.zip", "application/zip", 4, 5, 0, 90, 52428800},
+    {{"https://drive.example.com/uc?id=9",
+	 "https://drive-dl.example.com/report.docm", NULL},
+	"report.docm", "application/vnd.ms-word.document.macroEnabled.12", 0, 4,
+	0, 20, 70656},
+};
 
 /* Pages generated histories pick from. */
 static const struct {
@@ -95,15 +150,26 @@ struct history_row {
 	int typed_count;
 };
 
-char *
-history_path(const char *user)
-{
-	return xasprintf("C:\\Users\\%s\\AppData\\Local\\Google\\Chrome\\"
-			 "User Data\\Default\\History",
-	    user);
-}
+/* One download to insert: borrowed strings. */
+struct history_dl {
+	const char *const *chain; /* URLs, the last is the file */
+	size_t nchain;
+	const char *file, *mime, *referrer;
+	int state, danger;
+	int64_t start_ms, bytes, received;
+};
 
-/* A small stable hash so each user gets the same generated history. */
+/* The statements a History is written with. */
+enum {
+	HISTORY_URL,
+	HISTORY_VISIT,
+	HISTORY_TERM,
+	HISTORY_DOWNLOAD,
+	HISTORY_CHAIN_URL,
+	HISTORY_NSQL
+};
+
+/* A small stable hash so each profile gets the same generated history. */
 static unsigned
 history_hash(const char *s)
 {
@@ -163,54 +229,141 @@ history_add_search(sqlite3_stmt *st, const char *url, sqlite3_int64 url_id)
 	return ret;
 }
 
-/* Inserts a completed download for URLs of executables and documents. */
+/* Inserts download dl (id) and its URL chain, the chain's rows last
+ * first, so only ORDER BY chain_index gives the real order. */
 static int
-history_add_download(
-    sqlite3_stmt *st, const char *user, const struct history_row *r)
+history_insert_download(sqlite3_stmt **st, sqlite3_int64 id, const char *user,
+    const struct history_dl *dl)
 {
-	const char *base = strrchr(r->url, '/');
-	size_t n = strlen(r->url);
+	static const int64_t took_ms[] = {0, 5000, 2000, 30000, 30000};
 	char guid[37], *path;
+	int64_t end_ms;
+	size_t i;
 	int ret;
 
-	if (n < 4 || (strcmp(r->url + n - 4, ".exe") != 0 &&
-			 strcmp(r->url + n - 4, ".pdf") != 0))
-		return 0;
-	base = base ? base + 1 : r->url;
 	util_uuid(guid);
-	path = xasprintf("C:\\Users\\%s\\Downloads\\%s", user, base);
-	sqlite3_bind_text(st, 1, guid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, path, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, history_chrome_time(r->time_ms - 5000));
-	sqlite3_bind_int64(st, 5, 482304);
-	sqlite3_bind_int64(st, 6, 482304);
-	sqlite3_bind_int(st, 7, 1); /* COMPLETE */
-	sqlite3_bind_text(st, 8, r->url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, "application/octet-stream", -1, SQLITE_STATIC);
-	ret = history_step(st);
+	path = xasprintf("C:\\Users\\%s\\Downloads\\%s", user, dl->file);
+	end_ms = dl->state == 0 ? 0 : dl->start_ms + took_ms[dl->state % 5];
+	sqlite3_bind_int64(st[HISTORY_DOWNLOAD], 1, id);
+	sqlite3_bind_text(st[HISTORY_DOWNLOAD], 2, guid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st[HISTORY_DOWNLOAD], 3, path, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(
+	    st[HISTORY_DOWNLOAD], 4, history_chrome_time(dl->start_ms));
+	sqlite3_bind_int64(st[HISTORY_DOWNLOAD], 5, dl->received);
+	sqlite3_bind_int64(st[HISTORY_DOWNLOAD], 6, dl->bytes);
+	sqlite3_bind_int(st[HISTORY_DOWNLOAD], 7, dl->state);
+	sqlite3_bind_int(st[HISTORY_DOWNLOAD], 8, dl->danger);
+	sqlite3_bind_int(st[HISTORY_DOWNLOAD], 9,
+	    dl->state == 2   ? 40
+	    : dl->state == 4 ? 2
+			     : 0);
+	sqlite3_bind_int64(
+	    st[HISTORY_DOWNLOAD], 10, end_ms ? history_chrome_time(end_ms) : 0);
+	sqlite3_bind_text(
+	    st[HISTORY_DOWNLOAD], 11, dl->referrer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(
+	    st[HISTORY_DOWNLOAD], 12, dl->mime, -1, SQLITE_STATIC);
+	ret = history_step(st[HISTORY_DOWNLOAD]);
+	for (i = dl->nchain; ret == 0 && i-- > 0;) {
+		sqlite3_bind_int64(st[HISTORY_CHAIN_URL], 1, id);
+		sqlite3_bind_int(st[HISTORY_CHAIN_URL], 2, (int)i);
+		sqlite3_bind_text(
+		    st[HISTORY_CHAIN_URL], 3, dl->chain[i], -1, SQLITE_STATIC);
+		ret = history_step(st[HISTORY_CHAIN_URL]);
+	}
 	free(path);
 	return ret;
 }
 
-/* Writes the rows into the database at path.  0 or -1 with err set. */
+/* Inserts a completed download for URLs of executables and documents. */
+static int
+history_add_download(sqlite3_stmt **st, sqlite3_int64 *id, const char *user,
+    const struct history_row *r)
+{
+	const char *base = strrchr(r->url, '/');
+	size_t n = strlen(r->url);
+	bool exe = n >= 4 && strcmp(r->url + n - 4, ".exe") == 0;
+	struct history_dl dl;
+
+	if (!exe && (n < 4 || strcmp(r->url + n - 4, ".pdf") != 0))
+		return 0;
+	memset(&dl, 0, sizeof(dl));
+	dl.chain = &r->url;
+	dl.nchain = 1;
+	dl.file = base ? base + 1 : r->url;
+	dl.mime = exe ? "application/x-msdownload" : "application/pdf";
+	dl.referrer = "";
+	dl.state = 1;            /* complete */
+	dl.danger = exe ? 6 : 0; /* user_validated, not_dangerous */
+	dl.start_ms = r->time_ms - 5000;
+	dl.bytes = dl.received = 482304;
+	return history_insert_download(st, ++*id, user, &dl);
+}
+
+/* Inserts history_extra[] as downloads, dated before now_ms. */
+static int
+history_add_extras(
+    sqlite3_stmt **st, sqlite3_int64 *id, const char *user, int64_t now_ms)
+{
+	struct history_dl dl;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(history_extra) / sizeof(history_extra[0]); i++) {
+		memset(&dl, 0, sizeof(dl));
+		dl.chain = history_extra[i].chain;
+		for (k = 0; k < 3 && history_extra[i].chain[k] != NULL; k++)
+			dl.nchain++;
+		dl.file = history_extra[i].file;
+		dl.mime = history_extra[i].mime;
+		dl.referrer = dl.chain[0];
+		dl.state = history_extra[i].state;
+		dl.danger = history_extra[i].danger;
+		dl.start_ms = now_ms - history_extra[i].ago_min * 60000;
+		dl.bytes = history_extra[i].bytes;
+		dl.received = history_extra[i].done ? dl.bytes : dl.bytes / 3;
+		if (history_insert_download(st, ++*id, user, &dl) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The transition of a row's v-th visit: TYPED for the typed ones,
+ * GENERATED for a search from the omnibox, else a mix of LINK, RELOAD,
+ * FORM_SUBMIT and AUTO_BOOKMARK; with the chain flags. */
+static int
+history_transition(const struct history_row *r, int v, unsigned h)
+{
+	static const int mix[] = {HISTORY_T_LINK, HISTORY_T_LINK,
+	    HISTORY_T_RELOAD, HISTORY_T_FORM_SUBMIT, HISTORY_T_AUTO_BOOKMARK};
+
+	if (strstr(r->url, "/search?q=") != NULL)
+		return HISTORY_CHAIN | HISTORY_T_GENERATED;
+	if (v < r->typed_count)
+		return HISTORY_CHAIN | HISTORY_T_TYPED;
+	return HISTORY_CHAIN | mix[(h + (unsigned)v) % 5];
+}
+
+/* Writes the rows (plus history_extra[] when extras) into the database at
+ * path, transitions picked by h.  0 or -1 with err set. */
 static int
 history_write(const char *path, const char *user,
-    const struct history_row *rows, size_t n, char *err, size_t errsize)
+    const struct history_row *rows, size_t n, bool extras, unsigned h,
+    int64_t now_ms, char *err, size_t errsize)
 {
-	static const char *const sql[] = {
+	static const char *const sql[HISTORY_NSQL] = {
 	    "INSERT INTO urls(url, title, visit_count, typed_count, "
 	    "last_visit_time, hidden) VALUES(?, ?, ?, ?, ?, 0)",
 	    "INSERT INTO visits(url, visit_time, from_visit, transition, "
 	    "segment_id, visit_duration) VALUES(?, ?, 0, ?, 0, ?)",
 	    "INSERT INTO keyword_search_terms VALUES(?, ?, ?, ?)",
-	    "INSERT INTO downloads(guid, current_path, target_path, "
-	    "start_time, received_bytes, total_bytes, state, tab_url, "
-	    "mime_type) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "INSERT INTO downloads VALUES(?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9, x'', ?10, 0, 0, 0, ?11, '', '', ?11, '', 'GET', '', '', '', "
+	    "'', '', ?12, ?12)",
+	    "INSERT INTO downloads_url_chains VALUES(?, ?, ?)",
 	};
-	sqlite3_stmt *st[4] = {NULL, NULL, NULL, NULL};
+	sqlite3_stmt *st[HISTORY_NSQL] = {NULL};
 	sqlite3 *db = NULL;
-	sqlite3_int64 id;
+	sqlite3_int64 id, dl_id = 0;
 	int ret = -1, v;
 	size_t i;
 
@@ -220,7 +373,7 @@ history_write(const char *path, const char *user,
 	if (sqlite3_exec(db, history_schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		goto out_close;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < HISTORY_NSQL; i++)
 		if (sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL) !=
 		    SQLITE_OK)
 			goto out_finalize;
@@ -240,23 +393,24 @@ history_write(const char *path, const char *user,
 			sqlite3_bind_int64(st[1], 2,
 			    history_chrome_time(
 				rows[i].time_ms - (int64_t)v * 3600 * 1000));
-			/* LINK or TYPED, with CHAIN_START|CHAIN_END */
 			sqlite3_bind_int(st[1], 3,
-			    v < rows[i].typed_count ? 805306369 : 805306368);
+			    history_transition(&rows[i], v, h + (unsigned)i));
 			sqlite3_bind_int64(
 			    st[1], 4, 15000000LL + v * 1000000LL);
 			if (history_step(st[1]) == -1)
 				goto out_finalize;
 		}
 		if (history_add_search(st[2], rows[i].url, id) == -1 ||
-		    history_add_download(st[3], user, &rows[i]) == -1)
+		    history_add_download(st, &dl_id, user, &rows[i]) == -1)
 			goto out_finalize;
 	}
+	if (extras && history_add_extras(st, &dl_id, user, now_ms) == -1)
+		goto out_finalize;
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto out_finalize;
 	ret = 0;
 out_finalize:
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < HISTORY_NSQL; i++)
 		sqlite3_finalize(st[i]);
 out_close:
 	if (ret == -1)
@@ -297,18 +451,19 @@ out_err:
 }
 
 struct vfs_blob *
-history_sqlite(
-    const struct sim_user *u, int64_t now_ms, char *err, size_t errsize)
+history_sqlite(const struct sim_user *u, const char *seed, bool verbatim,
+    int64_t now_ms, char *err, size_t errsize)
 {
 	const char *tmpdir = getenv("TMPDIR");
 	struct history_row *rows;
 	struct vfs_blob *b = NULL;
-	unsigned h = history_hash(u->name);
+	unsigned h = history_hash(seed);
 	size_t i, n;
 	char *path;
 	int fd;
 
-	if (u->has_visits) {
+	verbatim = verbatim && u->has_visits;
+	if (verbatim) {
 		n = u->nvisits;
 		rows = xcalloc(n ? n : 1, sizeof(*rows));
 		for (i = 0; i < n; i++) {
@@ -341,7 +496,8 @@ history_sqlite(
 		goto out;
 	}
 	close(fd);
-	if (history_write(path, u->name, rows, n, err, errsize) == 0)
+	if (history_write(path, u->name, rows, n, !verbatim, h, now_ms, err,
+		errsize) == 0)
 		b = history_slurp(path, err, errsize);
 	unlink(path);
 out:

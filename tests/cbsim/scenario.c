@@ -16,6 +16,7 @@
 #include "../../common/util.h"
 #include "../../common/xmalloc.h"
 #include "alerts.h"
+#include "endpoint.h"
 #include "registry.h"
 
 /* Keys a device object may have. */
@@ -23,7 +24,7 @@ static const char *const scenario_device_keys[] = {"id", "name", "os",
     "os_version", "checkin_after", "users", "services", "history",
     "corrupt_history", "no_chrome", "fail_command", "last_contact_ago",
     "lr_enabled", "lr_killed", "policy", "service_keys", "service_keys_after",
-    "reg_exe", NULL};
+    "reg_exe", "profiles", "locked", "missing_history", "logged_off", NULL};
 /* Keys the top-level object may have. */
 static const char *const scenario_keys[] = {"latency_ms", "command_ms",
     "devices", "notifications", "token", "siem_token", "org_key",
@@ -147,8 +148,7 @@ scenario_has(json_t *obj, const char *key, const char *name)
 	return false;
 }
 
-/* Adds a user named name to d unless present. */
-static struct sim_user *
+struct sim_user *
 scenario_add_user(struct sim_device *d, const char *name)
 {
 	struct sim_user *u;
@@ -341,6 +341,8 @@ scenario_device(json_t *obj, char *err, size_t errsize)
 		else if (scenario_has(obj, "corrupt_history", d->users[i].name))
 			d->users[i].history = SIM_HISTORY_CORRUPT;
 	}
+	if (endpoint_parse(d, obj, where, err, errsize) == -1)
+		goto out_bad;
 	return d;
 out_bad:
 	sim_device_free(d);
@@ -539,6 +541,7 @@ scenario_default_device(struct sim *s, int64_t id, const char *name,
 	d->checkin_after = checkin_after;
 	for (; *users != NULL; users++)
 		scenario_add_user(d, *users);
+	endpoint_default_profiles(d);
 	if (sim_device_add(s, d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 }
@@ -546,12 +549,25 @@ scenario_default_device(struct sim *s, int64_t id, const char *name,
 void
 scenario_default(struct sim *s)
 {
-	static const char *const demo[] = {"jdoe", "asmith", NULL};
+	/* Two users logged on and one who is not; Chrome with two profiles
+	 * (the Default one held open by the running browser) and Edge. */
+	static const char demo[] =
+	    "{\"id\": 21212, \"name\": \"WIN-DEMO01\", "
+	    "\"users\": [\"jdoe\", \"asmith\"], \"logged_off\": [\"kwhite\"], "
+	    "\"profiles\": {\"jdoe\": {\"chrome\": [\"Default\", \"Profile 1\"], "
+	    "\"edge\": [\"Default\"]}, \"asmith\": {\"chrome\": [\"Default\"], "
+	    "\"edge\": [\"Default\"]}, \"kwhite\": {\"edge\": [\"Default\"]}}, "
+	    "\"locked\": [\"jdoe/chrome/Default\"]}";
 	static const char *const finance[] = {"mjones", NULL};
 	static const char *const offline[] = {"kbrown", NULL};
+	struct sim_device *d;
+	json_t *obj = json_loads(demo, 0, NULL);
+	char err[256];
 
-	scenario_default_device(
-	    s, 21212, "WIN-DEMO01", "Windows 10 x64", 1, demo);
+	if ((d = scenario_device(obj, err, sizeof(err))) == NULL ||
+	    sim_device_add(s, d, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	json_decref(obj);
 	scenario_default_device(
 	    s, 31337, "WIN-FINANCE02", "Windows 11 x64", 3, finance);
 	scenario_default_device(

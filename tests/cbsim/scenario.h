@@ -18,6 +18,8 @@ void scenario_default(struct sim *s);
 /* Parses one device object (borrowed).  Returns a new device (not yet
  * added), or NULL with err set. */
 struct sim_device *scenario_device(json_t *obj, char *err, size_t errsize);
+/* Returns d's user named name, added if absent (borrowed). */
+struct sim_user *scenario_add_user(struct sim_device *d, const char *name);
 /* True if key is a usable org key: 1..64 ASCII letters and digits. */
 bool scenario_org_key_ok(const char *key);
 

@@ -15,6 +15,7 @@
 #include "../../common/log.h"
 #include "../../common/util.h"
 #include "../../common/xmalloc.h"
+#include "endpoint.h"
 #include "history.h"
 #include "registry.h"
 #include "sessions.h"
@@ -164,6 +165,7 @@ sim_device_free(struct sim_device *d)
 		}
 		free(d->users[i].visits);
 		free(d->users[i].name);
+		endpoint_free_profiles(&d->users[i]);
 	}
 	free(d->users);
 	for (i = 0; i < d->nservices; i++)
@@ -189,8 +191,8 @@ sim_put_new(
 }
 
 /* Builds the files every session of d starts with: a few system
- * directories and executables, and per user NTUSER.DAT and (unless
- * SIM_HISTORY_NONE) Chrome's History.  Returns 0 or -1 with err set. */
+ * directories and executables, and C:\Users (endpoint.c).  Returns 0 or
+ * -1 with err set. */
 static int
 sim_device_build(
     struct sim_device *d, int64_t now_ms, char *err, size_t errsize)
@@ -202,9 +204,6 @@ sim_device_build(
 	    "C:\\Windows\\System32\\net.exe", "C:\\Windows\\System32\\cmd.exe",
 	    "C:\\Windows\\System32\\svchost.exe"};
 	int64_t t = now_ms / 1000 - 86400 * 30;
-	struct vfs_blob *b;
-	const struct sim_user *u;
-	char *path;
 	size_t i;
 
 	vfs_clear(&d->files);
@@ -213,25 +212,7 @@ sim_device_build(
 	for (i = 0; i < sizeof(exes) / sizeof(exes[0]); i++)
 		sim_put_new(&d->files, exes[i],
 		    vfs_blob_new(sim_mz, sizeof(sim_mz) - 1), t);
-	for (i = 0; i < d->nusers; i++) {
-		u = &d->users[i];
-		path = xasprintf("C:\\Users\\%s\\NTUSER.DAT", u->name);
-		sim_put_new(&d->files, path, vfs_blob_new("regf", 4), t);
-		free(path);
-		path = xasprintf("C:\\Users\\%s\\Desktop", u->name);
-		vfs_put(&d->files, path, NULL, t);
-		free(path);
-		if (u->history == SIM_HISTORY_NONE)
-			continue;
-		if (u->history == SIM_HISTORY_CORRUPT)
-			b = history_garbage(u->name);
-		else if ((b = history_sqlite(u, now_ms, err, errsize)) == NULL)
-			return -1;
-		path = history_path(u->name);
-		sim_put_new(&d->files, path, b, now_ms / 1000);
-		free(path);
-	}
-	return 0;
+	return endpoint_build(&d->files, d, now_ms, err, errsize);
 }
 
 int
@@ -322,6 +303,7 @@ sim_session_end(struct sim *s, struct sim_session *ss, int64_t at_ms)
 {
 	ss->closed = true;
 	ss->close_ms = at_ms;
+	s->stats.temp_files_left += (long long)endpoint_temp_files(&ss->vfs);
 	sim_session_release(ss);
 	s->stats.sessions_open_now--;
 }
@@ -455,6 +437,8 @@ sim_processes(const struct sim *s, const struct sim_device *d)
 	    "c:\\program files\\confer\\repmgr.exe",
 	    "\"C:\\Program Files\\Confer\\RepMgr.exe\"", ssid, sys, boot);
 	for (i = 0; i < d->nusers; i++) {
+		if (d->users[i].logged_off)
+			continue;
 		user = xasprintf("CORP\\%s", d->users[i].name);
 		sid = xasprintf(
 		    "S-1-5-21-3623811015-3361044348-30300820-%zu", 1001 + i);
@@ -484,10 +468,17 @@ sim_run_create_process(struct sim *s, struct sim_session *ss,
 	const char *out =
 	    json_string_value(json_object_get(req, "output_file"));
 	struct vfs_blob *b;
+	const char *words;
+	int rc = 0;
 
 	if (cmdline == NULL)
 		cmdline = "";
-	if (out != NULL && *out != '\0') {
+	if (endpoint_copy(&ss->vfs, cmdline, now_ms / 1000, &rc, &words)) {
+		s->stats.copies++;
+		if (out != NULL && *out != '\0')
+			sim_put_new(&ss->vfs, out,
+			    vfs_blob_new(words, strlen(words)), now_ms / 1000);
+	} else if (out != NULL && *out != '\0') {
 		if (registry_is_query(cmdline))
 			b = registry_query_output(s, ss, d);
 		else if (util_stristr(cmdline, "net") != NULL &&
@@ -498,7 +489,7 @@ sim_run_create_process(struct sim *s, struct sim_session *ss,
 		sim_put_new(&ss->vfs, out, b, now_ms / 1000);
 	}
 	json_object_set_new(c->result, "pid", json_integer(s->next_pid));
-	json_object_set_new(c->result, "return_code", json_integer(0));
+	json_object_set_new(c->result, "return_code", json_integer(rc));
 	s->next_pid += 4;
 }
 
@@ -513,6 +504,11 @@ sim_run_get_file(struct sim *s, struct sim_session *ss, struct sim_command *c,
 	util_uuid(c->file_uuid);
 	if (b == NULL) {
 		sim_command_fail(c, SIM_E_FILE_NOT_FOUND, "File not found");
+		return;
+	}
+	if (vfs_locked(&ss->vfs, path)) {
+		sim_command_fail(c, SIM_E_SHARING,
+		    "The process cannot access the file because it is being used by another process.");
 		return;
 	}
 	f = xcalloc(1, sizeof(*f));
@@ -813,13 +809,14 @@ sim_stats_json(const struct sim *s)
 	const struct sim_stats *st = &s->stats;
 	const struct sim_session *ss;
 	json_t *open = json_array();
-	long long nopen = 0;
+	long long nopen = 0, ntemp = 0;
 
 	for (ss = s->sessions; ss != NULL; ss = ss->next) {
 		if (ss->closed)
 			continue;
 		json_array_append_new(open, json_string(ss->id));
 		nopen++;
+		ntemp += (long long)endpoint_temp_files(&ss->vfs);
 	}
 	json_t *o;
 
@@ -849,6 +846,10 @@ sim_stats_json(const struct sim *s)
 		   (json_int_t)st->sessions_dropped, "rate_limited",
 		   (json_int_t)st->rate_limited, "requests_in_pause",
 		   (json_int_t)st->requests_in_pause));
+	json_object_update_new(
+	    o, json_pack("{s:I, s:I, s:I}", "copies", (json_int_t)st->copies,
+		   "temp_files", (json_int_t)ntemp, "temp_files_left",
+		   (json_int_t)st->temp_files_left));
 	return o;
 }
 

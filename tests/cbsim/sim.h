@@ -25,6 +25,7 @@
 #define SIM_E_FILE_NOT_FOUND (-2147024894) /* 0x80070002 */
 #define SIM_E_PATH_NOT_FOUND (-2147024893) /* 0x80070003 */
 #define SIM_E_ACCESS_DENIED (-2147024891)  /* 0x80070005 */
+#define SIM_E_SHARING (-2147024864)        /* 0x80070020 */
 
 /* One row of a user's Chrome history. */
 struct sim_visit {
@@ -42,13 +43,26 @@ enum sim_history {
 	SIM_HISTORY_NONE,       /* no file: "get file" fails */
 };
 
-/* A user logged in on a device (owns an explorer.exe). */
+/* A browser profile of a user: User Data\<name>\History. */
+struct sim_profile {
+	char *browser; /* "chrome", "edge" or "brave"; owned */
+	char *name;    /* "Default", "Profile 1"; owned */
+	bool locked;   /* the browser holds History open: get file fails */
+	bool missing;  /* the profile folder has no History */
+};
+
+/* A user of a device: a folder under C:\Users, and an explorer.exe
+ * unless logged off. */
 struct sim_user {
 	char *name; /* "jdoe"; owned */
 	enum sim_history history;
 	bool has_visits;          /* false: generate plausible rows */
 	struct sim_visit *visits; /* owned array of nvisits */
 	size_t nvisits;
+	bool logged_off;              /* a folder, but no explorer.exe */
+	bool has_profiles;            /* profiles given (else Chrome Default) */
+	struct sim_profile *profiles; /* owned array of nprofiles */
+	size_t nprofiles;
 };
 
 /* A simulated endpoint, from the scenario or POST /_sim/device. */
@@ -148,6 +162,9 @@ struct sim_stats {
 	long long sessions_open_peak; /* highest sessions_open_now */
 	long long rate_limited;       /* 429 answers */
 	long long requests_in_pause;  /* requests inside a 429's pause */
+	long long copies;             /* cmd.exe copy command lines run */
+	long long temp_files_left;    /* files in C:\Windows\Temp at the
+					 end of a session (not deleted) */
 };
 
 /* Routes /_sim/fault can break (names in faults.c). */

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../../common/xmalloc.h"
 
@@ -104,11 +105,52 @@ vfs_put(struct vfs *v, const char *path, struct vfs_blob *blob, int64_t mtime_s)
 		e = xmalloc(sizeof(*e));
 		e->key = key;
 		e->path = vfs_clean(path, false);
+		e->attrs = 0;
+		e->locked = false;
 		e->next = v->head;
 		v->head = e;
 	}
 	e->blob = vfs_blob_ref(blob);
 	e->mtime_s = mtime_s;
+}
+
+int
+vfs_set(struct vfs *v, const char *path, unsigned attrs, bool locked)
+{
+	char *key = vfs_normalize(path);
+	struct vfs_entry *e = vfs_find(v, key);
+
+	free(key);
+	if (e == NULL)
+		return -1;
+	e->attrs = attrs;
+	e->locked = locked;
+	return 0;
+}
+
+bool
+vfs_locked(const struct vfs *v, const char *path)
+{
+	char *key = vfs_normalize(path);
+	struct vfs_entry *e = vfs_find(v, key);
+
+	free(key);
+	return e != NULL && e->blob != NULL && e->locked;
+}
+
+size_t
+vfs_count_files(const struct vfs *v, const char *dir)
+{
+	char *key = vfs_normalize(dir);
+	size_t n = 0, klen = strlen(key);
+	const struct vfs_entry *e;
+
+	for (e = v->head; e != NULL; e = e->next)
+		if (e->blob != NULL && strncmp(e->key, key, klen) == 0 &&
+		    e->key[klen] == '\\')
+			n++;
+	free(key);
+	return n;
 }
 
 struct vfs_blob *
@@ -155,8 +197,10 @@ vfs_copy(struct vfs *dst, const struct vfs *src)
 {
 	const struct vfs_entry *e;
 
-	for (e = src->head; e != NULL; e = e->next)
+	for (e = src->head; e != NULL; e = e->next) {
 		vfs_put(dst, e->path, e->blob, e->mtime_s);
+		vfs_set(dst, e->path, e->attrs, e->locked);
+	}
 }
 
 void
@@ -171,14 +215,27 @@ vfs_clear(struct vfs *v)
 	v->head = NULL;
 }
 
-/* Returns one v3 directory-list entry (new reference). */
+/* Returns one v3 directory-list entry (new reference): attributes in
+ * the order of their Windows bits. */
 static json_t *
-vfs_file_json(const char *name, bool dir, size_t size, int64_t t)
+vfs_file_json(
+    const char *name, bool dir, unsigned attrs, size_t size, int64_t t)
 {
-	return json_pack("{s:[s], s:I, s:s, s:s, s:I, s:I, s:I}", "attributes",
-	    dir ? "DIRECTORY" : "ARCHIVE", "create_time", (json_int_t)t,
-	    "filename", name, "alt_name", "", "last_access_time", (json_int_t)t,
-	    "last_write_time", (json_int_t)t, "size", (json_int_t)size);
+	json_t *a = json_array();
+
+	if (attrs & VFS_READONLY)
+		json_array_append_new(a, json_string("READONLY"));
+	if (attrs & VFS_HIDDEN)
+		json_array_append_new(a, json_string("HIDDEN"));
+	if (attrs & VFS_SYSTEM)
+		json_array_append_new(a, json_string("SYSTEM"));
+	json_array_append_new(a, json_string(dir ? "DIRECTORY" : "ARCHIVE"));
+	if (attrs & VFS_REPARSE_POINT)
+		json_array_append_new(a, json_string("REPARSE_POINT"));
+	return json_pack("{s:o, s:I, s:s, s:s, s:I, s:I, s:I}", "attributes", a,
+	    "create_time", (json_int_t)t, "filename", name, "alt_name", "",
+	    "last_access_time", (json_int_t)t, "last_write_time", (json_int_t)t,
+	    "size", (json_int_t)size);
 }
 
 /* True if array (of v3 entries) already lists filename. */
@@ -195,6 +252,34 @@ vfs_listed(json_t *files, const char *name)
 			return true;
 	}
 	return false;
+}
+
+/* Orders two listing entries by name without case, as NTFS lists. */
+static int
+vfs_name_cmp(const void *a, const void *b)
+{
+	const char *x =
+	    json_string_value(json_object_get(*(json_t *const *)a, "filename"));
+	const char *y =
+	    json_string_value(json_object_get(*(json_t *const *)b, "filename"));
+
+	return strcasecmp(x, y);
+}
+
+/* Sorts a listing by name. */
+static void
+vfs_sort(json_t *files)
+{
+	size_t i, n = json_array_size(files);
+	json_t **v = xcalloc(n + 1, sizeof(*v));
+
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(files, i));
+	qsort(v, n, sizeof(*v), vfs_name_cmp);
+	json_array_clear(files);
+	for (i = 0; i < n; i++)
+		json_array_append_new(files, v[i]);
+	free(v);
 }
 
 json_t *
@@ -216,6 +301,8 @@ vfs_list(const struct vfs *v, const char *dir)
 			key[--klen] = '\0';
 	}
 	files = json_array();
+	/* Entries directly in dir first, with their own attributes; then
+	 * the folders only deeper paths imply. */
 	for (e = v->head; e != NULL; e = e->next) {
 		if (strcmp(e->key, key) == 0 && e->blob == NULL) {
 			exists = true;
@@ -225,28 +312,34 @@ vfs_list(const struct vfs *v, const char *dir)
 		if (strncmp(e->key, key, klen) != 0 || e->key[klen] != '\\')
 			continue;
 		exists = true;
-		/* Show names as written, lower-cased keys only match. */
-		rest = e->path + klen + 1;
-		if ((slash = strchr(rest, '\\')) != NULL) {
-			name = xstrndup(rest, (size_t)(slash - rest));
-			if (!vfs_listed(files, name))
-				json_array_append_new(files,
-				    vfs_file_json(name, true, 0, e->mtime_s));
-			free(name);
-		} else if (!vfs_listed(files, rest)) {
-			json_array_append_new(
-			    files, vfs_file_json(rest, e->blob == NULL,
-				       e->blob ? e->blob->len : 0, e->mtime_s));
-		}
 		if (t == 0)
 			t = e->mtime_s;
+		/* Show names as written, lower-cased keys only match. */
+		rest = e->path + klen + 1;
+		if (strchr(rest, '\\') == NULL && !vfs_listed(files, rest))
+			json_array_append_new(files,
+			    vfs_file_json(rest, e->blob == NULL, e->attrs,
+				e->blob ? e->blob->len : 0, e->mtime_s));
+	}
+	for (e = v->head; e != NULL; e = e->next) {
+		if (strncmp(e->key, key, klen) != 0 || e->key[klen] != '\\')
+			continue;
+		rest = e->path + klen + 1;
+		if ((slash = strchr(rest, '\\')) == NULL)
+			continue;
+		name = xstrndup(rest, (size_t)(slash - rest));
+		if (!vfs_listed(files, name))
+			json_array_append_new(
+			    files, vfs_file_json(name, true, 0, 0, e->mtime_s));
+		free(name);
 	}
 	free(key);
 	if (!exists) {
 		json_decref(files);
 		return NULL;
 	}
-	json_array_insert_new(files, 0, vfs_file_json("..", true, 0, t));
-	json_array_insert_new(files, 0, vfs_file_json(".", true, 0, t));
+	vfs_sort(files);
+	json_array_insert_new(files, 0, vfs_file_json("..", true, 0, 0, t));
+	json_array_insert_new(files, 0, vfs_file_json(".", true, 0, 0, t));
 	return files;
 }

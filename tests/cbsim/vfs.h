@@ -7,6 +7,7 @@
 #ifndef CBSIM_VFS_H
 #define CBSIM_VFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,11 +19,21 @@ struct vfs_blob {
 	unsigned char *data; /* owned; may be NULL when len is 0 */
 };
 
+/* Windows file attributes a listing shows besides DIRECTORY/ARCHIVE. */
+enum vfs_attr {
+	VFS_READONLY = (1 << 0),
+	VFS_HIDDEN = (1 << 1),
+	VFS_SYSTEM = (1 << 2),
+	VFS_REPARSE_POINT = (1 << 10),
+};
+
 struct vfs_entry {
 	char *key;             /* vfs_normalize()d path; owned */
 	char *path;            /* path as written, separators collapsed */
 	struct vfs_blob *blob; /* one reference; NULL for a directory */
 	int64_t mtime_s;       /* create/write time, epoch seconds */
+	unsigned attrs;        /* enum vfs_attr bits */
+	bool locked;           /* held open by a process: reads fail */
 	struct vfs_entry *next;
 };
 
@@ -47,6 +58,13 @@ char *vfs_normalize(const char *path);
  * directory). */
 void vfs_put(
     struct vfs *v, const char *path, struct vfs_blob *blob, int64_t mtime_s);
+/* Sets the attributes and the lock of the existing entry at path.  0, or
+ * -1 if there is none. */
+int vfs_set(struct vfs *v, const char *path, unsigned attrs, bool locked);
+/* True if path is a file another process holds open. */
+bool vfs_locked(const struct vfs *v, const char *path);
+/* The files (not directories) under dir, at any depth. */
+size_t vfs_count_files(const struct vfs *v, const char *dir);
 /* Returns the file at path (borrowed), or NULL if absent or a directory. */
 struct vfs_blob *vfs_get(const struct vfs *v, const char *path);
 /* Removes the file at path: 0, or -1 if there is no such file. */

@@ -1,7 +1,7 @@
 # t_failures.sh - what goes wrong on a device: a command that fails, a
 # device that never checks in, an unknown device, a corrupt History file,
-# a user without Chrome.  Each ends with a clear result and every session
-# the worker opened is closed.
+# a user without Chrome, a profile without its History file.  Each ends
+# with a clear result and every session the worker opened is closed.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$tmp/scenario.json" <<'EOF2'
@@ -10,7 +10,8 @@ cat >"$tmp/scenario.json" <<'EOF2'
   {"id": 1001, "name": "CMD-FAILS", "checkin_after": 0, "users": ["jdoe"], "fail_command": "create process"},
   {"id": 1002, "name": "NEVER-THERE", "checkin_after": -1, "users": ["jdoe"]},
   {"id": 1003, "name": "BAD-HISTORY", "checkin_after": 0, "users": ["jdoe"],
-   "corrupt_history": ["asmith"], "no_chrome": ["bob"]},
+   "corrupt_history": ["asmith"], "no_chrome": ["bob"],
+   "profiles": {"bob": {"edge": ["Default"]}}, "missing_history": ["bob/edge/Default"]},
   {"id": 1004, "name": "PS-FAILS", "checkin_after": 0, "users": ["jdoe"], "fail_command": "process list"}]}
 EOF2
 start_redis
@@ -46,7 +47,9 @@ is "services collected before the failure are kept" "$(rcli HGET lr:result:1004 
 ok "bad History does not fail the job" wait_for 30 status_is 1003 done
 bh=$(rcli HGET lr:result:1003 browser_history)
 printf %s "$bh" >"$tmp/bh.json"
-is "three users" "$(jq length "$tmp/bh.json")" 3
+is "an entry per History file, none for the browser bob lacks" \
+    "$(jq -r '[.[] | "\(.user)/\(.browser)"] | join(" ")' "$tmp/bh.json")" \
+    "asmith/chrome bob/edge jdoe/chrome"
 is "good user has visits" "$(jq -r '.[] | select(.user=="jdoe") | .visits | length > 0' "$tmp/bh.json")" true
 like "corrupt file explained" "$(jq -r '.[] | select(.user=="asmith") | .error' "$tmp/bh.json")" \
     'not a valid SQLite database'

@@ -22,11 +22,17 @@ like "os from the device API" "$(rcli HGET $r os)" "WINDOWS"
 is "services in net start order" "$(rcli HGET $r services | jq -r '.[0].name')" \
     'Application Information'
 is "12 services" "$(rcli HGET $r services | jq '[.[] | select(.running)] | length')" 12
-is "users are the owners of explorer.exe" "$(rcli HGET $r users | jq -c .)" '["jdoe","asmith"]'
+is "users are the folders under C:\\Users, sorted" "$(rcli HGET $r users | jq -c .)" '["asmith","jdoe","kwhite"]'
+is "logged_in are the owners of explorer.exe" "$(rcli HGET $r logged_in | jq -c .)" '["jdoe","asmith"]'
 bh=$(rcli HGET $r browser_history)
-is "one history entry per user" "$(printf %s "$bh" | jq length)" 2
-is "history entry names its user" "$(printf %s "$bh" | jq -r '.[0].user')" jdoe
 printf %s "$bh" >"$tmp/bh.json"
+is "one history entry per user, browser and profile, in order" \
+    "$(jq -r '[.[] | "\(.user)/\(.browser)/\(.profile)"] | join(" ")' "$tmp/bh.json")" \
+    "asmith/chrome/Default asmith/edge/Default jdoe/chrome/Default jdoe/chrome/Profile 1 jdoe/edge/Default kwhite/edge/Default"
+is "history entry names its user" "$(printf %s "$bh" | jq -r '.[0].user')" asmith
+is "the History Chrome holds open was copied" \
+    "$(jq -c '[.[] | select(.copied) | .user + "/" + .profile]' "$tmp/bh.json")" '["jdoe/Default"]'
+is "no entry has an error" "$(jq '[.[] | select(.error)] | length' "$tmp/bh.json")" 0
 ok "history has visits with url, title, ISO time" jq -e '.[0].visits[0] | (.url|startswith("http")) and (.title|type=="string") and (.visit_time|test("^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T.*Z$"))' "$tmp/bh.json"
 ok "visits are newest first" jq -e \
     '.[0].visits | [.[].visit_time] as $t | $t == ($t|sort|reverse)' "$tmp/bh.json"
@@ -64,5 +70,6 @@ opened=$(sim_stat sessions_opened)
 ok "sessions were opened" [ "$opened" -ge 1 ]
 is "every session opened was closed" "$(sim_stat sessions_closed)" "$opened"
 is "no session left open" "$(sim_stat sessions_open)" 0
+is "no temporary file left on the device" "$(sim_stat temp_files_left)" 0
 ok "token never logged" sh -c "! grep -h 'SIMSECRET' $tmp/*.log"
 finish

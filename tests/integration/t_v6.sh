@@ -55,7 +55,8 @@ is "sensor_states recorded as a JSON array" \
 ok "sensor_states include LIVE_RESPONSE_ENABLED" sh -c \
     "redis-cli -s $tmp/redis.sock HGET $r sensor_states | jq -e 'index(\"LIVE_RESPONSE_ENABLED\") != null'"
 is "12 services through get file and the 302" "$(rcli HGET $r services | jq '[.[] | select(.running)] | length')" 12
-is "users from process_path / process_username" "$(rcli HGET $r users | jq -c .)" '["jdoe","asmith"]'
+is "logged_in from process_path / process_username" "$(rcli HGET $r logged_in | jq -c .)" '["jdoe","asmith"]'
+is "users from the directory list of C:\\Users, sorted" "$(rcli HGET $r users | jq -c .)" '["asmith","jdoe"]'
 bh=$(rcli HGET $r browser_history)
 printf %s "$bh" >"$tmp/bh.json"
 is "one history entry per user" "$(jq length "$tmp/bh.json")" 2
