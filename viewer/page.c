@@ -385,3 +385,19 @@ page_message(struct evbuffer *out, const char *title, const char *text)
 	page_put(out, "</p>\n");
 	page_end(out);
 }
+
+void
+page_shown_of(struct evbuffer *out, size_t shown, size_t have,
+    const json_t *total, const char *what)
+{
+	size_t all = json_is_integer(total) && json_integer_value(total) > 0
+			 ? (size_t)json_integer_value(total)
+			 : have;
+
+	if (all < have)
+		all = have;
+	if (shown < all)
+		evbuffer_add_printf(out,
+		    "<p class=\"muted\">Showing %zu of %zu %s.</p>\n", shown,
+		    all, what);
+}

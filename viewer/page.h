@@ -81,6 +81,10 @@ void page_when_ms(struct evbuffer *out, int64_t ms, int64_t now_ms);
 /* True for a download danger type worth a highlight (anything but
  * not_dangerous, allowlisted_by_policy, unknown or nothing). */
 bool page_dangerous(const char *danger_type);
+/* Writes "Showing shown of N what." when fewer than N are shown; N is the
+ * collector's total (an integer, else NULL) or have, whichever is more. */
+void page_shown_of(struct evbuffer *out, size_t shown, size_t have,
+    const json_t *total, const char *what);
 
 /* Paging: "Showing a–b of n" and previous/next links that keep q.
  * base is our own path (trusted).  total is the number of rows matched;

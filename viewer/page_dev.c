@@ -177,23 +177,6 @@ dev_alert(struct evbuffer *out, const json_t *fields, int64_t now_ms)
 	json_decref(alert);
 }
 
-/* "showing n of total" when the list or the collector cut it. */
-static void
-shown_of(struct evbuffer *out, size_t shown, size_t have, const json_t *total,
-    const char *what)
-{
-	size_t all = json_is_integer(total) && json_integer_value(total) > 0
-			 ? (size_t)json_integer_value(total)
-			 : have;
-
-	if (all < have)
-		all = have;
-	if (shown < all)
-		evbuffer_add_printf(out,
-		    "<p class=\"muted\">Showing %zu of %zu %s.</p>\n", shown,
-		    all, what);
-}
-
 static void
 dev_timeline(
     struct evbuffer *out, int64_t id, const json_t *fields, int64_t now_ms)
@@ -259,7 +242,7 @@ dev_timeline(
 		page_put(out, "</td></tr>\n");
 	}
 	page_put(out, "</tbody></table>\n");
-	shown_of(out, i, n, total, "entries");
+	page_shown_of(out, i, n, total, "entries");
 out:
 	json_decref(tl);
 	json_decref(total);

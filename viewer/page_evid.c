@@ -14,23 +14,6 @@
 #include "query.h"
 #include "util.h"
 
-/* "showing n of total" when the list or the collector cut it. */
-static void
-shown_of(struct evbuffer *out, size_t shown, size_t have, const json_t *total,
-    const char *what)
-{
-	size_t all = json_is_integer(total) && json_integer_value(total) > 0
-			 ? (size_t)json_integer_value(total)
-			 : have;
-
-	if (all < have)
-		all = have;
-	if (shown < all)
-		evbuffer_add_printf(out,
-		    "<p class=\"muted\">Showing %zu of %zu %s.</p>\n", shown,
-		    all, what);
-}
-
 /* Whether service s passes the filter (q->svc, q->q). */
 static bool
 service_wanted(const json_t *s, const struct query *q)
@@ -182,7 +165,7 @@ page_services(struct evbuffer *out, int64_t id, const json_t *fields,
 		    "<p class=\"muted\">%zu of %zu services match the filter."
 		    "</p>\n",
 		    matched, n);
-	shown_of(out, shown, matched, NULL, "services");
+	page_shown_of(out, shown, matched, NULL, "services");
 	json_decref(svc);
 }
 

@@ -15,6 +15,7 @@
 #include "tests/t.h"
 #include "viewer/page.h"
 #include "viewer/query.h"
+#include "tv.h"
 
 #define NOW_MS 1795831200000LL /* 2026-11-28T02:00:00Z */
 #define EVIL "<evil\xe2\x80\xae\"'&>"
@@ -22,17 +23,6 @@
 #define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static const struct page_ctx ctx = {NOW_MS, "lr", "tok", NULL, NULL, 0};
-
-static char *
-drain(struct evbuffer *b)
-{
-	size_t n = evbuffer_get_length(b);
-	char *s = malloc(n + 1);
-
-	evbuffer_remove(b, s, n);
-	s[n] = '\0';
-	return s;
-}
 
 /* Counts the occurrences of needle in hay. */
 static int

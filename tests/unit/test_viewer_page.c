@@ -14,6 +14,7 @@
 #include "viewer/query.h"
 #include "viewer/store.h"
 #include "viewer/viewer.h"
+#include "tv.h"
 
 /* 2026-11-28T02:00:00Z: what "now" is for relative times. */
 #define NOW_MS 1795831200000LL
@@ -29,18 +30,6 @@ noquery(void)
 
 	query_parse(NULL, QUERY_ROWS_PER, QUERY_ROWS_PER_MAX, &q);
 	return q;
-}
-
-/* Returns a new NUL-terminated copy of b's contents and empties b. */
-static char *
-drain(struct evbuffer *b)
-{
-	size_t n = evbuffer_get_length(b);
-	char *s = malloc(n + 1);
-
-	evbuffer_remove(b, s, n);
-	s[n] = '\0';
-	return s;
 }
 
 /* Every href in html points to our own pages or an anchor. */

@@ -16,18 +16,7 @@
 #include "viewer/export.h"
 #include "viewer/page.h"
 #include "viewer/query.h"
-
-/* Returns a new NUL-terminated copy of b's contents and empties b. */
-static char *
-drain(struct evbuffer *b)
-{
-	size_t n = evbuffer_get_length(b);
-	char *s = malloc(n + 1);
-
-	evbuffer_remove(b, s, n);
-	s[n] = '\0';
-	return s;
-}
+#include "tv.h"
 
 /* One cell as CSV text (caller frees). */
 static char *
