@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "apistats.h"
 #include "cbhttp.h"
 #include "inbox.h"
 #include "log.h"
@@ -687,13 +688,26 @@ out:
 int
 poller_poll_once(struct poller *p)
 {
+	int n;
+
 	if (rconn_wait(p->rc, p->stop) == -1)
 		return -1;
 	if (p->source == CONFIG_SOURCE_SYNTHETIC)
-		return poll_synthetic(p);
-	if (p->source == CONFIG_SOURCE_ALERTS)
-		return poll_alerts(p);
-	return poll_notifications(p);
+		n = poll_synthetic(p);
+	else if (p->source == CONFIG_SOURCE_ALERTS)
+		n = poll_alerts(p);
+	else
+		n = poll_notifications(p);
+	/* Every answer of the cloud comes during a poll: its counts go to
+	 * Redis at once, in one call. */
+	poller_flush_stats(p);
+	return n;
+}
+
+int
+poller_flush_stats(struct poller *p)
+{
+	return apistats_flush(p->rc, p->cfg->prefix);
 }
 
 /* ------------------------------------------------------------------ */
