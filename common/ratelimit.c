@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "apistats.h"
 #include "log.h"
-#include "queue.h"
 #include "scripts.h"
 #include "xmalloc.h"
 
@@ -79,18 +79,14 @@ gate_paused(void *arg, long retry_after_s)
 		    retry_after_s);
 }
 
-/* Counts the answer in P:stats as api_responses_<status>, which the
- * viewer's /metrics shows by status code. */
+/* Counts the answer by status, in memory: apistats_flush() adds it to
+ * P:stats (api_responses_<status>) later, so an answer costs no round
+ * trip. */
 static void
 gate_answered(void *arg, long status)
 {
-	struct ratelimit_gate *g = arg;
-	char name[32];
-
-	if (status < 100 || status > 599)
-		return;
-	snprintf(name, sizeof(name), "api_responses_%ld", status);
-	queue_count(g->rc, g->prefix, name, 1);
+	(void)arg;
+	apistats_count(status);
 }
 
 void

@@ -6,7 +6,8 @@
  * Key (prefix P, default "lr"): P:ratelimit:until, the end of the pause in
  * ms since the epoch on Redis's clock, with a PX TTL so it vanishes by
  * itself when the pause is over.  Each call is one Redis round trip (a
- * short Lua script; the first call of a process also loads it). */
+ * short Lua script; the first call of a process also loads it); counting
+ * an answer is none. */
 #ifndef LR_RATELIMIT_H
 #define LR_RATELIMIT_H
 
@@ -29,7 +30,8 @@ int64_t ratelimit_remaining_ms(struct rconn *rc, const char *prefix);
 /* A cbhttp gate backed by the shared pause: g (borrowed, must outlive the
  * client) names the Redis connection, used on the requesting thread, and
  * who waits, for logs ("worker", "poller").  The gate also counts every
- * answer of the cloud in P:stats, api_responses_<status>. */
+ * answer of the cloud, in memory (apistats.h): the caller flushes the
+ * counts to P:stats (api_responses_<status>) now and then. */
 struct ratelimit_gate {
 	struct rconn *rc;
 	const char *prefix;

@@ -73,6 +73,11 @@ main(int argc, char **argv)
 				util_sleep_ms(ms, &stopping);
 		}
 	}
+	/* Counts a failed flush kept, if Redis is back. */
+	if (poller_flush_stats(p) == -1)
+		log_warnx("could not add the last counts of Carbon Black "
+			  "answers to %s:stats",
+		    cfg.prefix);
 	log_info("stopped");
 out:
 	once = cfg.once;

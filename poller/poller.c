@@ -1,64 +1,33 @@
-/* poller.c - one poll of the alert source, and the enqueue of each alert.
+/* poller.c - the poller's life cycle, one poll, and what its sources
+ * share: the enqueue of an alert, the allow and deny lists, the 429
+ * pause's log line; and the manual requests (collect now).
  *
- * Sources: "synthetic" (the seed's --synthetic: one canned THREAT
- * notification per poll), "notifications" (v3 Notifications API, SIEM
- * key) and "alerts" (Alerts v7 search, with a cursor in Redis).  The v3
- * queue is read-once: once a GET has returned a notification, the cloud
- * forgets it, so Redis must be reachable *before* the GET, and an enqueue
- * that fails is retried until it lands.
- *
- * Both HTTP clients wait out the shared 429 pause (ratelimit.h) before
- * every request, and share any 429 they get.  A request the pause holds
- * back fails the poll as any refused request does: nothing was read, so
- * nothing is counted and the cursor stays where it was. */
+ * The sources are source_alerts.c (Alerts v7, with a cursor in Redis) and
+ * source_notify.c (v3 notifications with the SIEM key, and the seed's
+ * synthetic one).  Both HTTP clients wait out the shared 429 pause
+ * (ratelimit.h) before every request, and share any 429 they get; the
+ * answers they count are added to P:stats after each poll (apistats.h). */
 #include "poller.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "alerts.h"
+#include "apistats.h"
 #include "cbhttp.h"
 #include "inbox.h"
 #include "log.h"
-#include "notify.h"
+#include "poller_int.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "rconn.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define NOTIFICATION_PATH "/integrationServices/v3/notification"
-
-struct poller {
-	const struct config *cfg;
-	volatile sig_atomic_t *stop;
-	struct rconn *rc;
-	struct cbhttp *siem;       /* NULL for the synthetic source */
-	enum config_source source; /* settled: never AUTO */
-	struct cbhttp *api;        /* Alerts v7 (Custom key) */
-	char *search_path; /* /api/alerts/v7/orgs/<org>/alerts/_search */
-	struct alert_filter filter;
-	long long coalesced;   /* alerts added to jobs in flight, this poll */
-	int64_t *allow, *deny; /* owned arrays behind the filter */
-	int64_t pause_said;    /* util_mono_ms() until which the 429 pause
-				  is already logged */
-	struct ratelimit_gate gate; /* the shared 429 pause, on rc */
-	struct inbox *inbox;        /* manual requests (P:requests), on rc */
-};
-
-#define ALERT_SEEN_TTL_S (7 * 86400) /* how long an alert id is remembered */
-#define ALERT_MAX_PAGES 400          /* pages in one poll, at most */
-#define CURSOR_SAVE_EVERY 500        /* alerts between cursor writes */
-/* Every alerts poll reads this far behind its cursor again: an alert the
- * cloud indexes late (after the alert lag) still lands in a window we
- * read.  The ids already handled (P:alert:<id>) make the re-read cheap. */
-#define ALERT_OVERLAP_MS (5 * 60 * 1000)
-
 /* Logs a 429 pause once at info (with its length), then at debug while
  * it lasts. */
-static void
-pause_note(struct poller *p, long s, const char *what)
+void
+poller_pause_note(struct poller *p, long s, const char *what)
 {
 	int64_t now = util_mono_ms();
 
@@ -75,8 +44,8 @@ pause_note(struct poller *p, long s, const char *what)
 }
 
 /* The gate of both HTTP clients: the pause shared in Redis. */
-static void
-gate_init(struct poller *p, struct cbhttp *c)
+void
+poller_gate_init(struct poller *p, struct cbhttp *c)
 {
 	struct cbhttp_gate g;
 
@@ -109,28 +78,6 @@ filter_init(struct poller *p)
 	}
 }
 
-/* The Alerts v7 source: the main profile's Custom key and org key. */
-static int
-alerts_init(struct poller *p, struct cb_cred *cred, char *err, size_t errlen)
-{
-	if (cred->org_key == NULL) {
-		snprintf(err, errlen,
-		    "--source alerts needs an org key: org_key in %s, CBC_ORG_KEY or --org-key",
-		    cred->origin);
-		return -1;
-	}
-	p->search_path =
-	    xasprintf("/api/alerts/v7/orgs/%s/alerts/_search", cred->org_key);
-	p->api = cbhttp_new(cred, 60000);
-	cbhttp_set_stop(p->api, p->stop);
-	gate_init(p, p->api);
-	log_info(
-	    "polling Alerts v7 at %s every %d s (org %s, key from %s, lag %d s, overlap %d s)",
-	    cred->url, p->cfg->poll_s, cred->org_key, cred->origin,
-	    p->cfg->alert_lag_s, ALERT_OVERLAP_MS / 1000);
-	return 0;
-}
-
 struct poller *
 poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
     size_t errlen)
@@ -152,7 +99,7 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 		    (cred.org_key != NULL ||
 			p->source == CONFIG_SOURCE_ALERTS)) {
 			p->source = CONFIG_SOURCE_ALERTS;
-			if (alerts_init(p, &cred, err, errlen) == -1) {
+			if (source_alerts_init(p, &cred, err, errlen) == -1) {
 				cb_cred_release(&cred);
 				goto fail;
 			}
@@ -189,7 +136,7 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 		    cred.url, cfg->poll_s, cred.origin);
 		p->siem = cbhttp_new(&cred, 30000);
 		cbhttp_set_stop(p->siem, stop);
-		gate_init(p, p->siem);
+		poller_gate_init(p, p->siem);
 		cb_cred_release(&cred);
 	} else if (p->source == CONFIG_SOURCE_SYNTHETIC) {
 		log_info(
@@ -227,8 +174,8 @@ poller_free(struct poller *p)
 /* Enqueues one alert, retrying until Redis takes it.  QUEUE_ERROR only
  * when stopped before it landed (logged with the alert, which a read-once
  * source cannot give again). */
-static enum queue_enqueue_result
-enqueue_until_taken(struct poller *p, const struct queue_alert *a)
+enum queue_enqueue_result
+poller_enqueue_until_taken(struct poller *p, const struct queue_alert *a)
 {
 	enum queue_enqueue_result r;
 
@@ -251,8 +198,8 @@ enqueue_until_taken(struct poller *p, const struct queue_alert *a)
 }
 
 /* Whether the allow and deny lists let device id through. */
-static bool
-device_allowed(const struct poller *p, int64_t id)
+bool
+poller_device_allowed(const struct poller *p, int64_t id)
 {
 	struct alert a = {.device_id = id};
 	struct alert_filter f = {.allow = p->filter.allow,
@@ -263,437 +210,29 @@ device_allowed(const struct poller *p, int64_t id)
 	return alerts_wanted(&f, &a);
 }
 
-/* A notification's enqueue, with the seed's log lines.
- * Returns 1 queued, 0 coalesced, -1 if stopped before it landed. */
-static int
-enqueue(struct poller *p, const struct queue_alert *a, const char *type)
-{
-	enum queue_enqueue_result r = enqueue_until_taken(p, a);
-
-	if (r == QUEUE_ERROR)
-		return -1;
-	if (r == QUEUE_QUEUED) {
-		log_info(
-		    "Received %s notification for device_id %lld, enqueuing",
-		    type, (long long)a->device_id);
-		return 1;
-	}
-	log_info("Device ID %lld already inflight", (long long)a->device_id);
-	return 0;
-}
-
-static int
-poll_synthetic(struct poller *p)
-{
-	json_t *n = notify_synthetic(p->cfg->synthetic, util_now_ms());
-	char *text = json_dumps(n, JSON_COMPACT);
-	struct queue_alert a = {
-	    .device_id = p->cfg->synthetic,
-	    .alert_id = json_string_value(json_object_get(n, "eventId")),
-	    .source = "synthetic",
-
-	    .cooldown_s = p->cfg->cooldown_s,
-	    .alert_json = text,
-	};
-	int r = enqueue(p, &a, "THREAT");
-
-	free(text);
-	json_decref(n);
-	return r < 0 ? -1 : r;
-}
-
-/* Handles one notification: filter, then enqueue.  1, 0 or -1. */
-static int
-take_notification(struct poller *p, json_t *n)
-{
-	struct notify nt;
-	struct queue_alert a;
-	char err[256], *text;
-	int r;
-
-	if (notify_parse(n, &nt, err, sizeof(err)) == -1) {
-		text = json_dumps(n, JSON_COMPACT | JSON_ENCODE_ANY);
-		log_warnx("skipping a notification: %s: %.300s", err,
-		    text ? text : "");
-		free(text);
-		queue_count(
-		    p->rc, p->cfg->prefix, "notifications_malformed", 1);
-		return 0;
-	}
-	if (!notify_type_wanted(p->cfg->alert_types, nt.type) ||
-	    (p->cfg->min_severity > 0 && nt.score < p->cfg->min_severity) ||
-	    !device_allowed(p, nt.device_id)) {
-		log_info(
-		    "filtered out %s notification for device %lld (score %d)",
-		    nt.type, (long long)nt.device_id, nt.score);
-		queue_count(p->rc, p->cfg->prefix, "notifications_filtered", 1);
-		return 0;
-	}
-	text = json_dumps(n, JSON_COMPACT);
-	a = (struct queue_alert){
-	    .device_id = nt.device_id,
-	    .alert_id = nt.event_id,
-	    .source = "notifications",
-
-	    .cooldown_s = p->cfg->cooldown_s,
-	    .alert_json = text,
-	    .device_name = nt.device_name,
-	};
-	r = enqueue(p, &a, nt.type);
-	free(text);
-	return r;
-}
-
-static int
-poll_notifications(struct poller *p)
-{
-	struct cbhttp_resp resp;
-	json_t *list, *n;
-	char err[300];
-	size_t i;
-	int queued = 0, r;
-
-	if (cbhttp_request(p->siem, "GET", NOTIFICATION_PATH, NULL, &resp) ==
-	    -1) {
-		log_warnx("polling notifications: %s", resp.err);
-		cbhttp_resp_release(&resp);
-		return -1;
-	}
-	if (resp.status == 429) {
-		/* Nothing was handed out: the next poll asks again. */
-		pause_note(p, resp.retry_after, "polling notifications");
-		log_debug("polling notifications: %s", resp.err);
-		cbhttp_resp_release(&resp);
-		return -1;
-	}
-	if (resp.status == 401 || resp.status == 403) {
-		log_warnx(
-		    "polling notifications: HTTP %ld: the SIEM key was refused; check the token of profile [%s]",
-		    resp.status, p->cfg->siemprofile);
-		cbhttp_resp_release(&resp);
-		return -1;
-	}
-	if (resp.status != 200) {
-		log_warnx("polling notifications: %s", resp.err);
-		cbhttp_resp_release(&resp);
-		return -1;
-	}
-	if ((list = notify_list(resp.json, err, sizeof(err))) == NULL) {
-		log_warnx("polling notifications: %s: %.200s",
-		    resp.json ? err : resp.err, resp.body);
-		cbhttp_resp_release(&resp);
-		return -1;
-	}
-	log_debug("%zu notifications", json_array_size(list));
-	queue_count(p->rc, p->cfg->prefix, "notifications_received",
-	    (long long)json_array_size(list));
-	json_array_foreach(list, i, n)
-	{
-		r = take_notification(p, n);
-		if (r > 0)
-			queued += r;
-	}
-	cbhttp_resp_release(&resp);
-	return queued;
-}
-
-/* ------------------------------------------------------------------ */
-/* Alerts v7 */
-
-/* The cursor: every alert with backend_timestamp before it was handled
- * (those at it may have been: their ids are remembered).  -1 if unset,
- * -2 if Redis did not answer (never guess: a guess could skip alerts). */
-static int64_t
-cursor_get(struct poller *p)
-{
-	redisReply *r =
-	    rconn_command(p->rc, "GET %s:poller:cursor", p->cfg->prefix);
-	int64_t ms = -1;
-
-	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-		if (r != NULL)
-			freeReplyObject(r);
-		return -2;
-	}
-	if (r->type == REDIS_REPLY_STRING &&
-	    util_parse_iso8601(r->str, &ms) == -1) {
-		log_warnx("ignoring a malformed %s:poller:cursor '%.40s'",
-		    p->cfg->prefix, r->str);
-		ms = -1;
-	}
-	if (r != NULL)
-		freeReplyObject(r);
-	return ms;
-}
-
-/* Saves the cursor at ms, unless it is at or behind floor (the cursor
- * this poll started from: the overlap must never move it back). */
-static int
-cursor_set(struct poller *p, int64_t ms, int64_t floor)
-{
-	char iso[32];
-	redisReply *r;
-
-	if (ms <= floor)
-		return 0;
-	r = rconn_command(p->rc, "SET %s:poller:cursor %s", p->cfg->prefix,
-	    util_iso8601(ms, iso, sizeof(iso)));
-	if (r == NULL)
-		return -1;
-	freeReplyObject(r);
-	return 0;
-}
-
-/* What one alerts poll did. */
-struct tally {
-	long long read;   /* alerts new to this poll's counters */
-	long long reread; /* alerts behind the cursor, dealt with before */
-	int queued;       /* jobs queued */
-};
-
-/* Whether P:alert:<id> says the alert was handled before.  False when
- * Redis cannot tell: queue_enqueue() checks it again anyway. */
-static bool
-alert_seen(struct poller *p, const char *id)
-{
-	redisReply *r =
-	    rconn_command(p->rc, "EXISTS %s:alert:%s", p->cfg->prefix, id);
-	bool seen =
-	    r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-
-	if (r != NULL)
-		freeReplyObject(r);
-	return seen;
-}
-
-/* Handles one alert: parse, filter, enqueue.  An alert at or behind
- * cursor (the one this poll started from; -1 if none) was read by an
- * earlier poll, unless the cloud indexed it late: it is taken only when
- * its id is new, and is never counted twice.  Returns 0 when it is dealt
- * with (queued, coalesced, duplicate, filtered or unusable), -1 when it
- * must be fetched again (stopped before Redis took it). */
-static int
-take_alert(struct poller *p, json_t *a, int64_t cursor, int64_t *last_ms,
-    struct tally *t)
-{
-	struct alert al;
-	struct queue_alert qa;
-	enum queue_enqueue_result r;
-	char err[256], *text;
-	bool behind;
-
-	if (alerts_parse(a, &al, err, sizeof(err)) == -1) {
-		if (al.backend_ms > 0 && al.backend_ms <= cursor) {
-			log_debug("re-read an unusable alert: %s", err);
-			t->reread++;
-			if (al.backend_ms > *last_ms)
-				*last_ms = al.backend_ms;
-			return 0;
-		}
-		t->read++;
-		text = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
-		log_warnx(
-		    "skipping an alert: %s: %.300s", err, text ? text : "");
-		free(text);
-		queue_count(p->rc, p->cfg->prefix, "alerts_malformed", 1);
-		if (al.backend_ms > *last_ms)
-			*last_ms = al.backend_ms;
-		return 0;
-	}
-	behind = al.backend_ms <= cursor;
-	if (behind && alert_seen(p, al.id)) {
-		log_debug("re-read alert %s: already handled", al.id);
-		t->reread++;
-		*last_ms = al.backend_ms;
-		return 0;
-	}
-	if (!alerts_wanted(&p->filter, &al)) {
-		if (behind) {
-			log_debug("re-read alert %s: filtered out", al.id);
-			t->reread++;
-		} else {
-			log_debug(
-			    "filtered out alert %s (%s, severity %d) for device %lld",
-			    al.id, al.type ? al.type : "?", al.severity,
-			    (long long)al.device_id);
-			t->read++;
-			queue_count(
-			    p->rc, p->cfg->prefix, "alerts_filtered", 1);
-		}
-		*last_ms = al.backend_ms;
-		return 0;
-	}
-	t->read++;
-	if (behind)
-		log_info("alert %s was indexed late (%lld s behind the cursor)",
-		    al.id, (long long)((cursor - al.backend_ms) / 1000));
-	text = json_dumps(a, JSON_COMPACT);
-	qa = (struct queue_alert){
-	    .device_id = al.device_id,
-	    .alert_id = al.id,
-	    .source = "alerts",
-
-	    .cooldown_s = p->cfg->cooldown_s,
-	    .alert_json = text,
-	    .device_name = al.device_name,
-	    .seen_ttl_s = ALERT_SEEN_TTL_S,
-	};
-	r = enqueue_until_taken(p, &qa);
-	free(text);
-	if (r == QUEUE_ERROR)
-		return -1;
-	if (r == QUEUE_QUEUED) {
-		log_info(
-		    "Received %s alert %s (severity %d) for device_id %lld, enqueuing",
-		    al.type ? al.type : "?", al.id, al.severity,
-		    (long long)al.device_id);
-		t->queued++;
-	} else if (r == QUEUE_COALESCED) {
-		/* A flood of alerts for one device must not flood the log:
-		 * each is at debug, the poll's summary counts them. */
-		p->coalesced++;
-		log_debug(
-		    "Device ID %lld already inflight: alert %s added to it",
-		    (long long)al.device_id, al.id);
-	} else {
-		log_debug("alert %s already handled", al.id);
-	}
-	*last_ms = al.backend_ms;
-	return 0;
-}
-
-/* Says why a search failed, in words an operator can act on. */
-static void
-search_failed(struct poller *p, struct cbhttp_resp *r)
-{
-	if (r->status == 429) {
-		pause_note(p, r->retry_after, "the alert search");
-		log_debug(
-		    "alert search: %s; the next poll goes on from the cursor",
-		    r->err);
-	} else if (r->status == 401)
-		log_warnx(
-		    "alert search: HTTP 401: the API key was refused; check the token of profile [%s]",
-		    p->cfg->profile);
-	else if (r->status == 403 || r->status == 404)
-		log_warnx(
-		    "alert search: HTTP %ld: the key may lack org.alerts READ, or the org key is wrong: %.200s",
-		    r->status, r->body ? r->body : "");
-	else
-		log_warnx("alert search: %s", r->err[0] ? r->err : "failed");
-}
-
-static int
-poll_alerts(struct poller *p)
-{
-	int64_t now = util_now_ms(), start, end, last, cursor;
-	int since_save = 0, failed = 1, offset = 1;
-	struct tally t = {0};
-
-	end = now - (int64_t)p->cfg->alert_lag_s * 1000;
-	if ((cursor = cursor_get(p)) == -2)
-		return -1;
-	if (cursor < 0) {
-		start = end - (int64_t)p->cfg->lookback_s * 1000;
-		log_info(
-		    "first alerts poll: looking back %d s", p->cfg->lookback_s);
-	} else if (end < cursor) {
-		return 0;
-	} else {
-		start = cursor - ALERT_OVERLAP_MS;
-	}
-	last = start;
-	for (int page = 0; page < ALERT_MAX_PAGES && !*p->stop; page++) {
-		json_t *q = alerts_query(
-			   &p->filter, start, end, ALERTS_PAGE_ROWS, offset),
-		       *res, *a;
-		struct cbhttp_resp r;
-		long long found;
-		char err[256];
-		size_t i, n;
-
-		if (cbhttp_request(p->api, "POST", p->search_path, q, &r) ==
-			-1 ||
-		    r.status != 200) {
-			search_failed(p, &r);
-			json_decref(q);
-			cbhttp_resp_release(&r);
-			goto out;
-		}
-		json_decref(q);
-		if ((res = alerts_results(r.json, &found, err, sizeof(err))) ==
-		    NULL) {
-			log_warnx("alert search: %s: %.200s",
-			    r.json ? err : r.err, r.body);
-			cbhttp_resp_release(&r);
-			goto out;
-		}
-		n = json_array_size(res);
-		json_array_foreach(res, i, a)
-		{
-			if (take_alert(p, a, cursor, &last, &t) == -1) {
-				cbhttp_resp_release(&r);
-				goto out;
-			}
-			if (++since_save >= CURSOR_SAVE_EVERY &&
-			    cursor_set(p, last, cursor) == 0)
-				since_save = 0;
-		}
-		cbhttp_resp_release(&r);
-		if ((long long)n >= found || n == 0) {
-			/* The window is done: the next one starts at its end. */
-			if (cursor_set(p, end, cursor) == 0)
-				since_save = 0;
-			last = end;
-			failed = 0;
-			break;
-		}
-		/* More than one page: go on from the last alert's time (its
-		 * id and those before it at that time are remembered), or page
-		 * within one crowded millisecond. */
-		if (last > start) {
-			start = last;
-			offset = 1;
-		} else if (offset + 2 * ALERTS_PAGE_ROWS - 1 <=
-			   ALERTS_MAX_ROWS) {
-			offset += ALERTS_PAGE_ROWS; /* a crowded millisecond */
-		} else {
-			/* The API reads no further than 10000 results. */
-			log_error(
-			    "more than %d alerts at %lld ms: the rest of that millisecond cannot be read",
-			    ALERTS_MAX_ROWS, (long long)start);
-			start = last + 1;
-			offset = 1;
-		}
-		if (cursor_set(p, start, cursor) == 0)
-			since_save = 0;
-	}
-out:
-	if (since_save > 0)
-		cursor_set(p, last, cursor);
-	queue_count(p->rc, p->cfg->prefix, "alerts_received", t.read);
-	if (t.read > 0)
-		log_info(
-		    "%lld alerts read, %d jobs queued, %lld added to jobs in flight",
-		    t.read, t.queued, p->coalesced);
-	if (t.reread > 0)
-		log_debug(
-		    "%lld alerts re-read behind the cursor, already dealt with",
-		    t.reread);
-	p->coalesced = 0;
-	return failed ? -1 : t.queued;
-}
-
 int
 poller_poll_once(struct poller *p)
 {
+	int n;
+
 	if (rconn_wait(p->rc, p->stop) == -1)
 		return -1;
 	if (p->source == CONFIG_SOURCE_SYNTHETIC)
-		return poll_synthetic(p);
-	if (p->source == CONFIG_SOURCE_ALERTS)
-		return poll_alerts(p);
-	return poll_notifications(p);
+		n = source_notify_synthetic(p);
+	else if (p->source == CONFIG_SOURCE_ALERTS)
+		n = source_alerts_poll(p);
+	else
+		n = source_notify_poll(p);
+	/* Every answer of the cloud comes during a poll: its counts go to
+	 * Redis at once, in one call. */
+	poller_flush_stats(p);
+	return n;
+}
+
+int
+poller_flush_stats(struct poller *p)
+{
+	return apistats_flush(p->rc, p->cfg->prefix);
 }
 
 /* ------------------------------------------------------------------ */
@@ -713,7 +252,7 @@ take_request(void *arg, const struct inbox_request *r)
 	};
 	enum queue_enqueue_result q;
 
-	if (!device_allowed(p, r->device_id)) {
+	if (!poller_device_allowed(p, r->device_id)) {
 		log_info("collect request by %.100s for device %lld refused: "
 			 "--devices or --exclude-devices leaves it out",
 		    r->who, (long long)r->device_id);

@@ -17,6 +17,10 @@ void poller_free(struct poller *p);
  * Redis first.  Returns the number of jobs queued, or -1 when the poll
  * failed (logged). */
 int poller_poll_once(struct poller *p);
+/* Adds the counts of the cloud's answers not yet in P:stats (apistats.h);
+ * poller_poll_once() does it after each poll.  0, or -1 when Redis did
+ * not take them (kept for the next call). */
+int poller_flush_stats(struct poller *p);
 /* Queues the manual collection requests waiting in P:requests (its own
  * pending ones first, see inbox.h), waiting up to block_ms for one (0:
  * none).  Returns how many were handled, or -1 when Redis failed (what

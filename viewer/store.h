@@ -5,8 +5,8 @@
  * Commands are sent in batches; when every reply of a batch is in, one
  * callback gets them all, converted to JSON (so they outlive hiredis's
  * "valid only during the callback" rule).  Raw commands hand a binary
- * string reply over as bytes (an artifact's content).  No other viewer
- * file sees hiredis.  The viewer writes only two streams (audit.c,
+ * string reply over as bytes (an artifact's content).  No viewer file
+ * but store*.c sees hiredis.  The viewer writes only two streams (audit.c,
  * manual.c); everything else it reads. */
 #ifndef LR_VIEWER_STORE_H
 #define LR_VIEWER_STORE_H

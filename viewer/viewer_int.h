@@ -1,11 +1,12 @@
 /* viewer_int.h - what the viewer's route modules share: the server state,
- * one request waiting for Redis, and the reply helpers (viewer.c).
+ * one request waiting for Redis, and the reply helpers (viewer_reply.c).
  *
- * Modules: viewer.c (server, replies, routes table, authentication),
- * overview.c (/, /api/stats, /api/devices, /metrics), detail.c (a
- * device's page, history, JSON and CSV), blob.c (a raw artifact,
- * streamed), manual.c (collect now), audit.c (lr:audit), assets.c
- * (/static/). */
+ * Modules: viewer.c (server, routes table, dispatch), viewer_reply.c
+ * (replies and the helpers every route uses), viewer_auth.c (basic
+ * authentication), overview.c (/, /api/stats, /api/devices, /metrics),
+ * detail.c (a device's page, history, JSON and CSV), blob.c (a raw
+ * artifact, streamed), manual.c (collect now), audit.c (lr:audit),
+ * assets.c (/static/). */
 #ifndef LR_VIEWER_VIEWER_INT_H
 #define LR_VIEWER_VIEWER_INT_H
 

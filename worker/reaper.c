@@ -9,7 +9,8 @@
  * Response sessions they had open, and now and then checks the queue's
  * invariants and removes results past --retention.  The thread also
  * hands back anything in its own processing list that no job thread
- * holds (a claim whose answer was lost). */
+ * holds (a claim whose answer was lost), and adds the process's counts of
+ * the cloud's answers to P:stats (apistats.h) on every heartbeat. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apistats.h"
 #include "lease.h"
 #include "log.h"
 #include "lr.h"
@@ -154,6 +156,9 @@ reaper_main(void *arg)
 			    "Redis is back: renewing the lease; no worker is taken for dead for %d s",
 			    REAPER_SETTLE_MS / 1000);
 		}
+		/* The cloud's answers counted since the last tick, in one
+		 * call; a failed flush keeps them for the next tick. */
+		apistats_flush(w->hb_rc, prefix);
 		if (util_mono_ms() - last_reconcile >= RECONCILE_MS) {
 			reaper_reconcile(w);
 			last_reconcile = util_mono_ms();

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apistats.h"
 #include "collect.h"
 #include "lease.h"
 #include "log.h"
@@ -638,6 +639,12 @@ worker_run(struct worker *w)
 	}
 	ret = nstarted == cfg->concurrency ? 0 : -1;
 	reaper_stop(w);
+	/* Every thread is done: the answers counted since the last
+	 * heartbeat. */
+	if (apistats_flush(w->hb_rc, cfg->prefix) == -1)
+		log_warnx("could not add the last counts of Carbon Black "
+			  "answers to %s:stats",
+		    cfg->prefix);
 out_unregister:
 	if (!w->fenced) {
 		int left =

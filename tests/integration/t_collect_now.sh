@@ -104,6 +104,7 @@ audit=$(rcli XRANGE lr:audit - + | tr '\n' ' ')
 for a in view_device view_history export artifact collect; do
 	like "audited: $a" "$audit" "action $a device_id 21212 who - addr 127.0.0.1 at 20"
 done
-ok "API answers counted by status for /metrics" sh -c "curl -s $VIEWER_URL/metrics | grep -Eq '^lrflow_api_responses_total\{code=\"200\"\} [1-9]'"
+# A worker adds its counts at its next heartbeat (5 s).
+ok "API answers counted by status for /metrics" wait_for 15 sh -c "curl -s $VIEWER_URL/metrics | grep -Eq '^lrflow_api_responses_total\{code=\"200\"\} [1-9]'"
 ok "collection durations in /metrics" sh -c "curl -s $VIEWER_URL/metrics | grep -Eq '^lrflow_collection_duration_seconds_count [1-9]'"
 finish

@@ -1,0 +1,227 @@
+/* store_batch.c - commands on the viewer's Redis connection (store.h):
+ * batches, whose replies reach one callback as JSON, and raw commands,
+ * whose string reply is handed over as bytes.  Every command sent is
+ * counted as pending until its reply, for the watchdog (store.c). */
+#include "store_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* One command of a batch; hiredis's privdata for its reply. */
+struct store_cmd {
+	struct store_batch *batch; /* back pointer */
+	size_t idx;                /* reply slot */
+	int argc;
+	char **argv;     /* owned */
+	size_t *argvlen; /* owned */
+};
+
+struct store_batch {
+	struct store *s;
+	store_done_fn *done;
+	void *arg;
+	struct store_cmd *cmds; /* owned */
+	size_t ncmds, cap;
+	json_t *replies; /* array, one slot per command */
+	size_t waiting;  /* replies still to come */
+	bool failed;     /* a command was lost */
+};
+
+struct store_batch *
+store_batch_new(struct store *s, store_done_fn *done, void *arg)
+{
+	struct store_batch *b = xcalloc(1, sizeof(*b));
+
+	b->s = s;
+	b->done = done;
+	b->arg = arg;
+	b->replies = json_array();
+	return b;
+}
+
+void
+store_batch_add(struct store_batch *b, const char *arg0, ...)
+{
+	struct store_cmd *c;
+	const char *a;
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, arg0);
+	for (a = arg0; a != NULL; a = va_arg(ap, const char *))
+		n++;
+	va_end(ap);
+
+	if (b->ncmds == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->cmds = xrealloc(b->cmds, b->cap * sizeof(*b->cmds));
+	}
+	c = &b->cmds[b->ncmds];
+	c->batch = b;
+	c->idx = b->ncmds++;
+	c->argc = n;
+	c->argv = xcalloc((size_t)n + 1, sizeof(*c->argv));
+	c->argvlen = xcalloc((size_t)n + 1, sizeof(*c->argvlen));
+	n = 0;
+	va_start(ap, arg0);
+	for (a = arg0; a != NULL; a = va_arg(ap, const char *)) {
+		c->argv[n] = xstrdup(a);
+		c->argvlen[n] = strlen(a);
+		n++;
+	}
+	va_end(ap);
+	json_array_append_new(b->replies, json_null());
+}
+
+static void
+store_batch_free(struct store_batch *b)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < b->ncmds; i++) {
+		for (j = 0; j < b->cmds[i].argc; j++)
+			free(b->cmds[i].argv[j]);
+		free(b->cmds[i].argv);
+		free(b->cmds[i].argvlen);
+	}
+	free(b->cmds);
+	json_decref(b->replies);
+	free(b);
+}
+
+/* Calls the batch's callback once and frees it. */
+static void
+store_batch_finish(struct store_batch *b)
+{
+	b->done(b->failed ? NULL : b->replies, b->arg);
+	store_batch_free(b);
+}
+
+static void
+store_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store_cmd *c = privdata;
+	struct store_batch *b = c->batch;
+	struct store *s = b->s;
+
+	if (s->ac == ac) {
+		if (s->pending > 0)
+			s->pending--;
+		s->since_ms = util_mono_ms();
+	}
+	if (reply == NULL)
+		b->failed = true;
+	else
+		json_array_set_new(b->replies, c->idx, store_reply_json(reply));
+	if (--b->waiting == 0)
+		store_batch_finish(b);
+}
+
+void
+store_batch_run(struct store_batch *b)
+{
+	struct store *s = b->s;
+	size_t i;
+
+	if (!store_ready(s)) {
+		b->failed = true;
+		store_batch_finish(b);
+		return;
+	}
+	if (s->pending == 0)
+		s->since_ms = util_mono_ms();
+	/* waiting counts every command first, so a reply cannot finish the
+	 * batch while it is still being sent (replies never arrive
+	 * synchronously, but a failed send must not either) */
+	b->waiting = b->ncmds + 1;
+	for (i = 0; i < b->ncmds; i++) {
+		struct store_cmd *c = &b->cmds[i];
+
+		if (redisAsyncCommandArgv(s->ac, store_on_reply, c, c->argc,
+			(const char **)c->argv, c->argvlen) != REDIS_OK) {
+			b->failed = true;
+			b->waiting--;
+			continue;
+		}
+		s->pending++;
+	}
+	if (--b->waiting == 0)
+		store_batch_finish(b);
+}
+
+/* ---------------------------------------------------------------- */
+/* Raw commands */
+
+struct store_raw_cmd {
+	struct store *s;
+	store_raw_fn *fn;
+	void *arg;
+};
+
+static void
+store_on_raw(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store_raw_cmd *c = privdata;
+	struct store *s = c->s;
+	redisReply *r = reply;
+
+	if (s->ac == ac) {
+		if (s->pending > 0)
+			s->pending--;
+		s->since_ms = util_mono_ms();
+	}
+	if (r == NULL)
+		c->fn(NULL, 0, false, c->arg);
+	else if (r->type == REDIS_REPLY_STRING)
+		c->fn(r->str, r->len, true, c->arg);
+	else if (r->type == REDIS_REPLY_NIL)
+		c->fn(NULL, 0, true, c->arg);
+	else {
+		if (r->type == REDIS_REPLY_ERROR)
+			log_warnx("redis: %.*s", (int)r->len, r->str);
+		c->fn(NULL, 0, false, c->arg);
+	}
+	free(c);
+}
+
+void
+store_raw(struct store *s, store_raw_fn *fn, void *arg, const char *arg0, ...)
+{
+	struct store_raw_cmd *c;
+	const char *argv[8];
+	size_t argvlen[8];
+	const char *a;
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, arg0);
+	for (a = arg0; a != NULL && n < 8; a = va_arg(ap, const char *)) {
+		argv[n] = a;
+		argvlen[n++] = strlen(a);
+	}
+	va_end(ap);
+	if (!store_ready(s)) {
+		fn(NULL, 0, false, arg);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->s = s;
+	c->fn = fn;
+	c->arg = arg;
+	if (s->pending == 0)
+		s->since_ms = util_mono_ms();
+	/* hiredis copies the arguments into its output buffer */
+	if (redisAsyncCommandArgv(s->ac, store_on_raw, c, n, argv, argvlen) !=
+	    REDIS_OK) {
+		free(c);
+		fn(NULL, 0, false, arg);
+		return;
+	}
+	s->pending++;
+}
