@@ -17,7 +17,6 @@
 #include "../../common/xmalloc.h"
 
 #define REG_SERVICES "HKLM\\SYSTEM\\CurrentControlSet\\Services"
-#define REG_ROOT "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services"
 #define REG_MAX_KEYS 5000 /* a scenario's service_keys, at most */
 
 #define SVCHOST "%SystemRoot%\\system32\\svchost.exe -k "
@@ -203,12 +202,15 @@ registry_scenario(struct sim_device *d, json_t *obj, const char *where,
 	json_t *keys = json_object_get(obj, "service_keys");
 	json_t *after = json_object_get(obj, "service_keys_after"), *n;
 	json_t *reg_exe = json_object_get(obj, "reg_exe");
+	json_t *sc_exe = json_object_get(obj, "sc_exe");
 	char ctx[96];
 
-	if (keys == NULL && after == NULL && reg_exe == NULL)
+	if (keys == NULL && after == NULL && reg_exe == NULL && sc_exe == NULL)
 		return 0;
-	if (reg_exe != NULL && !json_is_boolean(reg_exe)) {
-		snprintf(err, errsize, "%s.reg_exe: expected a boolean", where);
+	if ((reg_exe != NULL && !json_is_boolean(reg_exe)) ||
+	    (sc_exe != NULL && !json_is_boolean(sc_exe))) {
+		snprintf(err, errsize,
+		    "%s: reg_exe and sc_exe: expected booleans", where);
 		return -1;
 	}
 	snprintf(ctx, sizeof(ctx), "%s.service_keys", where);
@@ -228,8 +230,8 @@ registry_scenario(struct sim_device *d, json_t *obj, const char *where,
 			return -1;
 	}
 	json_decref(d->registry);
-	d->registry = json_pack("{s:O*,s:O*,s:O*}", "keys", keys, "after",
-	    after, "reg_exe", reg_exe);
+	d->registry = json_pack("{s:O*,s:O*,s:O*,s:O*}", "keys", keys, "after",
+	    after, "reg_exe", reg_exe, "sc_exe", sc_exe);
 	return 0;
 }
 
@@ -357,9 +359,7 @@ registry_cmp(const void *a, const void *b)
 	return strcasecmp(x, y);
 }
 
-/* The service keys of d as session ss sees them, sorted by name as the
- * registry keeps them (new array). */
-static json_t *
+json_t *
 registry_keys(const struct sim *s, const struct sim_session *ss,
     const struct sim_device *d)
 {
@@ -405,10 +405,63 @@ registry_keys(const struct sim *s, const struct sim_session *ss,
 	return sorted;
 }
 
+/* --------------------------------------------------------- sc's view */
+
+/* What the indirect DisplayNames of the stopped builtins resolve to. */
+static const char *const registry_resolved_names[][2] = {
+    {"TermService", "Remote Desktop Services"}, {"Fax", "Fax"},
+    {"sppsvc", "Software Protection"}, {"WSearch", "Windows Search"},
+    {"CDPUserSvc", "Connected Devices Platform User Service"},
+    {"AFD", "Ancillary Function Driver for Winsock"}, {"NetBT", "NetBT"},
+    {"luafv", "UAC File Virtualization"},
+    {"WdFilter", "Microsoft Defender Antivirus Mini-Filter Driver"}};
+
+const char *
+registry_resolved(const json_t *o)
+{
+	const char *key = json_string_value(json_object_get(o, "key"));
+	const char *d = json_string_value(json_object_get(o, "display_name"));
+	const char *semi;
+	size_t k;
+
+	if (d == NULL || *d == '\0')
+		return key; /* the service manager names it by its key */
+	if (d[0] != '@')
+		return d;
+	if ((semi = strrchr(d, ';')) != NULL && semi[1] != '\0')
+		return semi +
+		       1; /* "@disk.inf,%disk_ServiceDesc%;Disk Driver" */
+	for (k = 0; k < REGISTRY_NBUILTINS; k++)
+		if (registry_builtins[k].running != NULL &&
+		    util_strieq(registry_builtins[k].key, key) &&
+		    util_strieq(registry_builtins[k].display, d))
+			return registry_builtins[k].running;
+	for (k = 0; k < sizeof(registry_resolved_names) /
+			    sizeof(registry_resolved_names[0]);
+	     k++)
+		if (util_strieq(registry_resolved_names[k][0], key))
+			return registry_resolved_names[k][1];
+	return d; /* unresolved: the service manager gives it raw */
+}
+
+bool
+registry_running(const struct sim_device *d, const json_t *o)
+{
+	json_int_t type = json_integer_value(json_object_get(o, "type"));
+	json_t *start = json_object_get(o, "start");
+	const char *name = registry_resolved(o);
+
+	if (type == 0x1 || type == 0x2)
+		return json_is_integer(start) && json_integer_value(start) <= 2;
+	for (size_t i = 0; i < d->nservices; i++)
+		if (util_strieq(d->services[i], name))
+			return true;
+	return false;
+}
+
 /* --------------------------------------------------------- reg enum key */
 
-/* The values of key o as "reg enum key" lists them (new array). */
-static json_t *
+json_t *
 registry_values(const json_t *o)
 {
 	static const char *const strs[][3] = {
@@ -526,120 +579,4 @@ registry_enum_key(const struct sim *s, const struct sim_session *ss,
 	json_object_set_new(c->result, "sub_keys", subs);
 	json_object_set_new(c->result, "values", vals);
 	json_decref(keys);
-}
-
-/* -------------------------------------------------------------- reg.exe */
-
-bool
-registry_is_query(const char *cmdline)
-{
-	return util_stristr(cmdline, "reg.exe") != NULL &&
-	       util_stristr(cmdline, " query ") != NULL &&
-	       util_stristr(cmdline, "\\Services") != NULL &&
-	       util_stristr(cmdline, "/s") != NULL;
-}
-
-/* Appends text to the growing buffer *out (*len bytes). */
-static void
-registry_put(char **out, size_t *len, const char *text)
-{
-	size_t n = strlen(text);
-
-	*out = xrealloc(*out, *len + n + 1);
-	memcpy(*out + *len, text, n + 1);
-	*len += n;
-}
-
-/* Appends "    <name>    <type>    <data>\r\n". */
-static void
-registry_line(char **out, size_t *len, const char *name, const char *type,
-    const char *data)
-{
-	char *line = xasprintf("    %s    %s    %s\r\n", name, type, data);
-
-	registry_put(out, len, line);
-	free(line);
-}
-
-/* Appends one key as reg.exe prints it: header, values, blank line, then
- * its subkeys the same way. */
-static void
-registry_print(char **out, size_t *len, const json_t *o)
-{
-	const char *key = json_string_value(json_object_get(o, "key"));
-	json_t *vals = registry_values(o), *v, *dep;
-	char *line, num[32];
-	size_t i, k;
-
-	line = xasprintf("%s\\%s\r\n", REG_ROOT, key);
-	registry_put(out, len, line);
-	free(line);
-	json_array_foreach(vals, i, v)
-	{
-		const char *name =
-		    json_string_value(json_object_get(v, "value_name"));
-		const char *type =
-		    json_string_value(json_object_get(v, "value_type"));
-		json_t *data = json_object_get(v, "value_data");
-
-		if (json_is_integer(data)) {
-			snprintf(num, sizeof(num), "0x%llx",
-			    (unsigned long long)json_integer_value(data) &
-				0xffffffffULL);
-			registry_line(out, len, name, type, num);
-		} else if (json_is_string(data))
-			registry_line(
-			    out, len, name, type, json_string_value(data));
-		else if (json_is_array(data)) {
-			char *joined = xstrdup("");
-
-			json_array_foreach(data, k, dep)
-			{
-				char *next = xasprintf("%s%s%s", joined,
-				    k > 0 ? "\\0" : "", json_string_value(dep));
-
-				free(joined);
-				joined = next;
-			}
-			registry_line(out, len, name, type, joined);
-			free(joined);
-		}
-	}
-	json_decref(vals);
-	registry_put(out, len, "\r\n");
-	if (json_object_get(o, "dll") != NULL) {
-		line = xasprintf("%s\\%s\\Parameters\r\n", REG_ROOT, key);
-		registry_put(out, len, line);
-		free(line);
-		registry_line(out, len, "ServiceDll", "REG_EXPAND_SZ",
-		    json_string_value(json_object_get(o, "dll")));
-		registry_line(
-		    out, len, "ServiceDllUnloadOnStop", "REG_DWORD", "0x1");
-		registry_put(out, len, "\r\n");
-	}
-	line = xasprintf("%s\\%s\\Security\r\n", REG_ROOT, key);
-	registry_put(out, len, line);
-	free(line);
-	registry_line(out, len, "Security", "REG_BINARY",
-	    "01001480900000009C000000140000003000000002001C000100000002801400FF010F00010100000000000100000000");
-	registry_put(out, len, "\r\n");
-}
-
-struct vfs_blob *
-registry_query_output(const struct sim *s, const struct sim_session *ss,
-    const struct sim_device *d)
-{
-	json_t *keys, *e;
-	char *out = NULL;
-	size_t len = 0, i;
-
-	/* "reg_exe": false: reg.exe prints nothing (blocked by policy). */
-	if (json_is_false(json_object_get(d->registry, "reg_exe")))
-		return vfs_blob_new(NULL, 0);
-	keys = registry_keys(s, ss, d);
-
-	registry_put(&out, &len, "\r\n" REG_ROOT "\r\n\r\n");
-	json_array_foreach(keys, i, e) registry_print(&out, &len, e);
-	json_decref(keys);
-	return vfs_blob_take((unsigned char *)out, len);
 }

@@ -24,7 +24,8 @@ static const char *const scenario_device_keys[] = {"id", "name", "os",
     "os_version", "checkin_after", "users", "services", "history",
     "corrupt_history", "no_chrome", "fail_command", "last_contact_ago",
     "lr_enabled", "lr_killed", "policy", "service_keys", "service_keys_after",
-    "reg_exe", "profiles", "locked", "missing_history", "logged_off", NULL};
+    "reg_exe", "sc_exe", "profiles", "locked", "missing_history", "logged_off",
+    NULL};
 /* Keys the top-level object may have. */
 static const char *const scenario_keys[] = {"latency_ms", "command_ms",
     "devices", "notifications", "token", "siem_token", "org_key",

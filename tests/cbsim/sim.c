@@ -457,8 +457,9 @@ sim_processes(const struct sim *s, const struct sim_device *d)
 	return procs;
 }
 
-/* Runs "create process": an output_file receives the `net start` text if
- * the command line is a net start, else nothing (an empty file). */
+/* Runs "create process": an output_file receives what reg.exe query or
+ * sc.exe queryex print (registry_text.c) for those command lines, the
+ * `net start` text for a net start, else nothing (an empty file). */
 static void
 sim_run_create_process(struct sim *s, struct sim_session *ss,
     const struct sim_device *d, struct sim_command *c, json_t *req,
@@ -481,6 +482,8 @@ sim_run_create_process(struct sim *s, struct sim_session *ss,
 	} else if (out != NULL && *out != '\0') {
 		if (registry_is_query(cmdline))
 			b = registry_query_output(s, ss, d);
+		else if (registry_is_sc(cmdline))
+			b = registry_sc_output(s, ss, d);
 		else if (util_stristr(cmdline, "net") != NULL &&
 			 util_stristr(cmdline, "start") != NULL)
 			b = sim_net_start(d);

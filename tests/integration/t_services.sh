@@ -3,9 +3,11 @@
 # collected twice, with a service added and an ImagePath changed between
 # the runs, shows exactly those two; the first run is kept in lr:runs as a
 # summary naming its History artifact; an alert-triggered run has a
-# timeline within --timeline-window of the alert's times; reg.exe failing
-# falls back to one reg enum key per key (v3); a Linux device has no
-# registry step and no error.
+# timeline within --timeline-window of the alert's times; sc.exe matches
+# the running services with an indirect DisplayName to their keys and
+# gives every key its state; reg.exe failing falls back to one reg enum
+# key per key, and sc.exe failing to DisplayName matching (v3); a Linux
+# device has no registry step and no error.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$tmp/scenario.json" <<'EOF2'
@@ -18,7 +20,7 @@ cat >"$tmp/scenario.json" <<'EOF2'
       "account": "LocalSystem"},
      {"key": "Dhcp", "image_path": "c:\\evil.exe"}]}},
   {"id": 31337, "name": "WIN-NOREG02", "checkin_after": 0, "users": ["mjones"],
-   "reg_exe": false},
+   "reg_exe": false, "sc_exe": false},
   {"id": 41414, "name": "lnx-03", "os": "LINUX", "checkin_after": 0, "users": ["kbrown"]}]}
 EOF2
 start_redis
@@ -55,22 +57,37 @@ is "net start's running services first, in order" \
 is "a running service matched to its key by DisplayName" \
     "$(jq -r '.[] | select(.name == "Print Spooler") | [.key, .start_type, .account, .type, .running] | join(",")' "$tmp/s1.json")" \
     "Spooler,auto,LocalSystem,service,true"
-is "an indirect DisplayName is kept raw, with the key's detail" \
-    "$(jq -r '.[] | select(.key == "Dhcp") | [.name, .image_path] | join(",")' "$tmp/s1.json")" \
-    '@%SystemRoot%\system32\dhcpcore.dll,-100,%SystemRoot%\system32\svchost.exe -k LocalServiceNetworkRestricted -p'
-is "drivers are told apart" \
+is "an indirect DisplayName: the running service found its key through sc" \
+    "$(jq -r '.[] | select(.name == "DHCP Client") | [.key, .running, .image_path] | join(",")' "$tmp/s1.json")" \
+    'Dhcp,true,%SystemRoot%\system32\svchost.exe -k LocalServiceNetworkRestricted -p'
+is "its display name resolved by sc, the raw one kept" \
+    "$(jq -r '.[] | select(.key == "Dhcp") | [.display_name, .display_name_raw, .pid > 0] | join(",")' "$tmp/s1.json")" \
+    'DHCP Client,@%SystemRoot%\system32\dhcpcore.dll,-100,true'
+is "Dhcp is listed once" "$(jq '[.[] | select(.key == "Dhcp")] | length' "$tmp/s1.json")" 1
+is "every running service has its key" \
+    "$(jq '[.[] | select(.running == true and (has("key") | not))] | length' "$tmp/s1.json")" 0
+is "the twelve running services come first" \
+    "$(jq -c '[.[0:12][] | .running] | unique' "$tmp/s1.json")" '[true]'
+is "a stopped service with an indirect name: stopped, named as sc names it" \
+    "$(jq -r '.[] | select(.key == "TermService") | [.name, .running] | join(",")' "$tmp/s1.json")" \
+    'Remote Desktop Services,false'
+is "a key sc does not list (no service type) is not running" \
+    "$(jq -r '.[] | select(.key == ".NET CLR Data") | .running' "$tmp/s1.json")" false
+is "drivers are told apart, with their state" \
     "$(jq -r '.[] | select(.key == "ACPI") | [.type, .start_type, .running] | join(",")' "$tmp/s1.json")" \
-    "driver,boot,false"
+    "driver,boot,true"
 is "the other keys follow by key name" \
-    "$(jq -r '[.[] | select(.running != true) | .key] | . == (sort_by(ascii_downcase))' "$tmp/s1.json")" true
+    "$(jq -r '[.[12:][] | .key] | . == (sort_by(ascii_downcase))' "$tmp/s1.json")" true
 is "first run: nothing marked" "$(jq '[.[] | select(.new or .image_path_was)] | length' "$tmp/s1.json")" 0
 is "first run: no baseline" "$(rcli HEXISTS $r services_baseline)" 0
 is "no services_error" "$(rcli HEXISTS $r services_error)" 0
-is "the Services key listed once, reg.exe run once" \
-    "$(curl -s "$CB_URL/_sim/stats" | jq -c '[.commands_by_name["reg enum key"], .commands_by_name["create process"]]')" \
-    "[1,2]"
-ok "the reg.exe output file was deleted" \
-    grep -q 'HTTP DELETE .*/files/.* took .*response 204' "$tmp/w1.log"
+is "no reg enum key; net start, reg.exe and sc.exe once each" \
+    "$(curl -s "$CB_URL/_sim/stats" | jq -c '[.commands_by_name["reg enum key"] // 0, .commands_by_name["create process"]]')" \
+    "[0,3]"
+is "sc.exe ran with its command line" \
+    "$(grep -c '"create process".*sc\.exe queryex type= all state= all bufsize= 262144' "$tmp/w1.log")" 1
+is "every output file was deleted: net start's, reg.exe's and sc.exe's" \
+    "$(curl -s "$CB_URL/_sim/stats" | jq -c '[.commands_by_name["delete file"], .temp_files_left]')" "[3,0]"
 
 # --- second run: one new key, one changed ImagePath --------------------
 ok "second job queued" poll --synthetic 21212
@@ -132,23 +149,29 @@ stop $w1_PID
 
 # --- reg.exe fails: one reg enum key per key (v3) ------------------------
 write_creds
-before=$(curl -s "$CB_URL/_sim/stats" | jq '.commands_by_name["reg enum key"]')
+before=$(curl -s "$CB_URL/_sim/stats" | jq '.commands_by_name["reg enum key"] // 0')
 ok "v3 job queued" poll --synthetic 31337
 start_worker w2 --api v3
 ok "v3 run done" wait_for 60 status_is 31337 done
 rcli HGET lr:result:31337 services >"$tmp/s3.json"
 ok "worker fell back to reading keys one by one" grep -q "reading the service keys one by one" "$tmp/w2.log"
 ok "every key read with its values" jq -e '[.[] | select(.key)] | length >= 30 and ([.[] | select(.key == "Spooler")][0].image_path | test("spoolsv"))' "$tmp/s3.json"
-is "no services_error: every key was read" "$(rcli HEXISTS lr:result:31337 services_error)" 0
+ok "sc.exe printed nothing: the worker said so" grep -q "sc.exe failed" "$tmp/w2.log"
+is "without sc, a DisplayName still finds its key" \
+    "$(jq -r '.[] | select(.name == "Print Spooler") | [.key, .running] | join(",")' "$tmp/s3.json")" "Spooler,true"
+is "and an indirect one does not: no key, and the key's state unknown" \
+    "$(jq -c '[(.[] | select(.name == "DHCP Client") | has("key")), (.[] | select(.key == "Dhcp") | has("running"))]' "$tmp/s3.json")" \
+    '[false,false]'
+is "no services_error: every key was read, some running services matched" "$(rcli HEXISTS lr:result:31337 services_error)" 0
 ok "one reg enum key per key, plus the list" \
-    [ $(( $(curl -s "$CB_URL/_sim/stats" | jq '.commands_by_name["reg enum key"]') - before )) -ge 31 ]
+    [ $(( $(curl -s "$CB_URL/_sim/stats" | jq '.commands_by_name["reg enum key"] // 0') - before )) -ge 31 ]
 
 # --- a Linux device: no registry step, no error --------------------------
-before=$(curl -s "$CB_URL/_sim/stats" | jq '.commands_by_name["reg enum key"]')
+before=$(curl -s "$CB_URL/_sim/stats" | jq '.commands_by_name["reg enum key"] // 0')
 ok "Linux job queued" poll --synthetic 41414
 ok "Linux run done" wait_for 30 status_is 41414 done
 is "no services_error on Linux" "$(rcli HEXISTS lr:result:41414 services_error)" 0
-is "no reg command sent to it" "$(curl -s "$CB_URL/_sim/stats" | jq '.commands_by_name["reg enum key"]')" "$before"
+is "no reg command sent to it" "$(curl -s "$CB_URL/_sim/stats" | jq '.commands_by_name["reg enum key"] // 0')" "$before"
 stop $w2_PID
 
 is "every session closed" "$(sim_stat sessions_closed)" "$(sim_stat sessions_opened)"

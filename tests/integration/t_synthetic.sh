@@ -21,7 +21,7 @@ is "device name from the device API" "$(rcli HGET $r device_name)" WIN-DEMO01
 like "os from the device API" "$(rcli HGET $r os)" "WINDOWS"
 is "services in net start order" "$(rcli HGET $r services | jq -r '.[0].name')" \
     'Application Information'
-is "12 services" "$(rcli HGET $r services | jq '[.[] | select(.running)] | length')" 12
+is "12 services" "$(rcli HGET $r services | jq '[.[] | select(.running and .type != "driver")] | length')" 12
 is "users are the folders under C:\\Users, sorted" "$(rcli HGET $r users | jq -c .)" '["asmith","jdoe","kwhite"]'
 is "logged_in are the owners of explorer.exe" "$(rcli HGET $r logged_in | jq -c .)" '["jdoe","asmith"]'
 bh=$(rcli HGET $r browser_history)
