@@ -347,8 +347,10 @@ page_begin(struct evbuffer *out, const struct page_ctx *ctx, const char *title)
 	page_put(out, "</head>\n<body>\n<header class=\"top\">"
 		      "<a class=\"brand\" href=\"/\">lrflow</a>");
 	if (ctx != NULL && ctx->org != NULL) {
-		page_put(out, "<span class=\"org\" title=\"org\">");
+		page_put(out, "<span class=\"org\" title=\"the Redis key "
+			      "prefix these results are under\">keys ");
 		page_escape(out, ctx->org, 128);
+		page_put(out, ":*");
 		page_put(out, "</span>");
 	}
 	if (health != NULL) {
