@@ -32,7 +32,7 @@ const struct option_spec config_specs[] = {
     {"credentials", 0, OPT_STR, OFF(credentials), D_CB, 0, 0, "FILE",
 	"credentials file (default: .carbonblack/credentials.cbc or .psc)"},
     {"api", 0, OPT_SPECIAL, SP_API, D_CB, 0, 0, "v6|v3",
-	"Live Response API generation (only v3 is available yet)"},
+	"Live Response API generation (default: v6 with an org key, else v3)"},
     {"synthetic", 0, OPT_DEVICE, OFF(synthetic), CONFIG_POLLER, 0, 0,
 	"DEVICE_ID", "generate synthetic notifications with given Device ID"},
     {"poll", 0, OPT_INT, OFF(poll_s), CONFIG_POLLER, 1, 86400, "POLL",
