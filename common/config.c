@@ -322,6 +322,8 @@ config_parse(
 		cfg->redis_url =
 		    xstrdup(env && *env ? env : "redis://127.0.0.1:6379/0");
 	}
+	if (config_redis_auth(cfg, err, errlen) == -1)
+		return -1;
 	if (cfg->prefix == NULL)
 		cfg->prefix = xstrdup("lr");
 	if (strpbrk(cfg->prefix, " \t\r\n{}") != NULL) {
@@ -361,6 +363,9 @@ void
 config_release(struct config *cfg)
 {
 	free(cfg->redis_url);
+	free(cfg->redis_password_file);
+	free(cfg->sentinel_user);
+	free(cfg->sentinel_password_file);
 	free(cfg->prefix);
 	free(cfg->cburl);
 	free(cfg->apitoken);

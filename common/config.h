@@ -33,11 +33,14 @@ struct config {
 	enum config_daemon daemon; /* which daemon parsed this */
 
 	/* all daemons */
-	char *redis_url;            /* --redis, env LRFLOW_REDIS */
-	char *prefix;               /* --prefix: key prefix, default "lr" */
-	int verbose;                /* --verbose: debug logging */
-	enum log_format log_format; /* --log-format text|json */
-	bool check_only;            /* -n: check the configuration and exit */
+	char *redis_url;              /* --redis, env LRFLOW_REDIS */
+	char *redis_password_file;    /* --redis-password-file FILE */
+	char *sentinel_user;          /* --sentinel-user NAME */
+	char *sentinel_password_file; /* --sentinel-password-file FILE */
+	char *prefix;                 /* --prefix: key prefix, default "lr" */
+	int verbose;                  /* --verbose: debug logging */
+	enum log_format log_format;   /* --log-format text|json */
+	bool check_only;              /* -n: check the configuration and exit */
 
 	/* Carbon Black access (poller and worker) */
 	char *cburl;         /* --cburl */

@@ -1,16 +1,20 @@
 /* config_cred.c - the Carbon Black credentials, resolved as the SDKs
  * do (config_credentials() in config.h): the command line, else the
- * environment, else the first credentials file that has the profile. */
+ * environment, else the first credentials file that has the profile.
+ * Also the Redis and sentinel passwords (config_redis_auth()). */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_int.h"
 #include "ini.h"
 #include "log.h"
+#include "rconn.h"
 #include "xmalloc.h"
 
 void
@@ -232,4 +236,123 @@ config_api_for(const struct config *cfg, const struct cb_cred *cred)
 		return cfg->api;
 	return cred != NULL && cred->org_key != NULL ? CONFIG_API_V6
 						     : CONFIG_API_V3;
+}
+
+/* Reads the first line of a password file named by --flag into buf.  A
+ * file every user may read is refused: the password would not be one.
+ * 0, or -1 with err. */
+static int
+read_password_file(const char *flag, const char *path, char *buf, size_t size,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(
+		    err, errlen, "--%s: %s: %s", flag, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 004)) {
+		snprintf(err, errlen,
+		    "--%s: '%s' is readable by every user (mode %03o): chmod 600 it (or 640 for the daemons' group)",
+		    flag, path, (unsigned)(st.st_mode & 0777));
+		fclose(f);
+		return -1;
+	}
+	if (fgets(buf, (int)size, f) == NULL)
+		buf[0] = '\0';
+	n = strlen(buf);
+	if (n == size - 1 && buf[n - 1] != '\n') {
+		int c = fgetc(f);
+
+		if (c != EOF && c != '\n' && c != '\r') {
+			snprintf(err, errlen,
+			    "--%s: '%s': the password is longer than %zu bytes",
+			    flag, path, size - 1);
+			fclose(f);
+			return -1;
+		}
+	}
+	n = strcspn(buf, "\r\n");
+	fclose(f);
+	buf[n] = '\0';
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "--%s: '%s': the first line is empty",
+		    flag, path);
+		return -1;
+	}
+	return 0;
+}
+
+/* One password: from the file named by --flag, else env, else none. */
+static int
+password_from(const char *flag, const char *path, const char *env, char *buf,
+    size_t size, char *err, size_t errlen)
+{
+	const char *v;
+
+	buf[0] = '\0';
+	if (path != NULL)
+		return read_password_file(flag, path, buf, size, err, errlen);
+	if ((v = getenv(env)) == NULL || *v == '\0')
+		return 0;
+	if (strlen(v) >= size || strpbrk(v, "\r\n") != NULL) {
+		snprintf(err, errlen,
+		    "%s: longer than %zu bytes or more than a line", env,
+		    size - 1);
+		return -1;
+	}
+	snprintf(buf, size, "%s", v);
+	return 0;
+}
+
+int
+config_redis_auth(const struct config *cfg, char *err, size_t errlen)
+{
+	char pw[RCONN_SECRET_MAX], spw[RCONN_SECRET_MAX];
+	struct rconn_addr a;
+	char sub[256];
+	int ret = -1;
+
+	if (rconn_url_has_password(cfg->redis_url)) {
+		/* not echoed: the URL holds the password */
+		snprintf(err, errlen,
+		    "--redis: a password in the URL is visible to every user in ps: give it in --redis-password-file FILE or LRFLOW_REDIS_PASSWORD");
+		return -1;
+	}
+	if (password_from("redis-password-file", cfg->redis_password_file,
+		"LRFLOW_REDIS_PASSWORD", pw, sizeof(pw), err, errlen) == -1 ||
+	    password_from("sentinel-password-file", cfg->sentinel_password_file,
+		"LRFLOW_SENTINEL_PASSWORD", spw, sizeof(spw), err,
+		errlen) == -1)
+		goto out;
+	if (cfg->sentinel_user != NULL && spw[0] == '\0') {
+		snprintf(err, errlen,
+		    "--sentinel-user needs a password: --sentinel-password-file FILE or LRFLOW_SENTINEL_PASSWORD");
+		goto out;
+	}
+	/* A bad URL is reported where it is used; a user without a
+	 * password is a mistake worth stopping for here. */
+	if (rconn_parse_url(cfg->redis_url, &a, sub, sizeof(sub)) == 0 &&
+	    a.user[0] != '\0' && pw[0] == '\0') {
+		snprintf(err, errlen,
+		    "--redis names user '%s' but no password: give --redis-password-file FILE or LRFLOW_REDIS_PASSWORD",
+		    a.user);
+		goto out;
+	}
+	if (rconn_set_passwords(pw, cfg->sentinel_user, spw) == -1) {
+		snprintf(err, errlen, "--sentinel-user: longer than %d bytes",
+		    RCONN_USER_MAX - 1);
+		goto out;
+	}
+	log_add_secret(pw);
+	log_add_secret(spw);
+	ret = 0;
+out:
+	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(spw, sizeof(spw));
+	explicit_bzero(&a, sizeof(a));
+	return ret;
 }

@@ -4,7 +4,8 @@
  * config.c parses argv and the environment into struct config and checks
  * each daemon's settings; config_opts.c is the table of every flag, which
  * daemon takes it, and --help; config_cred.c resolves the Carbon Black
- * credentials (flags, environment, credentials files). */
+ * credentials (flags, environment, credentials files) and the Redis
+ * passwords. */
 #ifndef LR_CONFIG_INT_H
 #define LR_CONFIG_INT_H
 
@@ -43,6 +44,12 @@ enum { SP_HELP = 1, SP_VERSION, SP_LOGFMT, SP_API, SP_SOURCE, SP_CHECK };
 /* Every flag of every daemon, in --help order (config_opts.c). */
 extern const struct option_spec config_specs[];
 extern const size_t config_nspecs;
+
+/* Reads the Redis and sentinel passwords (files named by flags, else
+ * the environment), checks them against the URL, registers them as log
+ * secrets and with rconn_set_passwords() (config_cred.c).  0, or -1 with
+ * one line in err. */
+int config_redis_auth(const struct config *cfg, char *err, size_t errlen);
 
 /* "lr-poller", "lr-worker" or "lr-viewer". */
 const char *config_daemon_name(enum config_daemon d);

@@ -12,7 +12,15 @@
 
 const struct option_spec config_specs[] = {
     {"redis", 0, OPT_STR, OFF(redis_url), D_ALL, 0, 0, "URL",
-	"Redis: redis://host:port/db, unix:///path.sock or sentinel://h:p,h:p/master (env LRFLOW_REDIS)"},
+	"Redis: redis://[user@]host:port/db, unix://[user@]/path.sock or sentinel://[user@]h:p,h:p/master (env LRFLOW_REDIS)"},
+    {"redis-password-file", 0, OPT_STR, OFF(redis_password_file), D_ALL, 0, 0,
+	"FILE",
+	"file whose first line is the Redis password (or env LRFLOW_REDIS_PASSWORD); never in the URL"},
+    {"sentinel-user", 0, OPT_STR, OFF(sentinel_user), D_ALL, 0, 0, "NAME",
+	"user for the sentinels' AUTH (default: their default user)"},
+    {"sentinel-password-file", 0, OPT_STR, OFF(sentinel_password_file), D_ALL,
+	0, 0, "FILE",
+	"file whose first line is the sentinels' password (or env LRFLOW_SENTINEL_PASSWORD)"},
     {"prefix", 0, OPT_STR, OFF(prefix), D_ALL, 0, 0, "PREFIX",
 	"prefix of every Redis key (default lr)"},
     {"verbose", 'v', OPT_FLAG, OFF(verbose), D_ALL, 0, 0, NULL,

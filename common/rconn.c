@@ -1,5 +1,5 @@
-/* rconn.c - Redis connection: URL parsing, reconnect with backoff,
- * Sentinel master resolution, and Lua scripts by SHA.
+/* rconn.c - Redis connection: reconnect with backoff, AUTH, Sentinel
+ * master resolution, and Lua scripts by SHA.  URLs are rconn_url.c.
  *
  * This file and the viewer's async client are the only users of hiredis's
  * connection API. */
@@ -28,162 +28,60 @@ struct rconn {
 
 static pthread_mutex_t script_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int
-parse_hostport(const char *s, size_t len, char *host, size_t hostlen, int *port,
-    char *err, size_t errlen)
+/* True at most once a minute per process: password trouble is said
+ * loudly that often, and at debug level in between. */
+static bool
+auth_say(void)
 {
-	const char *colon;
-	long long p = *port; /* the caller's default */
-	char num[16];
+	static int64_t last;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	int64_t now = util_mono_ms();
+	bool say;
 
-	if (len == 0) {
-		snprintf(err, errlen, "missing host");
-		return -1;
-	}
-	colon = memchr(s, ':', len);
-	if (colon != NULL) {
-		size_t nl = len - (size_t)(colon - s) - 1;
-
-		if (nl == 0 || nl >= sizeof(num)) {
-			snprintf(err, errlen, "bad port");
-			return -1;
-		}
-		memcpy(num, colon + 1, nl);
-		num[nl] = '\0';
-		if (util_parse_int(num, 1, 65535, &p) == -1) {
-			snprintf(err, errlen, "port '%s' is not 1..65535", num);
-			return -1;
-		}
-		len = (size_t)(colon - s);
-	}
-	if (len == 0 || len >= hostlen) {
-		snprintf(err, errlen, "bad host");
-		return -1;
-	}
-	memcpy(host, s, len);
-	host[len] = '\0';
-	*port = (int)p;
-	return 0;
+	pthread_mutex_lock(&lock);
+	say = last == 0 || now - last >= 60000;
+	if (say)
+		last = now;
+	pthread_mutex_unlock(&lock);
+	return say;
 }
 
-static int
-parse_db(const char *s, int *db, char *err, size_t errlen)
+void
+rconn_auth_refused(const char *where, const char *user, const char *why)
 {
-	long long v;
-
-	if (*s == '\0')
-		return 0;
-	if (util_parse_int(s, 0, 1000, &v) == -1) {
-		snprintf(err, errlen, "database '%s' is not a number", s);
-		return -1;
-	}
-	*db = (int)v;
-	return 0;
+	if (auth_say())
+		log_error(
+		    "Redis at %s refused the password for user %s: %s (check the password file and the ACL user; retrying)",
+		    where, user[0] ? user : "default", why);
+	else
+		log_debug("Redis at %s refused the password for user %s: %s",
+		    where, user[0] ? user : "default", why);
 }
 
-int
-rconn_parse_url(
-    const char *url, struct rconn_addr *out, char *err, size_t errlen)
+/* AUTH on a new context: 0, or -1 (logged) when Redis refuses it or the
+ * connection fails.  Nothing to do without a password. */
+static int
+auth(redisContext *c, const char *user, const char *password, const char *where)
 {
-	char sub[200];
-	const char *p, *slash;
+	redisReply *r;
+	int ret = 0;
 
-	memset(out, 0, sizeof(*out));
-	sub[0] = '\0';
-	if (strncmp(url, "redis://", 8) == 0) {
-		out->kind = RCONN_TCP;
-		out->port = 6379;
-		p = url + 8;
-		if (strchr(p, '@') != NULL) {
-			snprintf(sub, sizeof(sub),
-			    "passwords in the URL are not supported");
-			goto bad;
-		}
-		slash = strchr(p, '/');
-		if (parse_hostport(p, slash ? (size_t)(slash - p) : strlen(p),
-			out->host, sizeof(out->host), &out->port, sub,
-			sizeof(sub)) == -1)
-			goto bad;
-		if (slash != NULL &&
-		    parse_db(slash + 1, &out->db, sub, sizeof(sub)) == -1)
-			goto bad;
+	if (password[0] == '\0')
 		return 0;
+	if (user[0] != '\0')
+		r = redisCommand(c, "AUTH %s %s", user, password);
+	else
+		r = redisCommand(c, "AUTH %s", password);
+	if (r == NULL) {
+		log_debug("AUTH on %s: %s", where, c->errstr);
+		return -1;
 	}
-	if (strncmp(url, "unix://", 7) == 0) {
-		const char *q;
-		size_t len;
-
-		out->kind = RCONN_UNIX;
-		p = url + 7;
-		q = strchr(p, '?');
-		len = q ? (size_t)(q - p) : strlen(p);
-		if (len == 0 || p[0] != '/' || len >= sizeof(out->path)) {
-			snprintf(sub, sizeof(sub),
-			    "expected unix:///absolute/path.sock");
-			goto bad;
-		}
-		memcpy(out->path, p, len);
-		out->path[len] = '\0';
-		if (q != NULL) {
-			if (strncmp(q, "?db=", 4) != 0) {
-				snprintf(sub, sizeof(sub),
-				    "only ?db=N is understood");
-				goto bad;
-			}
-			if (parse_db(q + 4, &out->db, sub, sizeof(sub)) == -1)
-				goto bad;
-		}
-		return 0;
+	if (r->type == REDIS_REPLY_ERROR) {
+		rconn_auth_refused(where, user, r->str);
+		ret = -1;
 	}
-	if (strncmp(url, "sentinel://", 11) == 0) {
-		const char *list = url + 11, *end, *name;
-
-		out->kind = RCONN_SENTINEL;
-		if ((slash = strchr(list, '/')) == NULL || slash[1] == '\0') {
-			snprintf(sub, sizeof(sub),
-			    "expected sentinel://host:port[,host:port]/mastername");
-			goto bad;
-		}
-		for (p = list; p < slash; p = end + 1) {
-			int i = out->nsentinels;
-
-			end = memchr(p, ',', (size_t)(slash - p));
-			if (end == NULL)
-				end = slash;
-			if (i == RCONN_MAX_SENTINELS) {
-				snprintf(sub, sizeof(sub),
-				    "more than %d sentinels",
-				    RCONN_MAX_SENTINELS);
-				goto bad;
-			}
-			out->sentinel_port[i] = 26379;
-			if (parse_hostport(p, (size_t)(end - p),
-				out->sentinel_host[i],
-				sizeof(out->sentinel_host[i]),
-				&out->sentinel_port[i], sub, sizeof(sub)) == -1)
-				goto bad;
-			out->nsentinels++;
-			if (end == slash)
-				break;
-		}
-		name = slash + 1;
-		slash = strchr(name, '/');
-		if ((slash ? (size_t)(slash - name) : strlen(name)) >=
-		    sizeof(out->master)) {
-			snprintf(sub, sizeof(sub), "master name too long");
-			goto bad;
-		}
-		snprintf(out->master, sizeof(out->master), "%.*s",
-		    (int)(slash ? (size_t)(slash - name) : strlen(name)), name);
-		if (slash != NULL &&
-		    parse_db(slash + 1, &out->db, sub, sizeof(sub)) == -1)
-			goto bad;
-		return 0;
-	}
-	snprintf(sub, sizeof(sub), "expected redis://, unix:// or sentinel://");
-bad:
-	snprintf(err, errlen, "--redis '%s': %s", url, sub);
-	return -1;
+	freeReplyObject(r);
+	return ret;
 }
 
 int
@@ -196,17 +94,24 @@ rconn_resolve(struct rconn_addr *addr)
 	for (int i = 0; i < addr->nsentinels; i++) {
 		redisContext *c;
 		redisReply *r;
+		char where[300];
 
+		snprintf(where, sizeof(where), "sentinel %s:%d",
+		    addr->sentinel_host[i], addr->sentinel_port[i]);
 		c = redisConnectWithTimeout(
 		    addr->sentinel_host[i], addr->sentinel_port[i], tv);
 		if (c == NULL || c->err) {
-			log_debug("sentinel %s:%d: %s", addr->sentinel_host[i],
-			    addr->sentinel_port[i],
-			    c ? c->errstr : "out of memory");
+			log_debug(
+			    "%s: %s", where, c ? c->errstr : "out of memory");
 			redisFree(c);
 			continue;
 		}
 		redisSetTimeout(c, tv);
+		if (auth(c, addr->sentinel_user, addr->sentinel_password,
+			where) == -1) {
+			redisFree(c);
+			continue;
+		}
 		r = redisCommand(
 		    c, "SENTINEL get-master-addr-by-name %s", addr->master);
 		if (r != NULL && r->type == REDIS_REPLY_ARRAY &&
@@ -218,6 +123,8 @@ rconn_resolve(struct rconn_addr *addr)
 			redisFree(c);
 			return 0;
 		}
+		if (r != NULL && r->type == REDIS_REPLY_ERROR)
+			log_debug("%s: %s", where, r->str);
 		if (r != NULL)
 			freeReplyObject(r);
 		redisFree(c);
@@ -295,6 +202,12 @@ rconn_connect(struct rconn *rc)
 	if (rc->addr.kind != RCONN_UNIX) /* EOPNOTSUPP on unix sockets */
 		redisEnableKeepAlive(c);
 	rc->ctx = c;
+	/* AUTH first: with a password set, Redis answers nothing else. */
+	if (auth(c, rc->addr.user, rc->addr.password, rconn_describe(rc)) ==
+	    -1) {
+		drop(rc);
+		return -1;
+	}
 	if (rc->addr.db != 0) {
 		r = redisCommand(c, "SELECT %d", rc->addr.db);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
@@ -394,6 +307,12 @@ after(struct rconn *rc, redisReply *r, const char *what)
 	}
 	if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "OOM", 3) == 0)
 		oom_said(rc);
+	/* Redis wants a password we were not given: say how to give it. */
+	if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOAUTH", 6) == 0 &&
+	    auth_say())
+		log_error(
+		    "Redis at %s wants a password: give --redis-password-file FILE or LRFLOW_REDIS_PASSWORD (%s)",
+		    rconn_describe(rc), r->str);
 	/* After a failover the old master refuses writes: find the new one. */
 	if (r->type == REDIS_REPLY_ERROR &&
 	    (strncmp(r->str, "READONLY", 8) == 0 ||

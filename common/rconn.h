@@ -1,7 +1,11 @@
 /* rconn.h - a Redis connection that parses our URLs and reconnects.
  *
- * URLs: redis://host:port[/db], unix:///path/redis.sock[?db=N],
- * sentinel://host:port[,host:port...]/mastername[/db].
+ * URLs: redis://[USER@]host:port[/db], unix://[USER@]/path/redis.sock[?db=N],
+ * sentinel://[USER@]host:port[,host:port...]/mastername[/db]
+ * (rconn_url.c).  Passwords never come in a URL: rconn_set_passwords()
+ * gives them, once, at start.  Every connection (and reconnection) sends
+ * AUTH [USER] PASSWORD before SELECT when a password is set; each
+ * sentinel gets its own AUTH when a sentinel password is set.
  * A failed command drops the connection; the next command reconnects
  * (one attempt), and rconn_wait() retries with backoff until Redis is
  * back.  hiredis 0.14 rules: every non-NULL reply gets one
@@ -18,6 +22,8 @@
 enum rconn_kind { RCONN_TCP, RCONN_UNIX, RCONN_SENTINEL };
 
 #define RCONN_MAX_SENTINELS 8
+#define RCONN_USER_MAX 128
+#define RCONN_SECRET_MAX 256
 
 struct rconn_addr {
 	enum rconn_kind kind;
@@ -29,14 +35,36 @@ struct rconn_addr {
 	int nsentinels;
 	char sentinel_host[RCONN_MAX_SENTINELS][256];
 	int sentinel_port[RCONN_MAX_SENTINELS];
+	/* AUTH: user from the URL ("" for the default user); passwords
+	 * from rconn_set_passwords() ("" for none).  Never log these. */
+	char user[RCONN_USER_MAX];
+	char password[RCONN_SECRET_MAX];
+	char sentinel_user[RCONN_USER_MAX];
+	char sentinel_password[RCONN_SECRET_MAX];
 };
 
-/* Parses url into *out.  Returns 0, or -1 with one line in err. */
+/* Sets the passwords (NULL or "" for none) that every later
+ * rconn_parse_url() puts into its address: the Redis password, and the
+ * user and password for the sentinels.  Call once at start, before any
+ * thread.  -1 when one is too long. */
+int rconn_set_passwords(const char *password, const char *sentinel_user,
+    const char *sentinel_password);
+/* True when url holds a password (USER:PASSWORD@ or :PASSWORD@). */
+bool rconn_url_has_password(const char *url);
+
+/* Parses url into *out.  Returns 0, or -1 with one line in err (which
+ * never holds a password: a URL with one is refused unquoted). */
 int rconn_parse_url(
     const char *url, struct rconn_addr *out, char *err, size_t errlen);
 /* Resolves a sentinel address's current master into out->host/port
- * (asks each sentinel in turn).  No-op for other kinds. 0 or -1. */
+ * (asks each sentinel in turn, with AUTH when a sentinel password is
+ * set).  No-op for other kinds. 0 or -1. */
 int rconn_resolve(struct rconn_addr *addr);
+/* Logs that where ("127.0.0.1:6379", "sentinel 10.0.0.5:26379") refused
+ * the password of user ("" for default) with why (the error reply): at
+ * error level, at most once a minute per process (debug in between), so
+ * a daemon that keeps retrying does not flood its log. */
+void rconn_auth_refused(const char *where, const char *user, const char *why);
 
 struct rconn;
 

@@ -124,6 +124,27 @@ store_on_disconnect(const redisAsyncContext *ac, int status)
 	store_schedule(s);
 }
 
+/* Reply to AUTH: a refusal makes the connection useless; said loudly
+ * at most once a minute (rconn_auth_refused), retried with backoff. */
+static void
+store_on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct store *s = privdata;
+	redisReply *r = reply;
+
+	if (s->ac != ac)
+		return;
+	if (s->pending > 0)
+		s->pending--;
+	s->since_ms = util_mono_ms();
+	if (r == NULL)
+		return; /* connection going away; handled elsewhere */
+	if (r->type == REDIS_REPLY_ERROR) {
+		rconn_auth_refused(s->desc, s->addr.user, r->str);
+		store_drop(s, "AUTH refused");
+	}
+}
+
 /* Reply to SELECT: a failure makes the connection useless. */
 static void
 store_on_select(redisAsyncContext *ac, void *reply, void *privdata)
@@ -217,8 +238,19 @@ store_connect(struct store *s)
 	s->ready = false;
 	s->pending = 0;
 	s->since_ms = util_mono_ms();
+	/* AUTH, then SELECT: queued before any other command, so they
+	 * run first, in this order, on every (re)connection */
+	if (s->addr.password[0] != '\0') {
+		int ok = s->addr.user[0] != '\0'
+			     ? redisAsyncCommand(ac, store_on_auth, s,
+				   "AUTH %s %s", s->addr.user, s->addr.password)
+			     : redisAsyncCommand(ac, store_on_auth, s,
+				   "AUTH %s", s->addr.password);
+
+		if (ok == REDIS_OK)
+			s->pending++;
+	}
 	if (s->addr.db != 0) {
-		/* queued before any other command, so it runs first */
 		if (redisAsyncCommand(ac, store_on_select, s, "SELECT %d",
 			s->addr.db) == REDIS_OK)
 			s->pending++;

@@ -212,6 +212,40 @@ test_redis_urls(void)
 	CHECK(rconn_parse_url("redis://h:6379/x", &a, err, sizeof(err)) == -1);
 	CHECK(
 	    rconn_parse_url("redis://:pw@h:6379", &a, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "pw") == NULL); /* never echoed */
+	CHECK(rconn_parse_url(
+		  "redis://u:secret99@h:6379/0", &a, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "secret99") == NULL &&
+	      strstr(err, "--redis-password-file") != NULL);
+	CHECK(rconn_url_has_password("unix://u:p@/tmp/r.sock") &&
+	      !rconn_url_has_password("unix://u@/tmp/r.sock") &&
+	      !rconn_url_has_password("unix:///tmp/a@b.sock") &&
+	      !rconn_url_has_password("redis://h:6379/0"));
+	/* a user, as redis-py takes it; the password from rconn_set_passwords */
+	CHECK(rconn_set_passwords("pw-one", "suser", "pw-two") == 0);
+	CHECK(rconn_parse_url("redis://lrflow-worker@10.0.0.5:6380/2", &a, err,
+		  sizeof(err)) == 0);
+	CHECK(strcmp(a.user, "lrflow-worker") == 0 &&
+	      strcmp(a.host, "10.0.0.5") == 0 && a.port == 6380 && a.db == 2);
+	CHECK(strcmp(a.password, "pw-one") == 0 &&
+	      strcmp(a.sentinel_user, "suser") == 0 &&
+	      strcmp(a.sentinel_password, "pw-two") == 0);
+	CHECK(rconn_parse_url("unix://lrflow-viewer@/run/r.sock?db=3", &a, err,
+		  sizeof(err)) == 0);
+	CHECK(strcmp(a.user, "lrflow-viewer") == 0 &&
+	      strcmp(a.path, "/run/r.sock") == 0 && a.db == 3);
+	CHECK(rconn_parse_url("sentinel://lrflow-poller@s1,s2:5000/mymaster",
+		  &a, err, sizeof(err)) == 0);
+	CHECK(strcmp(a.user, "lrflow-poller") == 0 && a.nsentinels == 2 &&
+	      strcmp(a.sentinel_host[0], "s1") == 0);
+	CHECK(
+	    rconn_parse_url("unix:///tmp/a@b.sock", &a, err, sizeof(err)) == 0);
+	CHECK(a.user[0] == '\0' && strcmp(a.path, "/tmp/a@b.sock") == 0);
+	CHECK(rconn_parse_url("redis://@h", &a, err, sizeof(err)) == -1);
+	CHECK(rconn_parse_url("redis://a b@h", &a, err, sizeof(err)) == -1);
+	CHECK(rconn_set_passwords(NULL, NULL, NULL) == 0);
+	CHECK(rconn_parse_url("redis://h", &a, err, sizeof(err)) == 0);
+	CHECK(a.password[0] == '\0' && a.user[0] == '\0');
 	CHECK(rconn_parse_url("unix://relative.sock", &a, err, sizeof(err)) ==
 	      -1);
 	CHECK(
