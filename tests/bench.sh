@@ -9,4 +9,8 @@ for b in "$BUILD"/tests/bench/bench_*; do
 	[ -x "$b" ] || continue
 	"$b" || rc=1
 done
+# Whole daemons against the simulator.
+for s in "$(dirname "$0")"/bench/*.sh; do
+	LRFLOW_BIN=$BIN sh "$s" || rc=1
+done
 exit $rc
