@@ -487,9 +487,11 @@ oom_said(struct rconn *rc)
 }
 
 /* Every RCONN_SENTINEL_CHECK_MS of use, asks the sentinels whether the
- * primary moved, and drops the connection when it did: the next command
- * goes to the new one. */
-static void
+ * primary moved, and drops the connection when it did.  True then: the
+ * command about to run fails like any on a lost connection, so a caller
+ * in the middle of a sequence (an artifact's chunks) starts it again
+ * rather than finishing it on a server that has not seen its start. */
+static bool
 rconn_check_primary(struct rconn *rc)
 {
 	char host[sizeof(rc->addr.host)];
@@ -497,17 +499,18 @@ rconn_check_primary(struct rconn *rc)
 
 	if (rc->addr.kind != RCONN_SENTINEL || rc->ctx == NULL ||
 	    util_mono_ms() - rc->checked_ms < RCONN_SENTINEL_CHECK_MS)
-		return;
+		return false;
 	rc->checked_ms = util_mono_ms();
 	if (sentinel_query(rc, host, sizeof(host), &port) == -1)
-		return; /* no sentinel answers: the primary is where it was */
+		return false; /* no sentinel answers: it is where it was */
 	if (strcmp(host, rc->addr.host) == 0 && port == rc->addr.port)
-		return;
+		return false;
 	log_warnx("the sentinels moved primary '%s' from %s:%d to %s:%d; "
 		  "reconnecting",
 	    rc->addr.master, rc->addr.host, rc->addr.port, host, port);
 	drop(rc);
 	rc->warned = true;
+	return true;
 }
 
 bool
@@ -555,7 +558,8 @@ rconn_command(struct rconn *rc, const char *fmt, ...)
 	va_list ap;
 	redisReply *r;
 
-	rconn_check_primary(rc);
+	if (rconn_check_primary(rc))
+		return NULL;
 	if (rc->ctx == NULL && rconn_connect(rc) == -1)
 		return NULL;
 	va_start(ap, fmt);
@@ -570,7 +574,8 @@ rconn_commandv(
 {
 	redisReply *r;
 
-	rconn_check_primary(rc);
+	if (rconn_check_primary(rc))
+		return NULL;
 	if (rc->ctx == NULL && rconn_connect(rc) == -1)
 		return NULL;
 	r = redisCommandArgv(rc->ctx, argc, argv, argvlen);

@@ -66,7 +66,10 @@ void rconn_set_timeout(struct rconn *rc, int timeout_ms);
 /* Runs a command (hiredis printf-style).  Returns a new reply (caller
  * frees with freeReplyObject) or NULL on a connection error (logged; the
  * connection is dropped).  Error replies are returned, not NULL, except
- * those of rconn_error_is_failover(), which are connection errors. */
+ * those of rconn_error_is_failover(), which are connection errors.  With
+ * sentinel://, the sentinels are asked every second of use whether the
+ * primary moved; when it did, the connection is dropped and the command
+ * fails (NULL) without running: the next one runs on the new primary. */
 redisReply *rconn_command(struct rconn *rc, const char *fmt, ...);
 redisReply *rconn_commandv(
     struct rconn *rc, int argc, const char **argv, const size_t *argvlen);
