@@ -24,7 +24,18 @@ struct rconn {
 	int timeout_ms;     /* connect timeout and default command timeout */
 	int cmd_timeout_ms; /* current socket timeout */
 	bool warned;        /* "waiting for Redis" already said */
+	char name[64];      /* CLIENT SETNAME on every connect; "" for none */
+	redisContext *sctx; /* SENTINEL: a sentinel kept for the checks */
+	int64_t checked_ms; /* SENTINEL: last check of where the primary is */
 };
+
+/* How often a sentinel:// connection asks the sentinels whether the
+ * primary moved.  A failover leaves the old primary writable until the
+ * sentinels demote it, which can take them ten seconds; whatever is
+ * written there meanwhile is lost when it resyncs as a replica, so the
+ * daemons must not wait for it to close their connections. */
+#define RCONN_SENTINEL_CHECK_MS 1000
+#define RCONN_SENTINEL_TIMEOUT_MS 300
 
 static pthread_mutex_t script_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -84,49 +95,67 @@ auth(redisContext *c, const char *user, const char *password, const char *where)
 	return ret;
 }
 
-int
-rconn_resolve(struct rconn_addr *addr)
+/* Asks one sentinel on c where the primary of addr->master is.  0 (and
+ * *host, *port set) or -1. */
+static int
+sentinel_ask(
+    redisContext *c, const char *master, char *host, size_t hostlen, int *port)
 {
-	struct timeval tv = {0, 300000};
+	redisReply *r =
+	    redisCommand(c, "SENTINEL get-master-addr-by-name %s", master);
+	int ret = -1;
 
-	if (addr->kind != RCONN_SENTINEL)
-		return 0;
-	for (int i = 0; i < addr->nsentinels; i++) {
-		redisContext *c;
-		redisReply *r;
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    r->element[1]->type == REDIS_REPLY_STRING &&
+	    r->element[0]->len < hostlen) {
+		snprintf(host, hostlen, "%s", r->element[0]->str);
+		*port = atoi(r->element[1]->str);
+		ret = *port > 0 && *port <= 65535 ? 0 : -1;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	return ret;
+}
+
+/* Where the sentinels say the primary is, asking the kept sentinel first,
+ * then each in turn (the first that answers is kept).  0 or -1. */
+static int
+sentinel_query(struct rconn *rc, char *host, size_t hostlen, int *port)
+{
+	const struct rconn_addr *a = &rc->addr;
+	struct timeval tv = {0, RCONN_SENTINEL_TIMEOUT_MS * 1000};
+
+	if (rc->sctx != NULL) {
+		if (sentinel_ask(rc->sctx, a->master, host, hostlen, port) == 0)
+			return 0;
+		redisFree(rc->sctx);
+		rc->sctx = NULL;
+	}
+	for (int i = 0; i < a->nsentinels; i++) {
+		redisContext *c = redisConnectWithTimeout(
+		    a->sentinel_host[i], a->sentinel_port[i], tv);
 		char where[300];
 
-		snprintf(where, sizeof(where), "sentinel %s:%d",
-		    addr->sentinel_host[i], addr->sentinel_port[i]);
-		c = redisConnectWithTimeout(
-		    addr->sentinel_host[i], addr->sentinel_port[i], tv);
 		if (c == NULL || c->err) {
-			log_debug(
-			    "%s: %s", where, c ? c->errstr : "out of memory");
+			log_debug("sentinel %s:%d: %s", a->sentinel_host[i],
+			    a->sentinel_port[i],
+			    c ? c->errstr : "out of memory");
 			redisFree(c);
 			continue;
 		}
 		redisSetTimeout(c, tv);
-		if (auth(c, addr->sentinel_user, addr->sentinel_password,
-			where) == -1) {
+		snprintf(where, sizeof(where), "sentinel %s:%d",
+		    a->sentinel_host[i], a->sentinel_port[i]);
+		if (auth(c, a->sentinel_user, a->sentinel_password, where) ==
+		    -1) {
 			redisFree(c);
 			continue;
 		}
-		r = redisCommand(
-		    c, "SENTINEL get-master-addr-by-name %s", addr->master);
-		if (r != NULL && r->type == REDIS_REPLY_ARRAY &&
-		    r->elements == 2) {
-			snprintf(addr->host, sizeof(addr->host), "%s",
-			    r->element[0]->str);
-			addr->port = atoi(r->element[1]->str);
-			freeReplyObject(r);
-			redisFree(c);
+		if (sentinel_ask(c, a->master, host, hostlen, port) == 0) {
+			rc->sctx = c;
 			return 0;
 		}
-		if (r != NULL && r->type == REDIS_REPLY_ERROR)
-			log_debug("%s: %s", where, r->str);
-		if (r != NULL)
-			freeReplyObject(r);
 		redisFree(c);
 	}
 	return -1;
@@ -161,6 +190,8 @@ rconn_free(struct rconn *rc)
 	if (rc == NULL)
 		return;
 	drop(rc);
+	if (rc->sctx != NULL)
+		redisFree(rc->sctx);
 	free(rc->url);
 	free(rc);
 }
@@ -173,6 +204,34 @@ tv_ms(int ms)
 	return tv;
 }
 
+void
+rconn_set_name(struct rconn *rc, const char *fmt, ...)
+{
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	vsnprintf(rc->name, sizeof(rc->name), fmt, ap);
+	va_end(ap);
+	for (i = 0; rc->name[i] != '\0'; i++)
+		if (rc->name[i] <= ' ' || rc->name[i] > '~')
+			rc->name[i] = '_'; /* a client name has no spaces */
+}
+
+/* Names the new connection, so CLIENT LIST on the primary shows which
+ * daemon each connection is (and who followed a failover).  Best effort. */
+static void
+rconn_identify(struct rconn *rc)
+{
+	redisReply *r;
+
+	if (rc->name[0] == '\0')
+		return;
+	r = redisCommand(rc->ctx, "CLIENT SETNAME %s", rc->name);
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
 int
 rconn_connect(struct rconn *rc)
 {
@@ -181,7 +240,9 @@ rconn_connect(struct rconn *rc)
 
 	if (rc->ctx != NULL)
 		return 0;
-	if (rc->addr.kind == RCONN_SENTINEL && rconn_resolve(&rc->addr) == -1) {
+	if (rc->addr.kind == RCONN_SENTINEL &&
+	    sentinel_query(rc, rc->addr.host, sizeof(rc->addr.host),
+		&rc->addr.port) == -1) {
 		log_debug("no sentinel of '%s' knows master '%s'", rc->url,
 		    rc->addr.master);
 		return -1;
@@ -234,6 +295,8 @@ rconn_connect(struct rconn *rc)
 		}
 		freeReplyObject(r);
 	}
+	rconn_identify(rc);
+	rc->checked_ms = util_mono_ms();
 	if (rc->warned)
 		log_info("connected to Redis at %s", rconn_describe(rc));
 	rc->warned = false;
@@ -244,6 +307,8 @@ int
 rconn_wait(struct rconn *rc, volatile sig_atomic_t *stop)
 {
 	int64_t delay = 100;
+	/* Asking the sentinels is cheap, and a failover is over in seconds. */
+	int64_t most = rc->addr.kind == RCONN_SENTINEL ? 1000 : 5000;
 
 	while (rconn_connect(rc) == -1) {
 		if (stop != NULL && *stop)
@@ -254,7 +319,7 @@ rconn_wait(struct rconn *rc, volatile sig_atomic_t *stop)
 			rc->warned = true;
 		}
 		util_sleep_ms(delay, stop);
-		delay = delay * 2 > 5000 ? 5000 : delay * 2;
+		delay = delay * 2 > most ? most : delay * 2;
 	}
 	return 0;
 }
@@ -294,6 +359,48 @@ oom_said(struct rconn *rc)
 		    rconn_describe(rc));
 }
 
+/* Every RCONN_SENTINEL_CHECK_MS of use, asks the sentinels whether the
+ * primary moved, and drops the connection when it did.  True then: the
+ * command about to run fails like any on a lost connection, so a caller
+ * in the middle of a sequence (an artifact's chunks) starts it again
+ * rather than finishing it on a server that has not seen its start. */
+static bool
+rconn_check_primary(struct rconn *rc)
+{
+	char host[sizeof(rc->addr.host)];
+	int port = 0;
+
+	if (rc->addr.kind != RCONN_SENTINEL || rc->ctx == NULL ||
+	    util_mono_ms() - rc->checked_ms < RCONN_SENTINEL_CHECK_MS)
+		return false;
+	rc->checked_ms = util_mono_ms();
+	if (sentinel_query(rc, host, sizeof(host), &port) == -1)
+		return false; /* no sentinel answers: it is where it was */
+	if (strcmp(host, rc->addr.host) == 0 && port == rc->addr.port)
+		return false;
+	log_warnx("the sentinels moved primary '%s' from %s:%d to %s:%d; "
+		  "reconnecting",
+	    rc->addr.master, rc->addr.host, rc->addr.port, host, port);
+	drop(rc);
+	rc->warned = true;
+	return true;
+}
+
+bool
+rconn_error_is_failover(const char *err)
+{
+	/* READONLY: a demoted primary refuses writes; MASTERDOWN: a replica
+	 * lost its primary; LOADING: a restarted server reads its data;
+	 * UNBLOCKED: a blocked command ended because the server changed role. */
+	static const char *const codes[] = {
+	    "READONLY", "MASTERDOWN", "LOADING", "UNBLOCKED"};
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strncmp(err, codes[i], strlen(codes[i])) == 0)
+			return true;
+	return false;
+}
+
 static redisReply *
 after(struct rconn *rc, redisReply *r, const char *what)
 {
@@ -313,11 +420,14 @@ after(struct rconn *rc, redisReply *r, const char *what)
 		log_error(
 		    "Redis at %s wants a password: give --redis-password-file FILE or LRFLOW_REDIS_PASSWORD (%s)",
 		    rconn_describe(rc), r->str);
-	/* After a failover the old master refuses writes: find the new one. */
-	if (r->type == REDIS_REPLY_ERROR &&
-	    (strncmp(r->str, "READONLY", 8) == 0 ||
-		strncmp(r->str, "LOADING", 7) == 0))
+	if (r->type == REDIS_REPLY_ERROR && rconn_error_is_failover(r->str)) {
+		log_warnx("Redis %s on %s: %s; finding the primary again", what,
+		    rconn_describe(rc), r->str);
+		freeReplyObject(r);
 		drop(rc);
+		rc->warned = true;
+		return NULL;
+	}
 	return r;
 }
 
@@ -327,6 +437,8 @@ rconn_command(struct rconn *rc, const char *fmt, ...)
 	va_list ap;
 	redisReply *r;
 
+	if (rconn_check_primary(rc))
+		return NULL;
 	if (rc->ctx == NULL && rconn_connect(rc) == -1)
 		return NULL;
 	va_start(ap, fmt);
@@ -341,6 +453,8 @@ rconn_commandv(
 {
 	redisReply *r;
 
+	if (rconn_check_primary(rc))
+		return NULL;
 	if (rc->ctx == NULL && rconn_connect(rc) == -1)
 		return NULL;
 	r = redisCommandArgv(rc->ctx, argc, argv, argvlen);

@@ -56,10 +56,6 @@ bool rconn_url_has_password(const char *url);
  * never holds a password: a URL with one is refused unquoted). */
 int rconn_parse_url(
     const char *url, struct rconn_addr *out, char *err, size_t errlen);
-/* Resolves a sentinel address's current master into out->host/port
- * (asks each sentinel in turn, with AUTH when a sentinel password is
- * set).  No-op for other kinds. 0 or -1. */
-int rconn_resolve(struct rconn_addr *addr);
 /* Logs that where ("127.0.0.1:6379", "sentinel 10.0.0.5:26379") refused
  * the password of user ("" for default) with why (the error reply): at
  * error level, at most once a minute per process (debug in between), so
@@ -78,12 +74,26 @@ int rconn_connect(struct rconn *rc);
  * "waiting for Redis" until it works or *stop becomes set.  0 or -1. */
 int rconn_wait(struct rconn *rc, volatile sig_atomic_t *stop);
 bool rconn_connected(const struct rconn *rc);
+/* Names every connection made from now on (CLIENT SETNAME), e.g.
+ * "lrflow-worker:w1/3"; characters a name cannot hold become '_'. */
+void rconn_set_name(struct rconn *rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* True for an error reply that means the server is not (or no longer) a
+ * usable primary: READONLY, MASTERDOWN, LOADING, UNBLOCKED.  rconn drops
+ * the connection on such a reply, so the next command finds the primary
+ * again (through the sentinels); for the caller it is a connection error,
+ * to retry, never a verdict on the job. */
+bool rconn_error_is_failover(const char *err);
 /* Sets the socket timeout for the following commands (for BLMOVE). */
 void rconn_set_timeout(struct rconn *rc, int timeout_ms);
 
 /* Runs a command (hiredis printf-style).  Returns a new reply (caller
  * frees with freeReplyObject) or NULL on a connection error (logged; the
- * connection is dropped).  Error replies are returned, not NULL. */
+ * connection is dropped).  Error replies are returned, not NULL, except
+ * those of rconn_error_is_failover(), which are connection errors.  With
+ * sentinel://, the sentinels are asked every second of use whether the
+ * primary moved; when it did, the connection is dropped and the command
+ * fails (NULL) without running: the next one runs on the new primary. */
 redisReply *rconn_command(struct rconn *rc, const char *fmt, ...);
 redisReply *rconn_commandv(
     struct rconn *rc, int argc, const char **argv, const size_t *argvlen);

@@ -90,6 +90,7 @@ poller_new(const struct config *cfg, volatile sig_atomic_t *stop, char *err,
 	p->source = cfg->source;
 	/* Before the HTTP clients: their gate reads the pause through it. */
 	p->rc = rconn_new(cfg->redis_url, 5000);
+	rconn_set_name(p->rc, "lrflow-poller");
 	p->inbox = inbox_new(p->rc, cfg->prefix);
 	filter_init(p);
 	if (p->source == CONFIG_SOURCE_AUTO ||

@@ -37,10 +37,8 @@
 #define STORE_STALL_MS 3000 /* no reply for this long: reconnect */
 #define STORE_WATCHDOG_MS 500
 
-static void store_connect(struct store *s);
-
 /* Schedules the next connection attempt, with backoff. */
-static void
+void
 store_schedule(struct store *s)
 {
 	struct timeval tv;
@@ -56,7 +54,7 @@ store_schedule(struct store *s)
 }
 
 /* Logs a failed or lost connection once, then quietly (debug). */
-static void
+void
 store_unavailable(struct store *s, const char *what, const char *why)
 {
 	if (!s->warned)
@@ -68,7 +66,7 @@ store_unavailable(struct store *s, const char *what, const char *why)
 
 /* Drops the current connection (pending batches get NULL replies) and
  * schedules a reconnect. */
-static void
+void
 store_drop(struct store *s, const char *why)
 {
 	redisAsyncContext *ac = s->ac;
@@ -101,6 +99,7 @@ store_on_connect(const redisAsyncContext *ac, int status)
 	s->ready = true;
 	s->backoff_ms = STORE_BACKOFF_MIN_MS;
 	s->since_ms = util_mono_ms();
+	store_after_connect(s);
 	if (s->warned)
 		log_info("redis %s: connected", s->desc);
 	else
@@ -171,7 +170,7 @@ store_on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	store_connect(arg);
+	store_start(arg);
 }
 
 /* Watchdog: hiredis 0.14 has no command or connect timeout. */
@@ -183,6 +182,7 @@ store_on_watchdog(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	store_sentinel_watch(s);
 	if (s->ac == NULL || idle < STORE_STALL_MS)
 		return;
 	if (!s->ready)
@@ -191,21 +191,15 @@ store_on_watchdog(evutil_socket_t fd, short what, void *arg)
 		store_drop(s, "no reply in 3 s");
 }
 
-/* One connection attempt; on failure schedules the next. */
-static void
+/* One connection attempt to s->addr (for Sentinel: the primary the
+ * lookup found); on failure schedules the next. */
+void
 store_connect(struct store *s)
 {
 	redisAsyncContext *ac;
 
 	if (s->stopping || s->ac != NULL)
 		return;
-	if (s->addr.kind == RCONN_SENTINEL && rconn_resolve(&s->addr) == -1) {
-		/* NEEDSWORK: rconn_resolve is synchronous; it blocks the loop
-		 * for up to its own timeout per sentinel. */
-		store_unavailable(s, "sentinel", "no master known");
-		store_schedule(s);
-		return;
-	}
 	if (s->addr.kind == RCONN_UNIX) {
 		snprintf(s->desc, sizeof(s->desc), "unix:%s", s->addr.path);
 		ac = redisAsyncConnectUnix(s->addr.path);
@@ -270,8 +264,11 @@ store_new(struct event_base *base, const struct rconn_addr *addr)
 	s->watchdog = event_new(base, -1, EV_PERSIST, store_on_watchdog, s);
 	if (s->retry == NULL || s->watchdog == NULL)
 		fatalx("store: cannot create timers");
+	s->sentinel_tmo = evtimer_new(base, store_sentinel_on_timeout, s);
+	if (s->sentinel_tmo == NULL)
+		fatalx("store: cannot create timers");
 	event_add(s->watchdog, &tv);
-	store_connect(s);
+	store_start(s);
 	return s;
 }
 
@@ -283,6 +280,7 @@ store_free(struct store *s)
 	if (s == NULL)
 		return;
 	s->stopping = true;
+	store_sentinel_stop(s);
 	ac = s->ac;
 	s->ac = NULL;
 	s->ready = false;
@@ -290,7 +288,19 @@ store_free(struct store *s)
 		redisAsyncFree(ac); /* pending batches get NULL */
 	event_free(s->retry);
 	event_free(s->watchdog);
+	event_free(s->sentinel_tmo);
 	free(s);
+}
+
+void
+store_start(struct store *s)
+{
+	if (s->stopping || s->ac != NULL || s->sac != NULL)
+		return;
+	if (s->addr.kind == RCONN_SENTINEL)
+		store_sentinel_lookup(s); /* connects once it has an answer */
+	else
+		store_connect(s);
 }
 
 bool

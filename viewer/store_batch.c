@@ -114,6 +114,9 @@ store_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		if (s->pending > 0)
 			s->pending--;
 		s->since_ms = util_mono_ms();
+		if (reply != NULL &&
+		    ((redisReply *)reply)->type == REDIS_REPLY_ERROR)
+			store_check_error(s, ((redisReply *)reply)->str);
 	}
 	if (reply == NULL)
 		b->failed = true;
@@ -175,6 +178,8 @@ store_on_raw(redisAsyncContext *ac, void *reply, void *privdata)
 		if (s->pending > 0)
 			s->pending--;
 		s->since_ms = util_mono_ms();
+		if (r != NULL && r->type == REDIS_REPLY_ERROR)
+			store_check_error(s, r->str);
 	}
 	if (r == NULL)
 		c->fn(NULL, 0, false, c->arg);

@@ -572,6 +572,7 @@ worker_run(struct worker *w)
 	bool joined;
 
 	w->hb_rc = rconn_new(cfg->redis_url, WORKER_REDIS_MS);
+	rconn_set_name(w->hb_rc, "lrflow-worker:%s/hb", w->id);
 	switch (reaper_register(w)) {
 	case -1:
 		ret = 0; /* stopped before Redis came */
@@ -594,6 +595,7 @@ worker_run(struct worker *w)
 		t->w = w;
 		t->n = i;
 		t->rc = rconn_new(cfg->redis_url, WORKER_REDIS_MS);
+		rconn_set_name(t->rc, "lrflow-worker:%s/%d", w->id, i);
 		t->lr =
 		    lr_new(w->cred, w->api, cfg->command_timeout_s, w->abort);
 		lr_set_tick(t->lr, worker_tick, t);

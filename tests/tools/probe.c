@@ -18,7 +18,13 @@
  *                              print "listening PORT", then "hit LINE" with
  *                              the first line of each request (a browser
  *                              request that should never have been made),
- *                              answered 204; until SIGTERM */
+ *                              answered 204; until SIGTERM
+ *   t-probe mute PORT          listen on 127.0.0.1:PORT (0: any free port);
+ *                              print "listening PORT"; accept connections,
+ *                              read what they send and never answer (a
+ *                              server that hangs); until SIGTERM
+ *   t-probe ports N            print N distinct free TCP ports of
+ *                              127.0.0.1, one a line */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -247,6 +253,90 @@ cmd_trap(const char *addr, int port)
 	}
 }
 
+/* A listening socket on 127.0.0.1:port; *port gets the bound port. */
+static int
+listen_on(int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)*port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(fd, 64) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static int
+cmd_mute(int port)
+{
+	struct pollfd p[64];
+	nfds_t n = 1;
+	char buf[4096];
+	int lfd = listen_on(&port);
+
+	if (lfd == -1) {
+		perror("mute");
+		return 1;
+	}
+	printf("listening %d\n", port);
+	fflush(stdout);
+	p[0].fd = lfd;
+	p[0].events = POLLIN;
+	for (;;) {
+		if (poll(p, n, -1) <= 0)
+			continue;
+		for (nfds_t i = 1; i < n; i++)
+			if (p[i].revents != 0 &&
+			    read(p[i].fd, buf, sizeof(buf)) <= 0) {
+				close(p[i].fd);
+				p[i--] = p[--n];
+			}
+		if (p[0].revents & POLLIN) {
+			int fd = accept(lfd, NULL, NULL);
+
+			if (fd != -1 && n < 64) {
+				p[n].fd = fd;
+				p[n].events = POLLIN;
+				p[n++].revents = 0;
+			} else if (fd != -1)
+				close(fd);
+		}
+	}
+}
+
+static int
+cmd_ports(int n)
+{
+	int fds[64];
+
+	if (n < 1 || n > 64)
+		return 2;
+	for (int i = 0; i < n; i++) {
+		int port = 0;
+
+		if ((fds[i] = listen_on(&port)) == -1) {
+			perror("ports");
+			return 1;
+		}
+		printf("%d\n", port);
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -259,7 +349,12 @@ main(int argc, char **argv)
 		return cmd_slow(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "trap") == 0)
 		return cmd_trap(argv[2], atoi(argv[3]));
+	if (argc == 3 && strcmp(argv[1], "mute") == 0)
+		return cmd_mute(atoi(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "ports") == 0)
+		return cmd_ports(atoi(argv[2]));
 	fprintf(stderr, "usage: t-probe hold PORT N | send PORT MS | "
-			"slow PORT EVERY_MS MAX_S | trap ADDR PORT\n");
+			"slow PORT EVERY_MS MAX_S | trap ADDR PORT | "
+			"mute PORT | ports N\n");
 	return 2;
 }
