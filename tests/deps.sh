@@ -8,7 +8,7 @@
 set -u
 browser=""
 [ "${1:-}" = "--browser" ] && browser="chromium chromium-driver"
-pkgs="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libjansson-dev libevent-dev libsqlite3-dev redis-server redis-tools curl jq stunnel4 openssl"
+pkgs="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libjansson-dev libevent-dev libsqlite3-dev redis-server redis-tools curl jq iproute2 stunnel4 openssl"
 # missing PKG...: those not installed.
 missing() {
 	for p in "$@"; do

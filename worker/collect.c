@@ -39,17 +39,15 @@ struct collect_job {
 	enum collect_outcome outcome; /* how the failure counts */
 };
 
-/* Writes fields (stolen) as progress.  Returns -1 if the job was
- * revoked. */
+/* Writes fields (stolen) as progress.  Returns the sink's answer: 0, -1
+ * if the job was revoked, 1 if Redis could not say. */
 static int
 collect_progress(struct collect_job *j, json_t *fields)
 {
-	int r = 0;
+	int r = j->sink->progress(j->sink->arg, fields);
 
-	if (j->sink->progress(j->sink->arg, fields) == -1) {
+	if (r == -1)
 		j->revoked = true;
-		r = -1;
-	}
 	json_decref(fields);
 	return r;
 }
@@ -327,15 +325,29 @@ collect_checkin(struct collect_job *j)
 
 /* After a step failed because the cloud dropped the session (LR_EGONE:
  * idle timeout, closed from the console): opens a new one, once per job,
- * so the step can run again.  0 when it can, -1 (error set) if not. */
+ * so the step can run again.  0 when it can, -1 (error set) if not.
+ * Only an attempt that Redis confirms still owns the job may: the
+ * session also ends when this worker was cut off long enough for the
+ * reaper to close it and hand the job to another worker, and a new
+ * session for a stale attempt would be opened on the device for nothing
+ * (or be the one the cloud gives the live attempt, closed under it). */
 static int
 collect_reopen(struct collect_job *j)
 {
 	char *sid;
+	int r;
 
 	if (lr_errkind(j->lr) != LR_EGONE || j->reopened || j->revoked)
 		return -1;
 	j->reopened = true;
+	r = collect_step(j, "opening a new session");
+	if (r == -1)
+		return collect_fail(j, NULL);
+	if (r != 0)
+		return collect_fail(j,
+		    "Carbon Black Cloud closed the Live Response session and "
+		    "Redis did not answer, so this attempt could not tell "
+		    "whether the job was still its own");
 	log_warnx("device %" PRId64 ": %s; opening a new session", j->device_id,
 	    lr_error(j->lr));
 	lr_session_close(j->lr, j->sid); /* gone: only to be sure */

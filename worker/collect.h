@@ -19,8 +19,10 @@
 
 /* Where collection reports to (the worker writes these to Redis). */
 struct collect_sink {
-	/* Writes fields (borrowed) to the result hash.  Returns -1 when the
-	 * job is no longer ours (a newer attempt owns it): stop early. */
+	/* Writes fields (borrowed) to the result hash.  Returns 0 when
+	 * written, -1 when the job is no longer ours (a newer attempt owns
+	 * it): stop early, 1 when that cannot be known now (Redis did not
+	 * answer; the fields are lost, the collection may go on). */
 	int (*progress)(void *arg, json_t *fields);
 	/* Stores a collected file (read from its start); fills sha256hex.
 	 * 0 or -1. */

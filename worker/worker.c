@@ -145,7 +145,8 @@ worker_sink_progress(void *arg, json_t *fields)
 		log_warnx("job for device %" PRId64
 			  " was taken over by another attempt",
 		    t->job->device_id);
-	return r == 0 ? -1 : 0; /* a Redis error is not a reason to stop */
+	/* A Redis error is not a reason to stop, but not a yes either. */
+	return r == 0 ? -1 : r == -1 ? 1 : 0;
 }
 
 static int

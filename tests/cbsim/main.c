@@ -30,6 +30,7 @@
 /* Command-line options; strings borrowed from argv. */
 struct cbsim_options {
 	const char *listen;     /* ADDR:PORT */
+	const char *storage;    /* storage host ADDR:PORT, NULL: 127.0.0.2 */
 	const char *scenario;   /* JSON file, NULL: built-in */
 	const char *token;      /* API / LR key, NULL: scenario's */
 	const char *siem_token; /* SIEM key, NULL: scenario's */
@@ -42,11 +43,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: lr-cbsim [--listen ADDR:PORT] [--scenario FILE] "
-	    "[--token TOKEN]\n"
-	    "                [--siem-token TOKEN] [--org-key KEY] [--verbose] "
-	    "[-h]\n"
+	    "usage: lr-cbsim [--listen ADDR:PORT] [--storage-listen ADDR:PORT]\n"
+	    "                [--scenario FILE] [--token TOKEN] "
+	    "[--siem-token TOKEN]\n"
+	    "                [--org-key KEY] [--verbose] [-h]\n"
 	    "  -l, --listen ADDR:PORT   listen address (127.0.0.1:0 picks a port)\n"
+	    "  -L, --storage-listen ADDR:PORT\n"
+	    "                           the v6 file storage host, IPv4 "
+	    "(default 127.0.0.2:0)\n"
 	    "  -s, --scenario FILE      JSON scenario (default: built-in)\n"
 	    "  -t, --token TOKEN        API / Live Response X-Auth-Token\n"
 	    "  -S, --siem-token TOKEN   SIEM X-Auth-Token for /notification\n"
@@ -61,6 +65,7 @@ parse_args(struct cbsim_options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"listen", required_argument, NULL, 'l'},
+	    {"storage-listen", required_argument, NULL, 'L'},
 	    {"scenario", required_argument, NULL, 's'},
 	    {"token", required_argument, NULL, 't'},
 	    {"siem-token", required_argument, NULL, 'S'},
@@ -71,11 +76,14 @@ parse_args(struct cbsim_options *o, int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:s:t:S:o:vh", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(
+		    argc, argv, "l:L:s:t:S:o:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			o->listen = optarg;
+			break;
+		case 'L':
+			o->storage = optarg;
 			break;
 		case 's':
 			o->scenario = optarg;
@@ -146,8 +154,8 @@ main(int argc, char **argv)
 	struct server *srv = NULL;
 	struct storage *st = NULL;
 	struct sim *sim;
-	char err[512], bound[80], *host;
-	unsigned port;
+	char err[512], bound[80], *host, *shost = NULL;
+	unsigned port, sport = 0;
 	int ret = 1;
 
 	parse_args(&o, argc, argv);
@@ -155,6 +163,14 @@ main(int argc, char **argv)
 	if ((host = split_listen(o.listen, &port)) == NULL) {
 		fprintf(stderr, "lr-cbsim: --listen '%s': expected ADDR:PORT\n",
 		    o.listen);
+		return 2;
+	}
+	if (o.storage != NULL &&
+	    (shost = split_listen(o.storage, &sport)) == NULL) {
+		fprintf(stderr,
+		    "lr-cbsim: --storage-listen '%s': expected ADDR:PORT\n",
+		    o.storage);
+		free(host);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -194,7 +210,7 @@ main(int argc, char **argv)
 	server_add_routes(srv, routes_sim);
 	if (server_listen(srv, host, port, bound, sizeof(bound)) == -1)
 		goto out_free_server;
-	if ((st = storage_new(base, sim)) == NULL)
+	if ((st = storage_new(base, sim, shost, sport)) == NULL)
 		goto out_free_server;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
@@ -221,5 +237,6 @@ out_free_server:
 out_free_sim:
 	sim_free(sim);
 	free(host);
+	free(shost);
 	return ret;
 }

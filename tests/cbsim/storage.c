@@ -76,15 +76,17 @@ storage_handle(struct evhttp_request *req, void *arg)
 	evbuffer_free(buf);
 }
 
-/* Binds addr on a free port; writes "ADDR:PORT" into s->storage. */
+/* Binds addr on port (0: a free one); writes "ADDR:PORT" into
+ * s->storage. */
 static int
-storage_bind(struct storage *st, const char *addr)
+storage_bind(struct storage *st, const char *addr, unsigned port)
 {
 	struct evhttp_bound_socket *h;
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
 
-	if ((h = evhttp_bind_socket_with_handle(st->http, addr, 0)) == NULL)
+	if ((h = evhttp_bind_socket_with_handle(
+		 st->http, addr, (ev_uint16_t)port)) == NULL)
 		return -1;
 	if (getsockname(evhttp_bound_socket_get_fd(h), (struct sockaddr *)&sin,
 		&len) == -1 ||
@@ -98,7 +100,8 @@ storage_bind(struct storage *st, const char *addr)
 }
 
 struct storage *
-storage_new(struct event_base *base, struct sim *s)
+storage_new(
+    struct event_base *base, struct sim *s, const char *addr, unsigned port)
 {
 	struct storage *st = xcalloc(1, sizeof(*st));
 
@@ -109,9 +112,17 @@ storage_new(struct event_base *base, struct sim *s)
 	evhttp_set_max_body_size(st->http, 10240);
 	evhttp_set_timeout(st->http, 10);
 	evhttp_set_gencb(st->http, storage_handle, st);
-	if (storage_bind(st, "127.0.0.2") == -1) {
+	if (addr != NULL) {
+		if (storage_bind(st, addr, port) == -1) {
+			log_error("storage: cannot listen on %s:%u (an IPv4 "
+				  "address is needed)",
+			    addr, port);
+			storage_free(st);
+			return NULL;
+		}
+	} else if (storage_bind(st, "127.0.0.2", 0) == -1) {
 		log_warnx("storage: cannot bind 127.0.0.2, using 127.0.0.1");
-		if (storage_bind(st, "127.0.0.1") == -1) {
+		if (storage_bind(st, "127.0.0.1", 0) == -1) {
 			log_error("storage: cannot listen");
 			storage_free(st);
 			return NULL;
