@@ -146,14 +146,34 @@ MORE=$(seq 7101 7108)
 	echo '{"at": 0, "device_id": 7999, "type": "WATCHLIST", "severity": 1}]}'
 } >"$tmp/scenario.json"
 
+# Redis as the recipe runs it: the ACL users of deploy/redis-users.acl
+# (default off), one password each, given to each daemon in a file.
+ADMIN_PW=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+for u in poller worker viewer; do
+	od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$tmp/$u.pw"
+	echo >>"$tmp/$u.pw"
+	chmod 600 "$tmp/$u.pw"
+done
+sed -e "s/^user lrflow-admin on /user lrflow-admin on >$ADMIN_PW /" \
+    -e "s/^user lrflow-poller on /user lrflow-poller on >$(cat "$tmp/poller.pw") /" \
+    -e "s/^user lrflow-worker on /user lrflow-worker on >$(cat "$tmp/worker.pw") /" \
+    -e "s/^user lrflow-viewer on /user lrflow-viewer on >$(cat "$tmp/viewer.pw") /" \
+    "$TOP/deploy/redis-users.acl" >"$tmp/users.acl"
 daemon redis redis redis-server --bind "$REDIS_IP" --port 6379 \
-    --protected-mode no --unixsocket '' --dir "$tmp" --save '' --appendonly no
-REDIS_URL=redis://$REDIS_IP:6379/0
-# rcli: redis-cli from the Redis host itself.
+    --protected-mode no --unixsocket '' --dir "$tmp" --save '' --appendonly no \
+    --aclfile "$tmp/users.acl"
+# url USER: the daemon USER's Redis URL (its password is in a file).
+url() {
+	echo "redis://lrflow-$1@$REDIS_IP:6379/0"
+}
+# rcli: redis-cli from the Redis host itself, as the operator.
 rcli() {
-	on redis redis-cli -h "$REDIS_IP" -p 6379 "$@"
+	on redis env REDISCLI_AUTH="$ADMIN_PW" redis-cli -h "$REDIS_IP" \
+	    -p 6379 --user lrflow-admin "$@"
 }
 ok "redis-server listens on $REDIS_IP" wait_for 10 rcli PING
+is "and refuses a client without a user" \
+    "$(on redis redis-cli -h "$REDIS_IP" -p 6379 PING 2>&1 | grep -c 'NOAUTH\|WRONGPASS\|NOPERM')" 1
 
 daemon cloud cbsim "$BIN/lr-cbsim" --listen "$CLOUD_IP:8443" \
     --storage-listen "$CLOUD_IP:8444" --scenario "$tmp/scenario.json"
@@ -168,18 +188,21 @@ write_v6_creds NETNS001
 
 # The poller reads Alerts v7 every second; 7999's alert (severity 1) is
 # filtered out, so the second batch below proves alerts still flow.
-daemon poll poller "$BIN/lr-poller" --redis "$REDIS_URL" \
+daemon poll poller "$BIN/lr-poller" --redis "$(url poller)" \
+    --redis-password-file "$tmp/poller.pw" \
     --credentials "$tmp/credentials.psc" --poll 1 --alert-lag 0 \
     --min-severity 3
 for w in w1 w2; do
-	daemon "$w" "$w" "$BIN/lr-worker" --redis "$REDIS_URL" \
+	daemon "$w" "$w" "$BIN/lr-worker" --redis "$(url worker)" \
+	    --redis-password-file "$tmp/worker.pw" \
 	    --credentials "$tmp/credentials.psc" --id "$w" --concurrency 4 \
 	    --checkin-timeout 20
 done
 printf 'analyst:%s\n' "$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')" >"$tmp/auth"
 chmod 600 "$tmp/auth"
 AUTH=$(cat "$tmp/auth")
-daemon view viewer "$BIN/lr-viewer" --redis "$REDIS_URL" \
+daemon view viewer "$BIN/lr-viewer" --redis "$(url viewer)" \
+    --redis-password-file "$tmp/viewer.pw" \
     --listen "$VIEW_IP:7982" --auth-file "$tmp/auth"
 VIEWER_URL=http://$VIEW_IP:7982
 ok "lr-viewer listens on $VIEW_IP behind auth" wait_for 10 grep -q "listening on $VIEWER_URL/" "$tmp/viewer.out"
