@@ -123,6 +123,18 @@ store_on_disconnect(const redisAsyncContext *ac, int status)
 	store_schedule(s);
 }
 
+bool
+store_own_reply(
+    struct store *s, const redisAsyncContext *ac, const redisReply *r)
+{
+	if (s->ac != ac)
+		return false;
+	if (s->pending > 0)
+		s->pending--;
+	s->since_ms = util_mono_ms();
+	return r != NULL; /* NULL: going away, handled elsewhere */
+}
+
 /* Reply to AUTH: a refusal makes the connection useless; said loudly
  * at most once a minute (rconn_auth_refused), retried with backoff. */
 static void
@@ -131,13 +143,8 @@ store_on_auth(redisAsyncContext *ac, void *reply, void *privdata)
 	struct store *s = privdata;
 	redisReply *r = reply;
 
-	if (s->ac != ac)
+	if (!store_own_reply(s, ac, r))
 		return;
-	if (s->pending > 0)
-		s->pending--;
-	s->since_ms = util_mono_ms();
-	if (r == NULL)
-		return; /* connection going away; handled elsewhere */
 	if (r->type == REDIS_REPLY_ERROR) {
 		rconn_auth_refused(s->desc, s->addr.user, r->str);
 		store_drop(s, "AUTH refused");
@@ -151,13 +158,8 @@ store_on_select(redisAsyncContext *ac, void *reply, void *privdata)
 	struct store *s = privdata;
 	redisReply *r = reply;
 
-	if (s->ac != ac)
+	if (!store_own_reply(s, ac, r))
 		return;
-	if (s->pending > 0)
-		s->pending--;
-	s->since_ms = util_mono_ms();
-	if (r == NULL)
-		return; /* connection going away; handled elsewhere */
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_warnx("redis %s: SELECT %d: %.*s", s->desc, s->addr.db,
 		    (int)r->len, r->str);

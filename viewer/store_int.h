@@ -69,4 +69,10 @@ void store_check_error(struct store *s, const char *err);
 /* Returns a new JSON value for r (see store.h for the mapping). */
 json_t *store_reply_json(const redisReply *r);
 
+/* The start of a reply to a command the connection sends itself (AUTH,
+ * SELECT, ROLE): counts it answered.  False when it is for an older
+ * connection, or NULL (the connection is going away). */
+bool store_own_reply(
+    struct store *s, const redisAsyncContext *ac, const redisReply *r);
+
 #endif

@@ -242,13 +242,8 @@ on_role(redisAsyncContext *ac, void *reply, void *privdata)
 	struct store *s = privdata;
 	redisReply *r = reply;
 
-	if (s->ac != ac)
+	if (!store_own_reply(s, ac, r))
 		return;
-	if (s->pending > 0)
-		s->pending--;
-	s->since_ms = util_mono_ms();
-	if (r == NULL)
-		return; /* connection going away; handled elsewhere */
 	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
 	    r->element[0]->type == REDIS_REPLY_STRING &&
 	    strcmp(r->element[0]->str, "master") == 0)
