@@ -120,6 +120,10 @@ start_viewer
 DPORT=$(( (($$ % 20000) + 20000) ))
 # Chromium's profile and scratch directories go into $tmp, removed at the end.
 mkdir -p "$tmp/chrome"
+# The browser is chromedriver's child: ending the session ends it, but a
+# session that cannot be ended (a failed check, a slow machine) must not
+# leave a browser behind, so whatever runs from our profile goes too.
+trap 'pkill -f -- "$tmp/chrome/" 2>/dev/null; cleanup' EXIT
 TMPDIR=$tmp/chrome "$DRIVER" --port="$DPORT" >"$tmp/chromedriver.log" 2>&1 &
 pids="$pids $!"
 WD=http://127.0.0.1:$DPORT
