@@ -310,7 +310,7 @@ endpoint_user_data(struct vfs *v, const struct sim_user *u, const char *dir,
 	free(p);
 	/* A guest session's History: no profile, never to be taken. */
 	seed = xasprintf("%s/%s/Guest Profile", u->name, browser);
-	if ((b = history_sqlite(u, seed, false, now_ms, err, errsize)) ==
+	if ((b = history_sqlite(u, seed, false, 0, now_ms, err, errsize)) ==
 	    NULL) {
 		free(seed);
 		return -1;
@@ -344,7 +344,7 @@ endpoint_profile(struct vfs *v, const struct sim_user *u,
 		b = history_sqlite(u, seed,
 		    strcmp(pr->browser, "chrome") == 0 &&
 			strcmp(pr->name, "Default") == 0,
-		    now_ms, err, errsize);
+		    u->pad_mb, now_ms, err, errsize);
 	free(seed);
 	if (b == NULL)
 		return -1;

@@ -14,9 +14,10 @@
  * schema: u's visits verbatim when verbatim and u has them, else
  * plausible generated ones (picked by seed, "jdoe/edge/Profile 1") with
  * downloads of every state, redirect chains and search terms, dated
- * before now_ms.  Returns NULL with err set if SQLite fails. */
+ * before now_ms, plus pad_mb MiB of zero blobs in a table of its own.
+ * Returns NULL with err set if SQLite fails. */
 struct vfs_blob *history_sqlite(const struct sim_user *u, const char *seed,
-    bool verbatim, int64_t now_ms, char *err, size_t errsize);
+    bool verbatim, int pad_mb, int64_t now_ms, char *err, size_t errsize);
 /* Returns a new blob of bytes that are not a SQLite database. */
 struct vfs_blob *history_garbage(const char *seed);
 

@@ -25,7 +25,7 @@ static const char *const scenario_device_keys[] = {"id", "name", "os",
     "corrupt_history", "no_chrome", "fail_command", "last_contact_ago",
     "lr_enabled", "lr_killed", "policy", "service_keys", "service_keys_after",
     "reg_exe", "sc_exe", "profiles", "locked", "missing_history", "logged_off",
-    NULL};
+    "history_pad_mb", NULL};
 /* Keys the top-level object may have. */
 static const char *const scenario_keys[] = {"latency_ms", "command_ms",
     "devices", "notifications", "token", "siem_token", "org_key",
@@ -248,7 +248,7 @@ scenario_device(json_t *obj, char *err, size_t errsize)
 	    "users", "corrupt_history", "no_chrome"};
 	struct sim_device *d = NULL;
 	struct sim_user *u;
-	long long id = 0, checkin = 1, ago = 30;
+	long long id = 0, checkin = 1, ago = 30, pad = 0;
 	const char *key;
 	char where[64];
 	json_t *v, *e, *hist;
@@ -342,8 +342,13 @@ scenario_device(json_t *obj, char *err, size_t errsize)
 		else if (scenario_has(obj, "corrupt_history", d->users[i].name))
 			d->users[i].history = SIM_HISTORY_CORRUPT;
 	}
-	if (endpoint_parse(d, obj, where, err, errsize) == -1)
+	if (endpoint_parse(d, obj, where, err, errsize) == -1 ||
+	    scenario_int(
+		obj, "history_pad_mb", 0, 256, &pad, where, err, errsize))
 		goto out_bad;
+	/* Set on every user, once all of them exist (profiles add some). */
+	for (i = 0; i < d->nusers; i++)
+		d->users[i].pad_mb = (int)pad;
 	return d;
 out_bad:
 	sim_device_free(d);

@@ -63,6 +63,7 @@ struct sim_user {
 	bool has_profiles;            /* profiles given (else Chrome Default) */
 	struct sim_profile *profiles; /* owned array of nprofiles */
 	size_t nprofiles;
+	int pad_mb; /* MiB of blob rows padding each profile History */
 };
 
 /* A simulated endpoint, from the scenario or POST /_sim/device. */
