@@ -1,4 +1,4 @@
-/* audit.h - who looked at what: lr:audit (CONTRACT), one stream entry per
+/* audit.h - who looked at what: lr:audit (README: Audit), one stream entry per
  * device page, history view, export, artifact download and collect
  * request.  Recording never holds a page back: it is sent after the
  * answer, and a failure is logged, nothing more. */

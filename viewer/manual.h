@@ -1,7 +1,7 @@
 /* manual.h - "collect now": POST /api/devices/<id>/collect.
  *
  * The viewer never queues a job: it adds a request to the stream
- * P:requests (CONTRACT: device_id, who, at, source manual; MAXLEN ~
+ * P:requests (fields device_id, who, at, source manual; MAXLEN ~
  * 10000), which the poller turns into a job through the same enqueue as
  * an alert (a device in flight is not queued twice).  The request must
  * come from us: its Origin (or Referer) names the viewer's own host, and

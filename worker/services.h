@@ -81,7 +81,7 @@ const char *services_start_name(long long start);
  * with 0x100, interactive); else "other". */
 const char *services_type_name(long long type);
 
-/* The CONTRACT list: net start's running services (netstart, borrowed:
+/* The list the result contract names: net start's running services (netstart, borrowed:
  * [{"name"}...]) first, in their order, each given its key: the one sc
  * (borrowed services_parse_sc() entries, or NULL) lists with that
  * display name, else the key whose own DisplayName it is (compared

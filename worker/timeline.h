@@ -3,7 +3,7 @@
  * first.
  *
  * Built from the result's JSON alone (the "alert" the poller stored and
- * the "browser_history" entries of CONTRACT), so it does not care how the
+ * the "browser_history" entries of the result contract in README), so it does not care how the
  * history was collected. */
 #ifndef LR_WORKER_TIMELINE_H
 #define LR_WORKER_TIMELINE_H

@@ -131,7 +131,7 @@ local function artifacts_summary(bh)
   return '[' .. table.concat(out, ',') .. ']'
 end
 
--- Moves a finished run to P:runs:<dev> (capped) as a summary (CONTRACT:
+-- Moves a finished run to P:runs:<dev> (capped) as a summary (the README's lr:runs row:
 -- status, times, attempts, alert ids, source, worker, error, session,
 -- services, users and the artifacts), and clears its evidence from the
 -- hash for the new run.

@@ -1,5 +1,5 @@
 /* test_viewer_evidence.c - the device page and its history views with
- * results in the CONTRACT's shape (users and logged_in, browser history
+ * results in the documented result shape (users and logged_in, browser history
  * per profile with visits, downloads, search terms and totals, services
  * with their marks, the timeline, past runs with files), in the old shape
  * (visits only, services with only a name, users only), and with hostile
