@@ -233,51 +233,27 @@ collect_user_ok(const char *name)
 /* The steps */
 
 /* net start: create process with an output file, get the file, delete it
- * (a failed delete is only a warning).  Sets "services".  0 or -1. */
+ * (lr_run_output).  Sets "services".  0 or -1. */
 static int
 collect_services(struct collect_job *j)
 {
-	char rnd[13], *out_path, *data = NULL;
-	json_t *extra, *cmd, *services;
+	json_t *services;
+	char *data = NULL;
 	size_t len = 0;
-	int ret = -1;
 
 	if (collect_step(j, "net start") == -1)
 		return collect_fail(j, NULL);
-	util_random_alnum(rnd, 12);
-	out_path = xasprintf("c:\\windows\\temp\\cblr.%s.tmp", rnd);
-	extra = json_pack("{s:b,s:s}", "wait", 1, "output_file", out_path);
-	cmd = lr_command(
-	    j->lr, j->sid, "create process", COLLECT_NET_START, extra);
-	json_decref(extra);
-	if (cmd == NULL) {
-		collect_fail(j, lr_error(j->lr));
-		goto out;
-	}
-	json_decref(cmd);
-	if (lr_get_file(j->lr, j->sid, out_path, j->o->max_file_size, &data,
-		&len) == -1) {
-		collect_fail(j, lr_error(j->lr));
-		/* The file may still be there: try to remove it anyway. */
-	} else
-		ret = 0;
-	if (lr_errkind(j->lr) != LR_ESTOPPED &&
-	    lr_delete_file(j->lr, j->sid, out_path) == -1)
-		log_warnx("session %s: could not delete %s: %s", j->sid,
-		    out_path, lr_error(j->lr));
-	if (ret == 0) {
-		services = netstart_parse(data, len);
-		if (json_array_size(services) == 0)
-			log_warnx(
-			    "device %" PRId64
-			    ": net start output has no services (%zu bytes)",
-			    j->device_id, len);
-		json_object_set_new(j->result, "services", services);
-	}
-out:
+	if (lr_run_output(j->lr, j->sid, COLLECT_NET_START, j->o->max_file_size,
+		&data, &len) == -1)
+		return collect_fail(j, lr_error(j->lr));
+	services = netstart_parse(data, len);
+	if (json_array_size(services) == 0)
+		log_warnx("device %" PRId64
+			  ": net start output has no services (%zu bytes)",
+		    j->device_id, len);
+	json_object_set_new(j->result, "services", services);
 	free(data);
-	free(out_path);
-	return ret;
+	return 0;
 }
 
 /* Closes the session, if one is open, and counts it. */

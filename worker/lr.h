@@ -115,6 +115,13 @@ int lr_get_file_to(struct lr *lr, const char *sid, const char *path, size_t max,
     FILE *out, size_t *len);
 /* Runs "delete file" on path.  0 or -1. */
 int lr_delete_file(struct lr *lr, const char *sid, const char *path);
+/* Runs cmdline with "create process" writing its output to a new file
+ * under c:\windows\temp, fetches that file (at most max bytes) and
+ * deletes it on every path but shutdown (a failed delete is only a
+ * warning).  0 with *data (new, NUL-terminated, *len bytes), or -1 with
+ * the error of the create or the fetch. */
+int lr_run_output(struct lr *lr, const char *sid, const char *cmdline,
+    size_t max, char **data, size_t *len);
 /* Runs "process list": returns the processes array (new reference) or
  * NULL. */
 json_t *lr_process_list(struct lr *lr, const char *sid);

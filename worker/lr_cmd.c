@@ -341,6 +341,41 @@ lr_delete_file(struct lr *lr, const char *sid, const char *path)
 	return cmd != NULL ? 0 : -1;
 }
 
+int
+lr_run_output(struct lr *lr, const char *sid, const char *cmdline, size_t max,
+    char **data, size_t *len)
+{
+	char rnd[13], *out_path, err[sizeof(lr->err)];
+	enum lr_errkind kind;
+	json_t *extra, *cmd;
+	bool created;
+	int ret = -1;
+
+	*data = NULL;
+	*len = 0;
+	util_random_alnum(rnd, 12);
+	out_path = xasprintf("c:\\windows\\temp\\cblr.%s.tmp", rnd);
+	extra = json_pack("{s:b,s:s}", "wait", 1, "output_file", out_path);
+	cmd = lr_command(lr, sid, "create process", cmdline, extra);
+	json_decref(extra);
+	if ((created = cmd != NULL)) {
+		json_decref(cmd);
+		ret = lr_get_file(lr, sid, out_path, max, data, len);
+	}
+	/* The file may be there whatever failed: remove it, keeping the
+	 * error that matters. */
+	kind = lr->errkind;
+	snprintf(err, sizeof(err), "%s", lr->err);
+	if (kind != LR_ESTOPPED && lr_delete_file(lr, sid, out_path) == -1 &&
+	    created)
+		log_warnx("session %s: could not delete %s: %s", sid, out_path,
+		    lr->err);
+	if (ret == -1)
+		lr_fail(lr, kind, "%s", err);
+	free(out_path);
+	return ret;
+}
+
 json_t *
 lr_process_list(struct lr *lr, const char *sid)
 {

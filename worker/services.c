@@ -34,41 +34,15 @@ services_error_add(json_t *result, const char *sentence)
 	free(msg);
 }
 
-/* Runs cmdline with "create process" into an output file under
- * c:\windows\temp, fetches the file (at most --max-file-size) and
- * deletes it on every path but shutdown, a failed delete being only a
- * warning.  0 with *data (new, *len bytes), or -1 with *err (new
- * string). */
+/* lr_run_output(), with *err (new string) on -1. */
 static int
 services_run(struct lr *lr, const char *sid, const struct collect_opts *o,
     const char *cmdline, char **data, size_t *len, char **err)
 {
-	char rnd[13], *out_path;
-	json_t *extra, *cmd;
-	bool created;
-	int ret = -1;
-
-	*data = NULL;
-	*len = 0;
-	util_random_alnum(rnd, 12);
-	out_path = xasprintf("c:\\windows\\temp\\cblr.%s.tmp", rnd);
-	extra = json_pack("{s:b,s:s}", "wait", 1, "output_file", out_path);
-	cmd = lr_command(lr, sid, "create process", cmdline, extra);
-	json_decref(extra);
-	if ((created = cmd != NULL)) {
-		json_decref(cmd);
-		ret =
-		    lr_get_file(lr, sid, out_path, o->max_file_size, data, len);
-	}
-	if (ret == -1)
-		*err = xstrdup(lr_error(lr));
-	/* The file may be there whatever failed: remove it. */
-	if (lr_errkind(lr) != LR_ESTOPPED &&
-	    lr_delete_file(lr, sid, out_path) == -1 && created)
-		log_warnx("session %s: could not delete %s: %s", sid, out_path,
-		    lr_error(lr));
-	free(out_path);
-	return ret;
+	if (lr_run_output(lr, sid, cmdline, o->max_file_size, data, len) == 0)
+		return 0;
+	*err = xstrdup(lr_error(lr));
+	return -1;
 }
 
 /* reg.exe query /s, parsed: a new array of entries, or NULL with *err
