@@ -19,23 +19,12 @@ JOBS=40
 LIMIT=10
 TARGET=0.9
 
-{
-	printf '{"latency_ms": 50, "command_ms": 400, "devices": ['
-	sep=""
-	d=7300
-	while [ $d -le $((7300 + JOBS)) ]; do
-		printf '%s{"id": %d, "checkin_after": 0, "users": ["u%d"]}' "$sep" $d $d
-		sep=","
-		d=$((d + 1))
-	done
-	printf ']}\n'
-} >"$tmp/scenario.json"
+sim_fleet 50 400 7300 $((7300 + JOBS)) >"$tmp/scenario.json"
 
 start_redis
 start_cbsim "$tmp/scenario.json"
 write_v6_creds ABCD1234
 
-now_ms() { date +%s%3N; }
 hz=$(getconf CLK_TCK)
 # cpu_ms PID: user + system CPU milliseconds of a live process.
 cpu_ms() { awk -v hz="$hz" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' "/proc/$1/stat"; }
@@ -44,11 +33,7 @@ cpu_ms() { awk -v hz="$hz" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / 
 # prints "makespan_ms cpu_ms jobs_done".
 run() {
 	p=$1 n=$2 nw=$3
-	d=7300
-	while [ $d -lt $((7300 + n)) ]; do
-		poll_once --prefix "$p" --synthetic $d || return 1
-		d=$((d + 1))
-	done
+	queue_in "$p" $(seq 7300 $((7299 + n))) || return 1
 	wp=""
 	t0=$(now_ms)
 	i=1

@@ -15,23 +15,11 @@ BUDGET=8   # --session-limit, shared by all of them
 ROUNDS="1 2 4 8"
 TARGET=0.9
 
-# Devices 7001..7024, as the default ones but checking in at once.
-{
-	printf '{"latency_ms": 50, "command_ms": 100, "devices": ['
-	sep=""
-	d=7001
-	while [ $d -le 7024 ]; do
-		printf '%s{"id": %d, "checkin_after": 0, "users": ["u%d"]}' "$sep" $d $d
-		sep=","
-		d=$((d + 1))
-	done
-	printf ']}\n'
-} >"$tmp/scenario.json"
+# Devices 7001..7024, checking in at once.
+sim_fleet 50 100 7001 7024 >"$tmp/scenario.json"
 
 start_redis
 start_cbsim "$tmp/scenario.json"
-
-now_ms() { date +%s%3N; }
 
 # round N: N workers under prefix rN; prints "jobs makespan_ms".
 round() {
@@ -40,11 +28,7 @@ round() {
 	[ $slots -gt $BUDGET ] && slots=$BUDGET
 	jobs=$((3 * slots))
 	p=r$n
-	d=7001
-	while [ $d -lt $((7001 + jobs)) ]; do
-		poll_once --prefix $p --synthetic $d || return 1
-		d=$((d + 1))
-	done
+	queue_in $p $(seq 7001 $((7000 + jobs))) || return 1
 	wp=""
 	t0=$(now_ms)
 	i=1

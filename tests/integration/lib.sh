@@ -242,6 +242,18 @@ queue_synthetic() {
 	done
 }
 
+# sim_fleet LATENCY_MS COMMAND_MS FIRST LAST: a scenario (stdout) of the
+# devices FIRST..LAST, each checking in at once with one user.
+sim_fleet() {
+	seq "$3" "$4" | awk -v lat="$1" -v cmd="$2" '
+		BEGIN { printf "{\"latency_ms\": %d, \"command_ms\": %d, \"devices\": [", lat, cmd }
+		{ printf "%s{\"id\": %d, \"checkin_after\": 0, \"users\": [\"u%d\"]}", (NR > 1 ? "," : ""), $1, $1 }
+		END { print "]}" }'
+}
+
+# now_ms: milliseconds since the epoch.
+now_ms() { date +%s%3N; }
+
 # queue_in PREFIX DEVICE...: queue_synthetic for daemons run with --prefix.
 queue_in() {
 	qp=$1; shift
