@@ -76,4 +76,10 @@ echo "$one_ms $all_ms" | awk -v j=$JOBS -v l=$LIMIT -v t=$TARGET '{
 echo "$all_cpu $all_done $one_cpu" | awk '{
 	printf "  worker CPU/job  reported  %.1f ms (%d ms user+system over %d jobs; %d ms for the job alone)\n",
 	    $1 / $2, $1, $2, $3 }'
+bench_row 2 "makespan under the budget ($JOBS jobs, --session-limit $LIMIT, 2 processes)" ">= $TARGET" \
+    "$(echo "$one_ms $all_ms" | awk -v j=$JOBS -v l=$LIMIT '{ printf "%.2f", j / l * $1 / $2 }')" \
+    "$(echo "$one_ms $all_ms" | awk -v j=$JOBS -v l=$LIMIT '{ printf "%.1f s measured, ideal %.1f s = %d / %d x %.1f s alone", $2 / 1000, j / l * $1 / 1000, j, l, $1 / 1000 }')"
+bench_row 7 "worker CPU per job (user + system, parsing included)" "reported" \
+    "$(echo "$all_cpu $all_done" | awk '{ printf "%.1f ms", $1 / $2 }')" \
+    "$all_cpu ms over $all_done jobs, two processes"
 exit 0

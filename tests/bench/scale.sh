@@ -76,4 +76,6 @@ for n in $ROUNDS; do
 done
 [ $fail -eq 0 ] || { echo "  scaling: a round did not finish (logs: $tmp)"; T_KEEP=1; exit 1; }
 printf '  scale: worst ratio to linear %.2f (target >= %.1f)\n' "$worst" $TARGET
+bench_row "2b" "throughput against $ROUNDS worker processes, over linear up to the budget (worst)" ">= $TARGET" \
+    "$(printf '%.2f' "$worst")" "--session-limit $BUDGET, $CONC jobs a process"
 awk -v a="$worst" -v t=$TARGET 'BEGIN{exit !(a >= t)}'

@@ -262,6 +262,15 @@ queue_in() {
 	done
 }
 
+# bench_row N FIGURE TARGET VALUE RAW: one row of the table make bench
+# prints at the end (tests/bench.sh), appended to $LRFLOW_BENCH_TABLE when
+# it is set.  VALUE is the ratio (or the reported figure), RAW the numbers
+# behind it.  Fields must not hold '|'.
+bench_row() {
+	[ -n "${LRFLOW_BENCH_TABLE:-}" ] || return 0
+	printf '%s|%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" "$5" >>"$LRFLOW_BENCH_TABLE"
+}
+
 # alive PID: the process runs (not gone, not a zombie nobody waited for).
 alive() {
 	s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
