@@ -11,8 +11,8 @@
 /* n, figure and target are fixed text; the rest is printf(fmt, ...) and
  * must hold "value|raw" (no other '|'). */
 static inline void
-bench_row(const char *n, const char *figure, const char *target,
-    const char *fmt, ...)
+bench_row(
+    const char *n, const char *figure, const char *target, const char *fmt, ...)
 {
 	const char *path = getenv("LRFLOW_BENCH_TABLE");
 	FILE *f;

@@ -134,12 +134,14 @@ main(int argc, char **argv)
 	printf("  inside Redis: enqueue script %.1f us, claim+complete scripts "
 	       "%.1f us a job\n",
 	    enq_us, 2 * cycle_us);
-	bench_row("1", "queue cycle: claim + complete through the scripts, over BLMOVE + LREM",
-	    ">= 0.8", "%.2f|%.0f/s against %.0f/s; scripts %.1f us a job inside Redis",
+	bench_row("1",
+	    "queue cycle: claim + complete through the scripts, over BLMOVE + LREM",
+	    ">= 0.8",
+	    "%.2f|%.0f/s against %.0f/s; scripts %.1f us a job inside Redis",
 	    cycle / floor_cycle, cycle, floor_cycle, 2 * cycle_us);
 	bench_row("1b", "enqueue through the script, over LPUSH", ">= 0.5",
-	    "%.2f|%.0f/s against %.0f/s; script %.1f us inside Redis", enq / lpush, enq,
-	    lpush, enq_us);
+	    "%.2f|%.0f/s against %.0f/s; script %.1f us inside Redis",
+	    enq / lpush, enq, lpush, enq_us);
 	rconn_free(rc);
 	t_redis_stop();
 	return enq / lpush >= 0.5 && cycle / floor_cycle >= 0.5 ? 0 : 1;
