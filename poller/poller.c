@@ -19,6 +19,7 @@
 #include "log.h"
 #include "poller_int.h"
 #include "queue.h"
+#include "queue_batch.h"
 #include "ratelimit.h"
 #include "rconn.h"
 #include "util.h"
@@ -193,6 +194,33 @@ poller_enqueue_until_taken(struct poller *p, const struct queue_alert *a)
 		}
 		log_warnx("could not queue device %lld, retrying",
 		    (long long)a->device_id);
+		util_sleep_ms(1000, p->stop);
+		rconn_wait(p->rc, p->stop);
+	}
+}
+
+size_t
+poller_enqueue_batch_until_taken(struct poller *p, const struct queue_alert *a,
+    size_t n, enum queue_enqueue_result *res)
+{
+	size_t done = 0;
+
+	for (;;) {
+		done += queue_enqueue_batch(
+		    p->rc, p->cfg->prefix, a + done, n - done, res + done);
+		if (done == n)
+			return n;
+		if (*p->stop) {
+			for (size_t i = done; i < n; i++)
+				log_error(
+				    "shutting down before the alert for device %lld reached Redis: %.300s",
+				    (long long)a[i].device_id,
+				    a[i].alert_json ? a[i].alert_json : "");
+			return done;
+		}
+		log_warnx("could not queue device %lld (%zu alerts left), "
+			  "retrying",
+		    (long long)a[done].device_id, n - done);
 		util_sleep_ms(1000, p->stop);
 		rconn_wait(p->rc, p->stop);
 	}

@@ -49,6 +49,13 @@ void poller_gate_init(struct poller *p, struct cbhttp *c);
  * source cannot give again). */
 enum queue_enqueue_result poller_enqueue_until_taken(
     struct poller *p, const struct queue_alert *a);
+/* Enqueues a[0..n) in order through pipelines (queue_batch.h), sending
+ * again from the first alert not known to have landed until Redis takes
+ * them all.  res[i] receives alert i's result.  Returns n, or fewer when
+ * stopped first: the alerts from there on are logged (a read-once source
+ * cannot give them again) and their res[] is QUEUE_ERROR. */
+size_t poller_enqueue_batch_until_taken(struct poller *p,
+    const struct queue_alert *a, size_t n, enum queue_enqueue_result *res);
 /* Whether the allow and deny lists let device id through. */
 bool poller_device_allowed(const struct poller *p, int64_t id);
 

@@ -97,9 +97,12 @@ cursor_set(struct poller *p, int64_t ms, int64_t floor)
 
 /* What one alerts poll did. */
 struct tally {
-	long long read;   /* alerts new to this poll's counters */
-	long long reread; /* alerts behind the cursor, dealt with before */
-	int queued;       /* jobs queued */
+	long long read;      /* alerts new to this poll's counters */
+	long long reread;    /* alerts behind the cursor, dealt with before */
+	long long malformed; /* counted in P:stats when the poll ends */
+	long long filtered;
+	int queued;           /* jobs queued */
+	int64_t enqueue_ms;   /* time spent queueing (Redis round trips) */
 };
 
 /* Whether P:alert:<id> says the alert was handled before.  False when
@@ -117,87 +120,110 @@ alert_seen(struct poller *p, const char *id)
 	return seen;
 }
 
-/* Handles one alert: parse, filter, enqueue.  An alert at or behind
- * cursor (the one this poll started from; -1 if none) was read by an
- * earlier poll, unless the cloud indexed it late: it is taken only when
- * its id is new, and is never counted twice.  Returns 0 when it is dealt
- * with (queued, coalesced, duplicate, filtered or unusable), -1 when it
- * must be fetched again (stopped before Redis took it). */
-static int
-take_alert(struct poller *p, json_t *a, int64_t cursor, int64_t *last_ms,
+/* One alert of a page, as the first pass found it. */
+enum alert_kind { ALERT_UNUSABLE, ALERT_SEEN, ALERT_FILTERED, ALERT_WANTED };
+
+struct page_alert {
+	json_t *a;       /* borrowed from the page */
+	struct alert al; /* what alerts_parse() read (borrowed from a) */
+	enum alert_kind kind;
+	bool behind; /* at or behind the cursor this poll started from */
+	size_t batch; /* ALERT_WANTED: its index in the page's enqueues */
+};
+
+/* First pass over one alert: parse, filter, and for a wanted one the
+ * enqueue it needs (qa, with the alert's JSON text, owned).  An alert at
+ * or behind cursor (-1 if none) was read by an earlier poll, unless the
+ * cloud indexed it late: it is taken only when its id is new. */
+static void
+sort_alert(struct poller *p, json_t *a, int64_t cursor, struct page_alert *it,
+    struct queue_alert *qa)
+{
+	char err[256];
+
+	it->a = a;
+	if (alerts_parse(a, &it->al, err, sizeof(err)) == -1) {
+		it->kind = ALERT_UNUSABLE;
+		it->behind = it->al.backend_ms > 0 && it->al.backend_ms <= cursor;
+		return;
+	}
+	it->behind = it->al.backend_ms <= cursor;
+	if (it->behind && alert_seen(p, it->al.id))
+		it->kind = ALERT_SEEN;
+	else if (!alerts_wanted(&p->filter, &it->al))
+		it->kind = ALERT_FILTERED;
+	else {
+		it->kind = ALERT_WANTED;
+		*qa = (struct queue_alert){
+		    .device_id = it->al.device_id,
+		    .alert_id = it->al.id,
+		    .source = "alerts",
+		    .cooldown_s = p->cfg->cooldown_s,
+		    .alert_json = json_dumps(a, JSON_COMPACT),
+		    .device_name = it->al.device_name,
+		    .seen_ttl_s = ALERT_SEEN_TTL_S,
+		};
+	}
+}
+
+/* Second pass, in the page's order, once Redis has answered: counts and
+ * logs one alert (r: its enqueue's result, for a wanted one) and moves
+ * *last_ms past it. */
+static void
+settle_alert(struct poller *p, const struct page_alert *it,
+    enum queue_enqueue_result r, int64_t cursor, int64_t *last_ms,
     struct tally *t)
 {
-	struct alert al;
-	struct queue_alert qa;
-	enum queue_enqueue_result r;
+	const struct alert *al = &it->al;
+	struct alert junk;
 	char err[256], *text;
-	bool behind;
 
-	if (alerts_parse(a, &al, err, sizeof(err)) == -1) {
-		if (al.backend_ms > 0 && al.backend_ms <= cursor) {
+	if (al->backend_ms > *last_ms)
+		*last_ms = al->backend_ms;
+	switch (it->kind) {
+	case ALERT_UNUSABLE:
+		alerts_parse(it->a, &junk, err, sizeof(err));
+		if (it->behind) {
 			log_debug("re-read an unusable alert: %s", err);
 			t->reread++;
-			if (al.backend_ms > *last_ms)
-				*last_ms = al.backend_ms;
-			return 0;
+			return;
 		}
 		t->read++;
-		text = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+		text = json_dumps(it->a, JSON_COMPACT | JSON_ENCODE_ANY);
 		log_warnx(
 		    "skipping an alert: %s: %.300s", err, text ? text : "");
 		free(text);
-		queue_count(p->rc, p->cfg->prefix, "alerts_malformed", 1);
-		if (al.backend_ms > *last_ms)
-			*last_ms = al.backend_ms;
-		return 0;
-	}
-	behind = al.backend_ms <= cursor;
-	if (behind && alert_seen(p, al.id)) {
-		log_debug("re-read alert %s: already handled", al.id);
+		t->malformed++;
+		return;
+	case ALERT_SEEN:
+		log_debug("re-read alert %s: already handled", al->id);
 		t->reread++;
-		*last_ms = al.backend_ms;
-		return 0;
-	}
-	if (!alerts_wanted(&p->filter, &al)) {
-		if (behind) {
-			log_debug("re-read alert %s: filtered out", al.id);
+		return;
+	case ALERT_FILTERED:
+		if (it->behind) {
+			log_debug("re-read alert %s: filtered out", al->id);
 			t->reread++;
 		} else {
 			log_debug(
 			    "filtered out alert %s (%s, severity %d) for device %lld",
-			    al.id, al.type ? al.type : "?", al.severity,
-			    (long long)al.device_id);
+			    al->id, al->type ? al->type : "?", al->severity,
+			    (long long)al->device_id);
 			t->read++;
-			queue_count(
-			    p->rc, p->cfg->prefix, "alerts_filtered", 1);
+			t->filtered++;
 		}
-		*last_ms = al.backend_ms;
-		return 0;
+		return;
+	case ALERT_WANTED:
+		break;
 	}
 	t->read++;
-	if (behind)
+	if (it->behind)
 		log_info("alert %s was indexed late (%lld s behind the cursor)",
-		    al.id, (long long)((cursor - al.backend_ms) / 1000));
-	text = json_dumps(a, JSON_COMPACT);
-	qa = (struct queue_alert){
-	    .device_id = al.device_id,
-	    .alert_id = al.id,
-	    .source = "alerts",
-
-	    .cooldown_s = p->cfg->cooldown_s,
-	    .alert_json = text,
-	    .device_name = al.device_name,
-	    .seen_ttl_s = ALERT_SEEN_TTL_S,
-	};
-	r = poller_enqueue_until_taken(p, &qa);
-	free(text);
-	if (r == QUEUE_ERROR)
-		return -1;
+		    al->id, (long long)((cursor - al->backend_ms) / 1000));
 	if (r == QUEUE_QUEUED) {
 		log_info(
 		    "Received %s alert %s (severity %d) for device_id %lld, enqueuing",
-		    al.type ? al.type : "?", al.id, al.severity,
-		    (long long)al.device_id);
+		    al->type ? al->type : "?", al->id, al->severity,
+		    (long long)al->device_id);
 		t->queued++;
 	} else if (r == QUEUE_COALESCED) {
 		/* A flood of alerts for one device must not flood the log:
@@ -205,12 +231,56 @@ take_alert(struct poller *p, json_t *a, int64_t cursor, int64_t *last_ms,
 		p->coalesced++;
 		log_debug(
 		    "Device ID %lld already inflight: alert %s added to it",
-		    (long long)al.device_id, al.id);
+		    (long long)al->device_id, al->id);
 	} else {
-		log_debug("alert %s already handled", al.id);
+		log_debug("alert %s already handled", al->id);
 	}
-	*last_ms = al.backend_ms;
-	return 0;
+}
+
+/* Handles one page of results: sorts every alert, queues the wanted ones
+ * in pipelines (in the page's order, so the jobs are queued as one at a
+ * time would queue them), then counts and logs each in order.  *last_ms
+ * moves only past alerts that are dealt with: an alert Redis has not
+ * taken (stopped first) and those after it are fetched again.  Returns 0,
+ * or -1 when stopped before the page was taken whole. */
+static int
+take_page(struct poller *p, json_t *res, int64_t cursor, int64_t *last_ms,
+    int *since_save, struct tally *t)
+{
+	size_t n = json_array_size(res), nq = 0, landed, i;
+	struct page_alert *items = xcalloc(n + 1, sizeof(*items));
+	struct queue_alert *qa = xcalloc(n + 1, sizeof(*qa));
+	enum queue_enqueue_result *r = xcalloc(n + 1, sizeof(*r));
+	int64_t t0;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		sort_alert(p, json_array_get(res, i), cursor, &items[i], &qa[nq]);
+		if (items[i].kind == ALERT_WANTED)
+			items[i].batch = nq++;
+	}
+	t0 = util_mono_ms();
+	landed = poller_enqueue_batch_until_taken(p, qa, nq, r);
+	t->enqueue_ms += util_mono_ms() - t0;
+	for (i = 0; i < n; i++) {
+		if (items[i].kind == ALERT_WANTED && items[i].batch >= landed) {
+			ret = -1;
+			break;
+		}
+		settle_alert(p, &items[i],
+		    items[i].kind == ALERT_WANTED ? r[items[i].batch]
+						  : QUEUE_ERROR,
+		    cursor, last_ms, t);
+		if (++*since_save >= CURSOR_SAVE_EVERY &&
+		    cursor_set(p, *last_ms, cursor) == 0)
+			*since_save = 0;
+	}
+	for (i = 0; i < nq; i++)
+		free((char *)qa[i].alert_json);
+	free(r);
+	free(qa);
+	free(items);
+	return ret;
 }
 
 /* Says why a search failed, in words an operator can act on. */
@@ -237,7 +307,8 @@ search_failed(struct poller *p, struct cbhttp_resp *r)
 int
 source_alerts_poll(struct poller *p)
 {
-	int64_t now = util_now_ms(), start, end, last, cursor;
+	int64_t now = util_now_ms(), t_start = util_mono_ms(), start, end, last,
+		cursor;
 	int since_save = 0, failed = 1, offset = 1;
 	struct tally t = {0};
 
@@ -257,11 +328,11 @@ source_alerts_poll(struct poller *p)
 	for (int page = 0; page < ALERT_MAX_PAGES && !*p->stop; page++) {
 		json_t *q = alerts_query(
 			   &p->filter, start, end, ALERTS_PAGE_ROWS, offset),
-		       *res, *a;
+		       *res;
 		struct cbhttp_resp r;
 		long long found;
 		char err[256];
-		size_t i, n;
+		size_t n;
 
 		if (cbhttp_request(p->api, "POST", p->search_path, q, &r) ==
 			-1 ||
@@ -280,15 +351,9 @@ source_alerts_poll(struct poller *p)
 			goto out;
 		}
 		n = json_array_size(res);
-		json_array_foreach(res, i, a)
-		{
-			if (take_alert(p, a, cursor, &last, &t) == -1) {
-				cbhttp_resp_release(&r);
-				goto out;
-			}
-			if (++since_save >= CURSOR_SAVE_EVERY &&
-			    cursor_set(p, last, cursor) == 0)
-				since_save = 0;
+		if (take_page(p, res, cursor, &last, &since_save, &t) == -1) {
+			cbhttp_resp_release(&r);
+			goto out;
 		}
 		cbhttp_resp_release(&r);
 		if ((long long)n >= found || n == 0) {
@@ -323,10 +388,17 @@ out:
 	if (since_save > 0)
 		cursor_set(p, last, cursor);
 	queue_count(p->rc, p->cfg->prefix, "alerts_received", t.read);
+	if (t.malformed > 0)
+		queue_count(
+		    p->rc, p->cfg->prefix, "alerts_malformed", t.malformed);
+	if (t.filtered > 0)
+		queue_count(p->rc, p->cfg->prefix, "alerts_filtered", t.filtered);
 	if (t.read > 0)
 		log_info(
-		    "%lld alerts read, %d jobs queued, %lld added to jobs in flight",
-		    t.read, t.queued, p->coalesced);
+		    "%lld alerts read, %d jobs queued, %lld added to jobs in flight (in %lld ms, %lld of them queueing)",
+		    t.read, t.queued, p->coalesced,
+		    (long long)(util_mono_ms() - t_start),
+		    (long long)t.enqueue_ms);
 	if (t.reread > 0)
 		log_debug(
 		    "%lld alerts re-read behind the cursor, already dealt with",

@@ -14,6 +14,7 @@
 #include "notify.h"
 #include "queue.h"
 #include "util.h"
+#include "xmalloc.h"
 
 #define NOTIFICATION_PATH "/integrationServices/v3/notification"
 
@@ -56,23 +57,22 @@ source_notify_synthetic(struct poller *p)
 	return r < 0 ? -1 : r;
 }
 
-/* Handles one notification: filter, then enqueue.  1, 0 or -1. */
-static int
-take_notification(struct poller *p, json_t *n)
+/* Reads and filters one notification.  True when it is to be queued:
+ * *a filled, with its JSON text (owned). */
+static bool
+want_notification(struct poller *p, json_t *n, struct queue_alert *a,
+    const char **type, long long *malformed, long long *filtered)
 {
 	struct notify nt;
-	struct queue_alert a;
 	char err[256], *text;
-	int r;
 
 	if (notify_parse(n, &nt, err, sizeof(err)) == -1) {
 		text = json_dumps(n, JSON_COMPACT | JSON_ENCODE_ANY);
 		log_warnx("skipping a notification: %s: %.300s", err,
 		    text ? text : "");
 		free(text);
-		queue_count(
-		    p->rc, p->cfg->prefix, "notifications_malformed", 1);
-		return 0;
+		(*malformed)++;
+		return false;
 	}
 	if (!notify_type_wanted(p->cfg->alert_types, nt.type) ||
 	    (p->cfg->min_severity > 0 && nt.score < p->cfg->min_severity) ||
@@ -80,32 +80,72 @@ take_notification(struct poller *p, json_t *n)
 		log_info(
 		    "filtered out %s notification for device %lld (score %d)",
 		    nt.type, (long long)nt.device_id, nt.score);
-		queue_count(p->rc, p->cfg->prefix, "notifications_filtered", 1);
-		return 0;
+		(*filtered)++;
+		return false;
 	}
-	text = json_dumps(n, JSON_COMPACT);
-	a = (struct queue_alert){
+	*type = nt.type;
+	*a = (struct queue_alert){
 	    .device_id = nt.device_id,
 	    .alert_id = nt.event_id,
 	    .source = "notifications",
 
 	    .cooldown_s = p->cfg->cooldown_s,
-	    .alert_json = text,
+	    .alert_json = json_dumps(n, JSON_COMPACT),
 	    .device_name = nt.device_name,
 	};
-	r = enqueue(p, &a, nt.type);
-	free(text);
-	return r;
+	return true;
+}
+
+/* Queues the notifications of one answer: each read and filtered, then
+ * the wanted ones queued in pipelines, in the answer's order, and logged
+ * as the seed logs them.  Returns the jobs queued. */
+static int
+take_notifications(struct poller *p, json_t *list)
+{
+	size_t n = json_array_size(list), nq = 0, landed, i;
+	struct queue_alert *qa = xcalloc(n + 1, sizeof(*qa));
+	const char **types = xcalloc(n + 1, sizeof(*types));
+	enum queue_enqueue_result *r = xcalloc(n + 1, sizeof(*r));
+	long long malformed = 0, filtered = 0;
+	int queued = 0;
+
+	for (i = 0; i < n; i++)
+		if (want_notification(p, json_array_get(list, i), &qa[nq],
+			&types[nq], &malformed, &filtered))
+			nq++;
+	if (malformed > 0)
+		queue_count(p->rc, p->cfg->prefix, "notifications_malformed",
+		    malformed);
+	if (filtered > 0)
+		queue_count(p->rc, p->cfg->prefix, "notifications_filtered",
+		    filtered);
+	landed = poller_enqueue_batch_until_taken(p, qa, nq, r);
+	for (i = 0; i < landed; i++) {
+		if (r[i] == QUEUE_QUEUED) {
+			log_info(
+			    "Received %s notification for device_id %lld, enqueuing",
+			    types[i], (long long)qa[i].device_id);
+			queued++;
+		} else {
+			log_info("Device ID %lld already inflight",
+			    (long long)qa[i].device_id);
+		}
+	}
+	for (i = 0; i < nq; i++)
+		free((char *)qa[i].alert_json);
+	free(r);
+	free(types);
+	free(qa);
+	return queued;
 }
 
 int
 source_notify_poll(struct poller *p)
 {
 	struct cbhttp_resp resp;
-	json_t *list, *n;
+	json_t *list;
 	char err[300];
-	size_t i;
-	int queued = 0, r;
+	int queued;
 
 	if (cbhttp_request(p->siem, "GET", NOTIFICATION_PATH, NULL, &resp) ==
 	    -1) {
@@ -141,12 +181,7 @@ source_notify_poll(struct poller *p)
 	log_debug("%zu notifications", json_array_size(list));
 	queue_count(p->rc, p->cfg->prefix, "notifications_received",
 	    (long long)json_array_size(list));
-	json_array_foreach(list, i, n)
-	{
-		r = take_notification(p, n);
-		if (r > 0)
-			queued += r;
-	}
+	queued = take_notifications(p, list);
 	cbhttp_resp_release(&resp);
 	return queued;
 }

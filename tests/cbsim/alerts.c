@@ -93,8 +93,9 @@ alerts_sort(struct sim_alerts *a)
 static bool
 alerts_spec_key(const char *key)
 {
-	static const char *const keys[] = {"at", "age_s", "device_id", "type",
-	    "severity", "count", "spacing_ms", "policy", "raw", NULL};
+	static const char *const keys[] = {"at", "age_s", "device_id",
+	    "devices", "type", "severity", "count", "spacing_ms", "policy",
+	    "raw", NULL};
 	size_t i;
 
 	if (key[0] == '_')
@@ -182,7 +183,7 @@ alerts_add_spec(struct sim *s, json_t *spec, bool admin, json_t *ids, char *err,
 	struct sim_alerts *a = &s->alerts;
 	const struct sim_device *d;
 	struct sim_alert *al;
-	long long dev = 0, sev = 5, count = 1, spacing = 1, i;
+	long long dev = 0, ndev = 1, sev = 5, count = 1, spacing = 1, i;
 	const char *key, *type, *policy, *rid;
 	json_t *v, *at, *age, *raw;
 	int64_t base, visible;
@@ -215,6 +216,8 @@ alerts_add_spec(struct sim *s, json_t *spec, bool admin, json_t *ids, char *err,
 	    alerts_spec_int(spec, "severity", 1, 10, &sev, err, errsize) ==
 		-1 ||
 	    alerts_spec_int(spec, "count", 0, ALERTS_MAX_COUNT, &count, err,
+		errsize) == -1 ||
+	    alerts_spec_int(spec, "devices", 1, ALERTS_MAX_COUNT, &ndev, err,
 		errsize) == -1 ||
 	    alerts_spec_int(
 		spec, "spacing_ms", 0, 86400000, &spacing, err, errsize) == -1)
@@ -255,6 +258,10 @@ alerts_add_spec(struct sim *s, json_t *spec, bool admin, json_t *ids, char *err,
 		base = s->start_ms + alerts_ms(json_number_value(at));
 		visible = 0; /* set per alert below */
 	}
+	if (dev > 9007199254740992LL - ndev) {
+		snprintf(err, errsize, "alerts: device_id + devices too large");
+		return -1;
+	}
 	d = sim_device_find(s, dev);
 	if (type == NULL)
 		type = "CB_ANALYTICS";
@@ -271,7 +278,9 @@ alerts_add_spec(struct sim *s, json_t *spec, bool admin, json_t *ids, char *err,
 		al->type = type;
 		al->policy = policy;
 		al->os = alerts_intern(a, d ? d->os : "WINDOWS");
-		al->device_id = dev;
+		/* "devices": N spreads the alerts over device_id .. +N-1 in
+		 * turn (the first device's policy and OS for all). */
+		al->device_id = dev + i % ndev;
 		al->severity = (int)sev;
 		if (ids != NULL && i < 10)
 			json_array_append_new(ids, json_string(id));

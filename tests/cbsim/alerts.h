@@ -16,8 +16,8 @@
 #define ALERTS_MAX_COUNT 100000 /* alerts one spec may create */
 
 /* Creates the alerts an "alerts" spec object (borrowed) describes:
- * {"device_id":N, "type":..., "severity":1..10, "count":N, "spacing_ms":N,
- *  "policy":...} timed by "at" (seconds after start, searchable from then)
+ * {"device_id":N, "devices":N, "type":..., "severity":1..10, "count":N,
+ *  "spacing_ms":N, "policy":...} (alert i for device_id + i % devices) timed by "at" (seconds after start, searchable from then)
  * or, if admin, "age_s" (now - age_s, searchable at once).  Up to nids of
  * the new ids are copied into ids (a json array, borrowed) if non-NULL.
  * Returns the number created, or -1 with err set. */
