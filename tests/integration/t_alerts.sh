@@ -2,7 +2,7 @@
 # device in flight are coalesced into its job, filters count and skip,
 # the cursor in Redis survives a killed poller (no alert lost, none
 # repeated) across more than 10000 alerts, and bad answers are said
-# plainly without moving the cursor.
+# plainly without moving the cursor; a page's alerts are queued in order.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$tmp/scenario.json" <<'EOF2'
@@ -140,4 +140,18 @@ like "viewer shows the services beside it" "$page" "DHCP Client"
 is "every v6 session closed" "$(sim_stat v6_sessions_closed)" "$(sim_stat v6_sessions_opened)"
 is "the storage host never saw the token" "$(sim_stat token_leaks)" 0
 ok "token never logged" sh -c "! grep -q SIMSECRET $tmp/poller.log $tmp/w1.log"
+
+# A page's alerts go to Redis in pipelines (256 enqueue scripts each):
+# 1200 alerts over 600 devices, each device twice, give 600 jobs in the
+# order of the alerts and 600 coalesced, as one at a time would (prefix
+# a2 and a type of their own keep the alerts above out).
+alert '{"device_id": 60001, "devices": 600, "type": "DEVICE_CONTROL", "severity": 5, "count": 1200, "spacing_ms": 2, "age_s": 30}'
+ok "a poll of 1200 alerts exits 0" poll --prefix a2 --alert-lag 0 --alert-types DEVICE_CONTROL
+is "1200 read" "$(rcli HGET a2:stats alerts_received)" 1200
+is "600 jobs" "$(rcli LLEN a2:queue)" 600
+is "600 coalesced" "$(rcli HGET a2:stats coalesced)" 600
+is "jobs in the order of the alerts (the oldest at the tail)" \
+    "$(rcli LRANGE a2:queue 0 -1 | jq -s -c '[.[].device_id] == [range(60600; 60000; -1)]')" true
+is "each device's two alerts on its job" "$(rcli HGET a2:result:60001 alert_ids | jq length)" 2
+ok "the poll says how long queueing took" grep -q "1200 alerts read, 600 jobs queued, 600 added to jobs in flight (in [0-9]* ms, [0-9]* of them queueing)" "$tmp/poller.log"
 finish

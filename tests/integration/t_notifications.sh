@@ -1,6 +1,6 @@
 # t_notifications.sh - the v3 Notifications path with the SIEM profile:
 # read-once notifications become jobs, a device notified again while in
-# flight is coalesced into one job, malformed notifications are logged and
+# flight is coalesced into one job, many at once keep their order, malformed notifications are logged and
 # counted, type filters work, a refused SIEM key is said plainly.
 . "$(dirname "$0")/lib.sh"
 
@@ -47,6 +47,23 @@ ok "filtered poll exits 0" poll_once --alert-types THREAT,THREAT_HUNTER
 is "filtered notification not queued" "$(rcli EXISTS lr:result:40404)" 0
 is "filtered notification counted" "$(rcli HGET lr:stats notifications_filtered)" 1
 ok "invariants hold with queued jobs" invariants
+
+# Many notifications in one answer go to Redis in pipelines (256 enqueue
+# scripts each): 300 for 150 devices, each device twice, give 150 jobs in
+# the order read and 150 coalesced, as one at a time would (prefix n2,
+# which no worker drains).
+i=0
+while [ $i -lt 300 ]; do
+	curl -s -X POST -d "{\"device_id\": $((50001 + i % 150))}" "$CB_URL/_sim/notify" >/dev/null
+	i=$((i + 1))
+done
+ok "a poll of 300 notifications exits 0" poll_once --prefix n2
+is "300 read at once" "$(rcli HGET n2:stats notifications_received)" 300
+is "150 jobs" "$(rcli LLEN n2:queue)" 150
+is "150 coalesced" "$(rcli HGET n2:stats coalesced)" 150
+is "jobs in the order read (the oldest at the tail)" \
+    "$(rcli LRANGE n2:queue 0 -1 | jq -s -c '[.[].device_id] == [range(50150; 50000; -1)]')" true
+is "each device's two alerts on its job" "$(rcli HGET n2:result:50150 alert_ids | jq length)" 2
 
 # A worker drains both jobs.
 start_worker w1
