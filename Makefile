@@ -52,6 +52,9 @@ DAEMONS   = $(BIN)/lr-poller $(BIN)/lr-worker $(BIN)/lr-viewer
 PROGS     = $(DAEMONS) $(BIN)/lr-cbsim
 UNITS     = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 BENCHES   = $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
+# Programs the shell benches run (tests/bench/*.c not named bench_*),
+# built with everything so they cannot rot.
+BENCH_TOOLS = $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(filter-out $(BENCH_SRC),$(sort $(wildcard tests/bench/*.c))))
 TOOLS     = $(patsubst tests/tools/%.c,$(BIN)/t-%,$(TOOL_SRC))
 
 ALL_LIBS  = $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
@@ -67,7 +70,7 @@ say = @printf '  %-6s %s\n'
 endif
 
 .PHONY: all test test-asan test-unit demo deps deps-browser screenshots install clean help format check-format bench
-all: $(PROGS) $(UNITS) $(TOOLS)
+all: $(PROGS) $(UNITS) $(TOOLS) $(BENCH_TOOLS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -580,9 +580,8 @@ pipeline_round(struct rconn *rc, const char *sha, int nkeys, const int *idx,
 }
 
 int
-rconn_eval_pipeline(struct rconn *rc, struct rconn_script *s, int nkeys,
-    int n, const int *argc, const char *const *const *argv,
-    redisReply **replies)
+rconn_eval_pipeline(struct rconn *rc, struct rconn_script *s, int nkeys, int n,
+    const int *argc, const char *const *const *argv, redisReply **replies)
 {
 	int *idx = xcalloc((size_t)n + 1, sizeof(int));
 	int m, known;
@@ -604,8 +603,8 @@ rconn_eval_pipeline(struct rconn *rc, struct rconn_script *s, int nkeys,
 				break;
 			continue;
 		}
-		if (pipeline_round(rc, sha, nkeys, idx, m, argc, argv,
-			replies) < m)
+		if (pipeline_round(
+			rc, sha, nkeys, idx, m, argc, argv, replies) < m)
 			break;
 		/* NOSCRIPT: the call did not run; load, send it again. */
 		m = 0;
@@ -626,7 +625,8 @@ rconn_eval_pipeline(struct rconn *rc, struct rconn_script *s, int nkeys,
 	for (known = 0; known < n && replies[known] != NULL; known++)
 		if (replies[known]->type == REDIS_REPLY_ERROR &&
 		    strncmp(replies[known]->str, "OOM", 3) != 0)
-			log_warnx("script %s: %s", s->name, replies[known]->str);
+			log_warnx(
+			    "script %s: %s", s->name, replies[known]->str);
 	return known;
 }
 

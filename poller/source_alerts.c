@@ -24,6 +24,7 @@
 #define ALERT_SEEN_TTL_S (7 * 86400) /* how long an alert id is remembered */
 #define ALERT_MAX_PAGES 400          /* pages in one poll, at most */
 #define CURSOR_SAVE_EVERY 500        /* alerts between cursor writes */
+#define SEEN_CHECK_MAX 1000          /* alert ids in one MGET */
 /* Every alerts poll reads this far behind its cursor again: an alert the
  * cloud indexes late (after the alert lag) still lands in a window we
  * read.  The ids already handled (P:alert:<id>) make the re-read cheap. */
@@ -101,24 +102,9 @@ struct tally {
 	long long reread;    /* alerts behind the cursor, dealt with before */
 	long long malformed; /* counted in P:stats when the poll ends */
 	long long filtered;
-	int queued;           /* jobs queued */
-	int64_t enqueue_ms;   /* time spent queueing (Redis round trips) */
+	int queued;         /* jobs queued */
+	int64_t enqueue_ms; /* time spent queueing (Redis round trips) */
 };
-
-/* Whether P:alert:<id> says the alert was handled before.  False when
- * Redis cannot tell: queue_enqueue() checks it again anyway. */
-static bool
-alert_seen(struct poller *p, const char *id)
-{
-	redisReply *r =
-	    rconn_command(p->rc, "EXISTS %s:alert:%s", p->cfg->prefix, id);
-	bool seen =
-	    r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-
-	if (r != NULL)
-		freeReplyObject(r);
-	return seen;
-}
 
 /* One alert of a page, as the first pass found it. */
 enum alert_kind { ALERT_UNUSABLE, ALERT_SEEN, ALERT_FILTERED, ALERT_WANTED };
@@ -127,43 +113,87 @@ struct page_alert {
 	json_t *a;       /* borrowed from the page */
 	struct alert al; /* what alerts_parse() read (borrowed from a) */
 	enum alert_kind kind;
-	bool behind; /* at or behind the cursor this poll started from */
+	bool behind;  /* at or behind the cursor this poll started from */
 	size_t batch; /* ALERT_WANTED: its index in the page's enqueues */
 };
 
-/* First pass over one alert: parse, filter, and for a wanted one the
- * enqueue it needs (qa, with the alert's JSON text, owned).  An alert at
- * or behind cursor (-1 if none) was read by an earlier poll, unless the
- * cloud indexed it late: it is taken only when its id is new. */
+/* First pass over one alert: parse it.  An alert at or behind cursor (-1
+ * if none) was read by an earlier poll, unless the cloud indexed it late:
+ * it is taken only when its id is new (seen_check()). */
 static void
-sort_alert(struct poller *p, json_t *a, int64_t cursor, struct page_alert *it,
-    struct queue_alert *qa)
+parse_alert(json_t *a, int64_t cursor, struct page_alert *it)
 {
 	char err[256];
 
 	it->a = a;
 	if (alerts_parse(a, &it->al, err, sizeof(err)) == -1) {
 		it->kind = ALERT_UNUSABLE;
-		it->behind = it->al.backend_ms > 0 && it->al.backend_ms <= cursor;
+		it->behind =
+		    it->al.backend_ms > 0 && it->al.backend_ms <= cursor;
 		return;
 	}
 	it->behind = it->al.backend_ms <= cursor;
-	if (it->behind && alert_seen(p, it->al.id))
-		it->kind = ALERT_SEEN;
-	else if (!alerts_wanted(&p->filter, &it->al))
-		it->kind = ALERT_FILTERED;
-	else {
-		it->kind = ALERT_WANTED;
-		*qa = (struct queue_alert){
-		    .device_id = it->al.device_id,
-		    .alert_id = it->al.id,
-		    .source = "alerts",
-		    .cooldown_s = p->cfg->cooldown_s,
-		    .alert_json = json_dumps(a, JSON_COMPACT),
-		    .device_name = it->al.device_name,
-		    .seen_ttl_s = ALERT_SEEN_TTL_S,
-		};
+	it->kind = ALERT_WANTED; /* until seen_check() and the filters */
+}
+
+/* Marks ALERT_SEEN the alerts behind the cursor whose P:alert:<id> says
+ * they were handled before: one MGET for up to SEEN_CHECK_MAX of them,
+ * not a round trip each.  When Redis cannot tell, none is marked: the
+ * enqueue script checks the id again anyway. */
+static void
+seen_check(struct poller *p, struct page_alert *items, size_t n)
+{
+	const char **argv = xcalloc(SEEN_CHECK_MAX + 1, sizeof(char *));
+	size_t *which = xcalloc(SEEN_CHECK_MAX, sizeof(size_t));
+	size_t i = 0, m;
+	redisReply *r;
+
+	argv[0] = "MGET";
+	while (i < n) {
+		for (m = 0; i < n && m < SEEN_CHECK_MAX; i++)
+			if (items[i].kind == ALERT_WANTED && items[i].behind) {
+				which[m] = i;
+				argv[++m] = xasprintf("%s:alert:%s",
+				    p->cfg->prefix, items[i].al.id);
+			}
+		if (m == 0)
+			break;
+		r = rconn_commandv(p->rc, (int)m + 1, argv, NULL);
+		if (r != NULL && r->type == REDIS_REPLY_ARRAY &&
+		    r->elements == m)
+			for (size_t j = 0; j < m; j++)
+				if (r->element[j]->type != REDIS_REPLY_NIL)
+					items[which[j]].kind = ALERT_SEEN;
+		if (r != NULL)
+			freeReplyObject(r);
+		for (size_t j = 1; j <= m; j++)
+			free((char *)argv[j]);
 	}
+	free(which);
+	free(argv);
+}
+
+/* Filters a parsed alert; for a wanted one, fills the enqueue it needs
+ * (qa, with the alert's JSON text, owned).  True when wanted. */
+static bool
+want_alert(struct poller *p, struct page_alert *it, struct queue_alert *qa)
+{
+	if (it->kind != ALERT_WANTED)
+		return false;
+	if (!alerts_wanted(&p->filter, &it->al)) {
+		it->kind = ALERT_FILTERED;
+		return false;
+	}
+	*qa = (struct queue_alert){
+	    .device_id = it->al.device_id,
+	    .alert_id = it->al.id,
+	    .source = "alerts",
+	    .cooldown_s = p->cfg->cooldown_s,
+	    .alert_json = json_dumps(it->a, JSON_COMPACT),
+	    .device_name = it->al.device_name,
+	    .seen_ttl_s = ALERT_SEEN_TTL_S,
+	};
+	return true;
 }
 
 /* Second pass, in the page's order, once Redis has answered: counts and
@@ -237,7 +267,8 @@ settle_alert(struct poller *p, const struct page_alert *it,
 	}
 }
 
-/* Handles one page of results: sorts every alert, queues the wanted ones
+/* Handles one page of results: reads every alert, asks Redis at once
+ * which of those behind the cursor were handled before, queues the wanted ones
  * in pipelines (in the page's order, so the jobs are queued as one at a
  * time would queue them), then counts and logs each in order.  *last_ms
  * moves only past alerts that are dealt with: an alert Redis has not
@@ -254,11 +285,12 @@ take_page(struct poller *p, json_t *res, int64_t cursor, int64_t *last_ms,
 	int64_t t0;
 	int ret = 0;
 
-	for (i = 0; i < n; i++) {
-		sort_alert(p, json_array_get(res, i), cursor, &items[i], &qa[nq]);
-		if (items[i].kind == ALERT_WANTED)
+	for (i = 0; i < n; i++)
+		parse_alert(json_array_get(res, i), cursor, &items[i]);
+	seen_check(p, items, n);
+	for (i = 0; i < n; i++)
+		if (want_alert(p, &items[i], &qa[nq]))
 			items[i].batch = nq++;
-	}
 	t0 = util_mono_ms();
 	landed = poller_enqueue_batch_until_taken(p, qa, nq, r);
 	t->enqueue_ms += util_mono_ms() - t0;
@@ -392,7 +424,8 @@ out:
 		queue_count(
 		    p->rc, p->cfg->prefix, "alerts_malformed", t.malformed);
 	if (t.filtered > 0)
-		queue_count(p->rc, p->cfg->prefix, "alerts_filtered", t.filtered);
+		queue_count(
+		    p->rc, p->cfg->prefix, "alerts_filtered", t.filtered);
 	if (t.read > 0)
 		log_info(
 		    "%lld alerts read, %d jobs queued, %lld added to jobs in flight (in %lld ms, %lld of them queueing)",

@@ -117,8 +117,8 @@ take_notifications(struct poller *p, json_t *list)
 		queue_count(p->rc, p->cfg->prefix, "notifications_malformed",
 		    malformed);
 	if (filtered > 0)
-		queue_count(p->rc, p->cfg->prefix, "notifications_filtered",
-		    filtered);
+		queue_count(
+		    p->rc, p->cfg->prefix, "notifications_filtered", filtered);
 	landed = poller_enqueue_batch_until_taken(p, qa, nq, r);
 	for (i = 0; i < landed; i++) {
 		if (r[i] == QUEUE_QUEUED) {

@@ -19,7 +19,7 @@ for b in "$BUILD"/tests/bench/bench_*; do
 done
 # Whole daemons against the simulator.
 for s in "$(dirname "$0")"/bench/*.sh; do
-	LRFLOW_BIN=$BIN sh "$s" || rc=1
+	LRFLOW_BIN=$BIN LRFLOW_BUILD=$BUILD sh "$s" || rc=1
 done
 redis=$(redis-server --version 2>/dev/null | sed -n 's/.*v=\([^ ]*\).*/\1/p')
 echo

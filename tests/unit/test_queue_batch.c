@@ -35,7 +35,8 @@ make_alerts(void)
 {
 	for (int i = 0; i < N; i++) {
 		/* Every 7th alert repeats the id of the one 5 before it. */
-		snprintf(idbuf[i], sizeof(idbuf[i]), "A%d", i % 7 == 6 ? i - 5 : i);
+		snprintf(
+		    idbuf[i], sizeof(idbuf[i]), "A%d", i % 7 == 6 ? i - 5 : i);
 		snprintf(json[i], sizeof(json[i]), "{\"n\":%d}", i);
 		alerts[i] = (struct queue_alert){
 		    .device_id = 1000 + (i * 37) % 300, /* each about twice */
@@ -136,13 +137,14 @@ test_batch_same_as_one_at_a_time(void)
 	CHECK(num("LLEN %s", "batch:queue") == counts[QUEUE_QUEUED]);
 	qa = queue_shape("one");
 	qb = queue_shape("batch");
-	CHECK(strlen(qa) > 0 && strcmp(qa, qb) == 0); /* same jobs, same order */
+	CHECK(
+	    strlen(qa) > 0 && strcmp(qa, qb) == 0); /* same jobs, same order */
 	free(qa);
 	free(qb);
 	CHECK(same_stat("enqueued") && same_stat("coalesced") &&
 	      same_stat("alerts_duplicate"));
-	CHECK(num("HGET %s coalesced", "batch:stats") ==
-	      counts[QUEUE_COALESCED]);
+	CHECK(
+	    num("HGET %s coalesced", "batch:stats") == counts[QUEUE_COALESCED]);
 	CHECK(same_alert_ids(1000) && same_alert_ids(1005) &&
 	      same_alert_ids(1111) && same_alert_ids(1299));
 	CHECK(num("XLEN %s", "batch:events") == num("XLEN %s", "one:events"));
@@ -155,11 +157,17 @@ test_batch_after_script_flush(void)
 {
 	enum queue_enqueue_result res[3];
 	struct queue_alert a[3] = {
-	    {.device_id = 1, .alert_id = "F1", .source = "alerts",
+	    {.device_id = 1,
+		.alert_id = "F1",
+		.source = "alerts",
 		.seen_ttl_s = 60},
-	    {.device_id = 2, .alert_id = "F2", .source = "alerts",
+	    {.device_id = 2,
+		.alert_id = "F2",
+		.source = "alerts",
 		.seen_ttl_s = 60},
-	    {.device_id = 1, .alert_id = "F3", .source = "alerts",
+	    {.device_id = 1,
+		.alert_id = "F3",
+		.source = "alerts",
 		.seen_ttl_s = 60},
 	};
 
@@ -205,11 +213,18 @@ test_batch_refused_then_taken(void)
 {
 	enum queue_enqueue_result res[4];
 	struct queue_alert a[4] = {
-	    {.device_id = 7, .alert_id = "O1", .source = "alerts",
-		.alert_json = "{\"x\":1}", .seen_ttl_s = 60},
-	    {.device_id = 8, .alert_id = "O2", .source = "alerts",
+	    {.device_id = 7,
+		.alert_id = "O1",
+		.source = "alerts",
+		.alert_json = "{\"x\":1}",
 		.seen_ttl_s = 60},
-	    {.device_id = 7, .alert_id = "O3", .source = "alerts",
+	    {.device_id = 8,
+		.alert_id = "O2",
+		.source = "alerts",
+		.seen_ttl_s = 60},
+	    {.device_id = 7,
+		.alert_id = "O3",
+		.source = "alerts",
 		.seen_ttl_s = 60},
 	    {.device_id = 9, .source = "manual"},
 	};
