@@ -3,8 +3,8 @@
  * times, on that Redis,
  *
  *   raw     the same N job JSONs pushed with a plain pipelined LPUSH (a
- *           bare hiredis connection, QUEUE_BATCH_MAX commands a pipeline):
- *           the floor any queue on Redis pays;
+ *           bare hiredis connection, QUEUE_BATCH_MAX commands a pipeline;
+ *           the best of three): the floor any queue on Redis pays;
  *   batch   the same N alerts (device, alert id, alert JSON, device name,
  *           read back from PREFIX:result:<id>) through the poller's
  *           enqueue path, queue_enqueue_batch(), on a fresh prefix;
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hiredis.h>
 #include <jansson.h>
@@ -68,11 +69,21 @@ bare_connect(const struct rconn_addr *addr)
 	return c;
 }
 
-/* Pushes jobs[0..n) onto key, QUEUE_BATCH_MAX to a pipeline.  ms taken. */
+/* A monotonic clock in microseconds: the raw pushes take a few ms. */
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Pushes jobs[0..n) onto key, QUEUE_BATCH_MAX to a pipeline.  us taken. */
 static int64_t
 raw_lpush(redisContext *c, const char *key, char **jobs, size_t n)
 {
-	int64_t t0 = util_mono_ms();
+	int64_t t0 = mono_us();
 	void *r;
 
 	for (size_t done = 0; done < n;) {
@@ -90,7 +101,7 @@ raw_lpush(redisContext *c, const char *key, char **jobs, size_t n)
 		}
 		done += m;
 	}
-	return util_mono_ms() - t0;
+	return mono_us() - t0;
 }
 
 /* The alert behind each job, as the poller queued it.  Fills a[i] with
@@ -146,7 +157,7 @@ main(int argc, char **argv)
 	enum queue_enqueue_result *res;
 	json_t *keep = json_array();
 	char **jobs, err[256];
-	int64_t raw_ms, batch_ms, one_ms, t0;
+	int64_t raw_us = 0, batch_ms, one_ms, t0;
 	double lpush_us, batch_us, one_us;
 	size_t n;
 
@@ -173,8 +184,17 @@ main(int argc, char **argv)
 	res = xcalloc(n, sizeof(*res));
 	alerts_of(rc, argv[2], jobs, n, a, keep);
 
+	/* The best of three: a few ms are at the mercy of the scheduler. */
 	usec_per_call(rc, "lpush");
-	raw_ms = raw_lpush(bare, "intake:raw", jobs, n);
+	for (int k = 0; k < 3; k++) {
+		int64_t us = raw_lpush(bare, "intake:raw", jobs, n);
+
+		if (k == 0 || us < raw_us)
+			raw_us = us;
+		r = rconn_command(rc, "DEL intake:raw");
+		if (r != NULL)
+			freeReplyObject(r);
+	}
 	lpush_us = usec_per_call(rc, "lpush");
 
 	t0 = util_mono_ms();
@@ -193,9 +213,9 @@ main(int argc, char **argv)
 	one_ms = util_mono_ms() - t0;
 	one_us = usec_per_call(rc, "evalsha");
 
-	printf("n=%zu raw_ms=%lld lpush_us=%.2f batch_ms=%lld batch_us=%.2f "
+	printf("n=%zu raw_us=%lld lpush_us=%.2f batch_ms=%lld batch_us=%.2f "
 	       "one_ms=%lld one_us=%.2f\n",
-	    n, (long long)raw_ms, lpush_us, (long long)batch_ms, batch_us,
+	    n, (long long)raw_us, lpush_us, (long long)batch_ms, batch_us,
 	    (long long)one_ms, one_us);
 	for (size_t i = 0; i < n; i++)
 		free(jobs[i]);
