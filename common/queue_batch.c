@@ -5,17 +5,23 @@
  * file only changes how the calls travel. */
 #include "queue_batch.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "log.h"
 #include "scripts.h"
 #include "util.h"
 #include "xmalloc.h"
 
 #define NKEYS 9
-#define NARGS 17 /* keys, then 8 arguments */
+#define NHEAD 3               /* EVALSHA sha numkeys */
+#define NARGS (NHEAD + 9 + 8) /* then the keys, then 8 arguments */
 
-static struct rconn_script enqueue_script = {"enqueue", lua_enqueue, ""};
+/* The enqueue script's SHA, "" until loaded here (queue.c loads its own
+ * copy for queue_enqueue()); the poller uses it from one thread. */
+static char enqueue_sha[41];
 
 /* One call's arguments, and the strings it owns. */
 struct call {
@@ -27,6 +33,8 @@ struct call {
 static void
 call_fill(struct call *c, const char *prefix, const struct queue_alert *a)
 {
+	const char **v = c->argv + NHEAD;
+
 	snprintf(c->dev, sizeof(c->dev), "%lld", (long long)a->device_id);
 	util_uuid(c->uuid);
 	c->keys[0] = xasprintf("%s:inflight", prefix);
@@ -40,17 +48,20 @@ call_fill(struct call *c, const char *prefix, const struct queue_alert *a)
 	    a->alert_id && a->seen_ttl_s > 0 ? a->alert_id : "-");
 	c->keys[8] = xasprintf("%s:runs:%s", prefix, c->dev);
 	for (int i = 0; i < NKEYS; i++)
-		c->argv[i] = c->keys[i];
+		v[i] = c->keys[i];
 	snprintf(c->ttl, sizeof(c->ttl), "%d", a->seen_ttl_s);
 	snprintf(c->cd, sizeof(c->cd), "%d", a->cooldown_s);
-	c->argv[9] = c->dev;
-	c->argv[10] = c->uuid;
-	c->argv[11] = a->source ? a->source : "manual";
-	c->argv[12] = a->alert_id ? a->alert_id : "";
-	c->argv[13] = a->alert_json ? a->alert_json : "";
-	c->argv[14] = a->device_name ? a->device_name : "";
-	c->argv[15] = c->ttl;
-	c->argv[16] = c->cd;
+	v[9] = c->dev;
+	v[10] = c->uuid;
+	v[11] = a->source ? a->source : "manual";
+	v[12] = a->alert_id ? a->alert_id : "";
+	v[13] = a->alert_json ? a->alert_json : "";
+	v[14] = a->device_name ? a->device_name : "";
+	v[15] = c->ttl;
+	v[16] = c->cd;
+	c->argv[0] = "EVALSHA";
+	c->argv[1] = enqueue_sha;
+	c->argv[2] = "9";
 }
 
 static void
@@ -58,6 +69,33 @@ call_release(struct call *c)
 {
 	for (int i = 0; i < NKEYS; i++)
 		free(c->keys[i]);
+}
+
+/* Loads the script into Redis's cache, keeping its SHA.  0 or -1. */
+static int
+script_load(struct rconn *rc)
+{
+	redisReply *r = rconn_command(rc, "SCRIPT LOAD %s", lua_enqueue);
+	int ret = -1;
+
+	if (r != NULL && r->type == REDIS_REPLY_STRING && r->len == 40) {
+		memcpy(enqueue_sha, r->str, 40);
+		enqueue_sha[40] = '\0';
+		ret = 0;
+	} else if (r != NULL) {
+		log_warnx("SCRIPT LOAD enqueue: %s",
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	return ret;
+}
+
+static bool
+is_noscript(const redisReply *r)
+{
+	return r != NULL && r->type == REDIS_REPLY_ERROR &&
+	       strncmp(r->str, "NOSCRIPT", 8) == 0;
 }
 
 /* The script's answer as a result (as queue_enqueue() reads it). */
@@ -72,6 +110,55 @@ result_of(const redisReply *r)
 			: QUEUE_ERROR;
 }
 
+/* Runs the calls not answered yet (replies[i] NULL) as one pipeline, in
+ * their order; those answered NOSCRIPT (the script cache was flushed: they
+ * did not run) once more after a load.  Returns the number of leading
+ * calls answered. */
+static int
+run_calls(struct rconn *rc, struct call *calls, int m, redisReply **replies)
+{
+	const char *const **argv = xcalloc((size_t)m, sizeof(*argv));
+	redisReply **got = xcalloc((size_t)m, sizeof(*got));
+	int *argc = xcalloc((size_t)m, sizeof(*argc)), *idx, k, j, known;
+
+	idx = xcalloc((size_t)m, sizeof(*idx));
+	for (int loads = 0; loads < 3; loads++) {
+		if (enqueue_sha[0] == '\0' && script_load(rc) == -1)
+			break;
+		for (j = k = 0; j < m; j++)
+			if (replies[j] == NULL) {
+				idx[k] = j;
+				argv[k] = calls[j].argv;
+				argc[k++] = NARGS;
+			}
+		if (k == 0)
+			break;
+		j = rconn_pipeline(rc, k, argc, argv, got);
+		for (int i = 0; i < j; i++)
+			replies[idx[i]] = got[i];
+		if (j < k)
+			break;
+		for (j = k = 0; j < m; j++)
+			if (is_noscript(replies[j])) {
+				freeReplyObject(replies[j]);
+				replies[j] = NULL;
+				k++;
+			}
+		if (k == 0)
+			break;
+		enqueue_sha[0] = '\0';
+	}
+	for (known = 0; known < m && replies[known] != NULL; known++)
+		if (replies[known]->type == REDIS_REPLY_ERROR &&
+		    strncmp(replies[known]->str, "OOM", 3) != 0)
+			log_warnx("script enqueue: %s", replies[known]->str);
+	free(idx);
+	free(argc);
+	free(got);
+	free(argv);
+	return known;
+}
+
 /* One pipeline of m <= QUEUE_BATCH_MAX alerts.  Returns the leading
  * results known (m when all are). */
 static size_t
@@ -79,19 +166,13 @@ batch_once(struct rconn *rc, const char *prefix, const struct queue_alert *a,
     size_t m, enum queue_enqueue_result *res)
 {
 	struct call *calls = xcalloc(m, sizeof(*calls));
-	const char *const **argv = xcalloc(m, sizeof(*argv));
 	redisReply **replies = xcalloc(m, sizeof(*replies));
-	int *argc = xcalloc(m, sizeof(*argc));
 	size_t known = 0;
 	int got;
 
-	for (size_t i = 0; i < m; i++) {
+	for (size_t i = 0; i < m; i++)
 		call_fill(&calls[i], prefix, &a[i]);
-		argv[i] = calls[i].argv;
-		argc[i] = NARGS;
-	}
-	got = rconn_eval_pipeline(
-	    rc, &enqueue_script, NKEYS, (int)m, argc, argv, replies);
+	got = run_calls(rc, calls, (int)m, replies);
 	for (size_t i = 0; i < m; i++) {
 		res[i] = result_of(replies[i]);
 		/* Known means answered with a result: an error reply (OOM,
@@ -102,9 +183,7 @@ batch_once(struct rconn *rc, const char *prefix, const struct queue_alert *a,
 			freeReplyObject(replies[i]);
 		call_release(&calls[i]);
 	}
-	free(argc);
 	free(replies);
-	free(argv);
 	free(calls);
 	return known;
 }

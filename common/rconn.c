@@ -531,103 +531,33 @@ out:
 	return r;
 }
 
-/* One pipeline of EVALSHA sha for the calls idx[0..m): all written, then
- * the replies read into replies[idx[j]].  Returns how many were read: m,
- * or fewer when the connection failed (dropped; the rest unknown). */
-static int
-pipeline_round(struct rconn *rc, const char *sha, int nkeys, const int *idx,
-    int m, const int *argc, const char *const *const *argv,
-    redisReply **replies)
+int
+rconn_pipeline(struct rconn *rc, int n, const int *argc,
+    const char *const *const *argv, redisReply **replies)
 {
-	const char **av;
-	char nk[16];
-	int j, max = 0;
+	int i;
 
+	for (i = 0; i < n; i++)
+		replies[i] = NULL;
 	if (rconn_check_primary(rc))
 		return 0;
 	if (rc->ctx == NULL && rconn_connect(rc) == -1)
 		return 0;
-	for (j = 0; j < m; j++)
-		if (argc[idx[j]] > max)
-			max = argc[idx[j]];
-	av = xcalloc((size_t)max + 3, sizeof(char *));
-	snprintf(nk, sizeof(nk), "%d", nkeys);
-	av[0] = "EVALSHA";
-	av[1] = sha;
-	av[2] = nk;
-	for (j = 0; j < m; j++) {
-		int i = idx[j];
-
-		for (int k = 0; k < argc[i]; k++)
-			av[k + 3] = argv[i][k];
-		if (redisAppendCommandArgv(rc->ctx, argc[i] + 3, av, NULL) !=
-		    REDIS_OK) {
-			free(av);
-			after(rc, NULL, "EVALSHA");
+	for (i = 0; i < n; i++)
+		if (redisAppendCommandArgv(rc->ctx, argc[i],
+			(const char **)argv[i], NULL) != REDIS_OK) {
+			after(rc, NULL, "pipeline");
 			return 0;
 		}
-	}
-	free(av);
-	for (j = 0; j < m; j++) {
+	for (i = 0; i < n; i++) {
 		void *r = NULL;
 
 		if (redisGetReply(rc->ctx, &r) != REDIS_OK)
 			r = NULL;
-		if ((replies[idx[j]] = after(rc, r, "EVALSHA")) == NULL)
-			return j;
+		if ((replies[i] = after(rc, r, argv[i][0])) == NULL)
+			return i;
 	}
-	return m;
-}
-
-int
-rconn_eval_pipeline(struct rconn *rc, struct rconn_script *s, int nkeys, int n,
-    const int *argc, const char *const *const *argv, redisReply **replies)
-{
-	int *idx = xcalloc((size_t)n + 1, sizeof(int));
-	int m, known;
-	char sha[41];
-
-	for (int i = 0; i < n; i++)
-		replies[i] = NULL;
-	for (int loads = 0; loads < 3;) {
-		for (int i = m = 0; i < n; i++)
-			if (replies[i] == NULL)
-				idx[m++] = i;
-		if (m == 0)
-			break;
-		pthread_mutex_lock(&script_lock);
-		memcpy(sha, s->sha, sizeof(sha));
-		pthread_mutex_unlock(&script_lock);
-		if (sha[0] == '\0') {
-			if (loads++, script_load(rc, s) == -1)
-				break;
-			continue;
-		}
-		if (pipeline_round(
-			rc, sha, nkeys, idx, m, argc, argv, replies) < m)
-			break;
-		/* NOSCRIPT: the call did not run; load, send it again. */
-		m = 0;
-		for (int i = 0; i < n; i++)
-			if (replies[i] != NULL &&
-			    replies[i]->type == REDIS_REPLY_ERROR &&
-			    strncmp(replies[i]->str, "NOSCRIPT", 8) == 0) {
-				freeReplyObject(replies[i]);
-				replies[i] = NULL;
-				m++;
-			}
-		if (m == 0)
-			break;
-		if (loads++, script_load(rc, s) == -1)
-			break;
-	}
-	free(idx);
-	for (known = 0; known < n && replies[known] != NULL; known++)
-		if (replies[known]->type == REDIS_REPLY_ERROR &&
-		    strncmp(replies[known]->str, "OOM", 3) != 0)
-			log_warnx(
-			    "script %s: %s", s->name, replies[known]->str);
-	return known;
+	return n;
 }
 
 const char *

@@ -110,18 +110,14 @@ struct rconn_script {
 redisReply *rconn_eval(struct rconn *rc, struct rconn_script *s, int nkeys,
     int argc, const char **argv, const size_t *argvlen);
 
-/* Runs script s n times in one pipeline: every call is written, then the
- * replies are read in order, so n calls cost one round trip.  Call i has
- * nkeys keys and argc[i] arguments in argv[i] (keys first, as rconn_eval()).
- * replies[i] receives call i's reply (new; error replies too), or NULL
+/* Sends n commands in one write, then reads their replies in order: n
+ * commands for one round trip.  Command i is the argc[i] strings of
+ * argv[i].  replies[i] receives a new reply (error replies too), or NULL
  * when it is not known: the connection failed (logged and dropped) before
- * that reply came, so the call may or may not have run.  Calls answered
- * NOSCRIPT (the script cache was flushed) did not run: the script is
- * loaded and they are sent again, in their order.  Returns the number of
- * leading calls whose reply is known (n when all are). */
-int rconn_eval_pipeline(struct rconn *rc, struct rconn_script *s, int nkeys,
-    int n, const int *argc, const char *const *const *argv,
-    redisReply **replies);
+ * it came, so the command may or may not have run.  Returns the number of
+ * replies read: n, or fewer. */
+int rconn_pipeline(struct rconn *rc, int n, const int *argc,
+    const char *const *const *argv, redisReply **replies);
 
 /* The redis URL with any password removed, for logs (static buffer). */
 const char *rconn_describe(const struct rconn *rc);

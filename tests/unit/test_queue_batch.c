@@ -2,7 +2,8 @@
  * the same results, counters, jobs and job order as queue_enqueue() one
  * alert at a time, across several pipelines; a flushed script cache; a
  * batch sent again (a reply lost after Redis acted) applied once; Redis
- * refusing the writes, then taking them when sent again. */
+ * refusing the writes, then taking them when sent again; a pipeline cut
+ * short by a lost connection. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,30 @@ test_batch_refused_then_taken(void)
 	return 0;
 }
 
+/* A connection lost part way through a pipeline: the replies read are
+ * kept, the rest are unknown (NULL), and the commands after the loss did
+ * not run. */
+static int
+test_pipeline_cut_short(void)
+{
+	redisReply *rep[5];
+	const char *incr[2] = {"INCR", "pipe:n"};
+	const char *quit[1] = {"QUIT"}; /* answers, then closes */
+	const char *const *argv[5] = {incr, incr, quit, incr, incr};
+	int argc[5] = {2, 2, 1, 2, 2};
+
+	cmd("DEL pipe:n", NULL);
+	CHECK(rconn_pipeline(rc, 5, argc, argv, rep) == 3);
+	CHECK(rep[0] != NULL && rep[0]->integer == 1);
+	CHECK(rep[1] != NULL && rep[1]->integer == 2);
+	CHECK(rep[3] == NULL && rep[4] == NULL);
+	for (int i = 0; i < 3; i++)
+		if (rep[i] != NULL)
+			freeReplyObject(rep[i]);
+	CHECK(num("GET %s", "pipe:n") == 2); /* reconnected; 2 ran */
+	return 0;
+}
+
 static int
 test_batch_without_redis(void)
 {
@@ -268,6 +293,7 @@ main(void)
 	RUN(test_batch_after_script_flush);
 	RUN(test_batch_sent_again_applies_once);
 	RUN(test_batch_refused_then_taken);
+	RUN(test_pipeline_cut_short);
 	RUN(test_batch_without_redis);
 	rconn_free(rc);
 	return t_done();
