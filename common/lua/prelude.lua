@@ -30,6 +30,29 @@ local function event(key, kind, dev, extra)
     'device', dev, 'detail', extra or '')
 end
 
+-- P:bystatus:<status> holds the devices whose result has that status,
+-- scored by the time of the change: the viewer counts and pages them
+-- without reading every result.  Every write of a result's status goes
+-- through set_status, so a device is in the set its result names.
+local STATUSES = {'queued', 'running', 'deferred', 'done', 'failed'}
+
+-- HSET result status <status> and the fields after it, keeping the index
+-- (result is P:result:<dev>).
+local function set_status(result, status, now, ...)
+  local p, dev = string.match(result, '^(.*):result:([^:]*)$')
+  local old = redis.call('HGET', result, 'status')
+  if old and old ~= status then
+    redis.call('ZREM', p .. ':bystatus:' .. old, dev)
+  end
+  redis.call('ZADD', p .. ':bystatus:' .. status, now, dev)
+  redis.call('HSET', result, 'status', status, ...)
+end
+
+-- A device removed for good leaves every status set.
+local function unindex(p, dev)
+  for _, s in ipairs(STATUSES) do redis.call('ZREM', p .. ':bystatus:' .. s, dev) end
+end
+
 local DEAD_MAX = 10000 -- P:dead keeps the newest this many
 local RUNS_MAX = 20    -- P:runs:<device> keeps the newest this many
 
