@@ -48,6 +48,23 @@ local function set_status(result, status, now, ...)
   redis.call('HSET', result, 'status', status, ...)
 end
 
+-- HSET key with the field/value pairs of ARGV from index i on, in one
+-- call, leaving out a field named status (set_status writes that one).
+-- Returns the status value it left out, or nil.
+local function hset_fields(key, i)
+  local kv, status = {}, nil
+  for j = i, #ARGV - 1, 2 do
+    if ARGV[j] == 'status' then
+      status = ARGV[j + 1]
+    else
+      kv[#kv + 1] = ARGV[j]
+      kv[#kv + 1] = ARGV[j + 1]
+    end
+  end
+  if #kv > 0 then redis.call('HSET', key, unpack(kv)) end
+  return status
+end
+
 -- A device removed for good leaves every status set.
 local function unindex(p, dev)
   for _, s in ipairs(STATUSES) do redis.call('ZREM', p .. ':bystatus:' .. s, dev) end

@@ -4,12 +4,7 @@
 -- Returns 1, or 0 when a newer attempt owns the result.
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 local now = now_ms()
-for i = 3, #ARGV, 2 do
-  if ARGV[i] == 'status' then
-    set_status(KEYS[1], ARGV[i + 1], now)
-  else
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  end
-end
+local status = hset_fields(KEYS[1], 3)
+if status then set_status(KEYS[1], status, now) end
 redis.call('ZADD', KEYS[2], now, ARGV[2])
 return 1
