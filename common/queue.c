@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "queue_batch.h"
 #include "scripts.h"
 #include "sha256.h"
 #include "util.h"
@@ -22,7 +23,6 @@
 /* Artifacts go to Redis a chunk at a time, never whole in memory. */
 #define ARTIFACT_CHUNK (1024 * 1024)
 
-static struct rconn_script enqueue_script = {"enqueue", lua_enqueue, ""};
 static struct rconn_script claim_script = {"claim", lua_claim, ""};
 static struct rconn_script update_script = {"update", lua_update, ""};
 static struct rconn_script complete_script = {"complete", lua_complete, ""};
@@ -39,48 +39,15 @@ queue_int_reply(const redisReply *r)
 	return -1;
 }
 
+/* One alert is a batch of one: the keys and arguments are built in one
+ * place (queue_batch.c). */
 enum queue_enqueue_result
 queue_enqueue(struct rconn *rc, const char *prefix, const struct queue_alert *a)
 {
-	char dev[24], uuid[37], ttl[16], cd[16], *keys[9];
-	const char *argv[17];
-	redisReply *r;
-	long long v;
+	enum queue_enqueue_result res = QUEUE_ERROR;
 
-	snprintf(dev, sizeof(dev), "%lld", (long long)a->device_id);
-	util_uuid(uuid);
-	keys[0] = xasprintf("%s:inflight", prefix);
-	keys[1] = xasprintf("%s:queue", prefix);
-	keys[2] = xasprintf("%s:result:%s", prefix, dev);
-	keys[3] = xasprintf("%s:devices", prefix);
-	keys[4] = xasprintf("%s:cooldown:%s", prefix, dev);
-	keys[5] = xasprintf("%s:stats", prefix);
-	keys[6] = xasprintf("%s:events", prefix);
-	keys[7] = xasprintf("%s:alert:%s", prefix,
-	    a->alert_id && a->seen_ttl_s > 0 ? a->alert_id : "-");
-	keys[8] = xasprintf("%s:runs:%s", prefix, dev);
-	for (int i = 0; i < 9; i++)
-		argv[i] = keys[i];
-	snprintf(ttl, sizeof(ttl), "%d", a->seen_ttl_s);
-	argv[9] = dev;
-	argv[10] = uuid;
-	argv[11] = a->source ? a->source : "manual";
-	argv[12] = a->alert_id ? a->alert_id : "";
-	argv[13] = a->alert_json ? a->alert_json : "";
-	argv[14] = a->device_name ? a->device_name : "";
-	argv[15] = ttl;
-	snprintf(cd, sizeof(cd), "%d", a->cooldown_s);
-	argv[16] = cd;
-	r = rconn_eval(rc, &enqueue_script, 9, 17, argv, NULL);
-	v = queue_int_reply(r);
-	if (r != NULL)
-		freeReplyObject(r);
-	for (int i = 0; i < 9; i++)
-		free(keys[i]);
-	return v == 1   ? QUEUE_QUEUED
-	       : v == 0 ? QUEUE_COALESCED
-	       : v == 2 ? QUEUE_DUPLICATE
-			: QUEUE_ERROR;
+	return queue_enqueue_batch(rc, prefix, a, 1, &res) == 1 ? res
+								: QUEUE_ERROR;
 }
 
 void

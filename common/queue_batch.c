@@ -19,9 +19,7 @@
 #define NHEAD 3               /* EVALSHA sha numkeys */
 #define NARGS (NHEAD + 9 + 8) /* then the keys, then 8 arguments */
 
-/* The enqueue script's SHA, "" until loaded here (queue.c loads its own
- * copy for queue_enqueue()); the poller uses it from one thread. */
-static char enqueue_sha[41];
+static struct rconn_script enqueue_script = {"enqueue", lua_enqueue, ""};
 
 /* One call's arguments, and the strings it owns. */
 struct call {
@@ -60,7 +58,7 @@ call_fill(struct call *c, const char *prefix, const struct queue_alert *a)
 	v[15] = c->ttl;
 	v[16] = c->cd;
 	c->argv[0] = "EVALSHA";
-	c->argv[1] = enqueue_sha;
+	c->argv[1] = NULL; /* the SHA, set when sent */
 	c->argv[2] = "9";
 }
 
@@ -69,26 +67,6 @@ call_release(struct call *c)
 {
 	for (int i = 0; i < NKEYS; i++)
 		free(c->keys[i]);
-}
-
-/* Loads the script into Redis's cache, keeping its SHA.  0 or -1. */
-static int
-script_load(struct rconn *rc)
-{
-	redisReply *r = rconn_command(rc, "SCRIPT LOAD %s", lua_enqueue);
-	int ret = -1;
-
-	if (r != NULL && r->type == REDIS_REPLY_STRING && r->len == 40) {
-		memcpy(enqueue_sha, r->str, 40);
-		enqueue_sha[40] = '\0';
-		ret = 0;
-	} else if (r != NULL) {
-		log_warnx("SCRIPT LOAD enqueue: %s",
-		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-	}
-	if (r != NULL)
-		freeReplyObject(r);
-	return ret;
 }
 
 static bool
@@ -120,13 +98,16 @@ run_calls(struct rconn *rc, struct call *calls, int m, redisReply **replies)
 	const char *const **argv = xcalloc((size_t)m, sizeof(*argv));
 	redisReply **got = xcalloc((size_t)m, sizeof(*got));
 	int *argc = xcalloc((size_t)m, sizeof(*argc)), *idx, k, j, known;
+	bool reload = false;
+	char sha[41];
 
 	idx = xcalloc((size_t)m, sizeof(*idx));
 	for (int loads = 0; loads < 3; loads++) {
-		if (enqueue_sha[0] == '\0' && script_load(rc) == -1)
+		if (rconn_script_sha(rc, &enqueue_script, reload, sha) == -1)
 			break;
 		for (j = k = 0; j < m; j++)
 			if (replies[j] == NULL) {
+				calls[j].argv[1] = sha;
 				idx[k] = j;
 				argv[k] = calls[j].argv;
 				argc[k++] = NARGS;
@@ -146,7 +127,7 @@ run_calls(struct rconn *rc, struct call *calls, int m, redisReply **replies)
 			}
 		if (k == 0)
 			break;
-		enqueue_sha[0] = '\0';
+		reload = true;
 	}
 	for (known = 0; known < m && replies[known] != NULL; known++)
 		if (replies[known]->type == REDIS_REPLY_ERROR &&

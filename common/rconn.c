@@ -482,6 +482,25 @@ script_load(struct rconn *rc, struct rconn_script *s)
 	return 0;
 }
 
+int
+rconn_script_sha(
+    struct rconn *rc, struct rconn_script *s, bool reload, char sha[41])
+{
+	pthread_mutex_lock(&script_lock);
+	if (reload)
+		s->sha[0] = '\0';
+	memcpy(sha, s->sha, 41);
+	pthread_mutex_unlock(&script_lock);
+	if (sha[0] != '\0')
+		return 0;
+	if (script_load(rc, s) == -1)
+		return -1;
+	pthread_mutex_lock(&script_lock);
+	memcpy(sha, s->sha, 41);
+	pthread_mutex_unlock(&script_lock);
+	return 0;
+}
+
 redisReply *
 rconn_eval(struct rconn *rc, struct rconn_script *s, int nkeys, int argc,
     const char **argv, const size_t *argvlen)

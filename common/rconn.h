@@ -105,6 +105,12 @@ struct rconn_script {
 	char sha[41];       /* computed on first use */
 };
 
+/* Copies s's SHA into sha, loading the script first when it is not
+ * loaded yet, or again when reload is set (an EVALSHA was answered
+ * NOSCRIPT).  0, or -1 when Redis did not take it.  For callers that
+ * send EVALSHA themselves (a pipeline). */
+int rconn_script_sha(
+    struct rconn *rc, struct rconn_script *s, bool reload, char sha[41]);
 /* Runs script with nkeys keys then args: argv holds keys then args.
  * Returns a new reply or NULL as rconn_command. */
 redisReply *rconn_eval(struct rconn *rc, struct rconn_script *s, int nkeys,
