@@ -53,6 +53,9 @@ PROGS     = $(DAEMONS) $(BIN)/lr-cbsim
 UNITS     = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 BENCHES   = $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
 TOOLS     = $(patsubst tests/tools/%.c,$(BIN)/t-%,$(TOOL_SRC))
+# Programs a bench runs beside the daemons (the viewer's bare baseline
+# server); built by `all` too, so they cannot rot.
+BENCH_PROGS = $(B)/tests/bench/bare_http
 
 ALL_LIBS  = $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
 
@@ -67,7 +70,7 @@ say = @printf '  %-6s %s\n'
 endif
 
 .PHONY: all test test-asan test-unit demo deps deps-browser screenshots install clean help format check-format bench
-all: $(PROGS) $(UNITS) $(TOOLS)
+all: $(PROGS) $(UNITS) $(TOOLS) $(BENCH_PROGS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
