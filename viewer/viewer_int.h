@@ -3,10 +3,10 @@
  *
  * Modules: viewer.c (server, routes table, dispatch), viewer_reply.c
  * (replies and the helpers every route uses), viewer_auth.c (basic
- * authentication), overview.c (/, /api/stats, /api/devices, /metrics),
- * detail.c (a device's page, history, JSON and CSV), blob.c (a raw
- * artifact, streamed), manual.c (collect now), audit.c (lr:audit),
- * assets.c (/static/). */
+ * authentication), overview.c and overview_rows.c (/, /api/stats,
+ * /api/devices, /metrics), detail.c (a device's page, history, JSON and
+ * CSV), blob.c (a raw artifact, streamed), manual.c (collect now),
+ * audit.c (lr:audit), assets.c (/static/). */
 #ifndef LR_VIEWER_VIEWER_INT_H
 #define LR_VIEWER_VIEWER_INT_H
 
@@ -68,6 +68,7 @@ struct view {
 	char addr[64];  /* the client's address, for the audit */
 	json_t *first;  /* overview: stage-1 replies */
 	json_t *ids;    /* overview: device ids read */
+	unsigned flags; /* overview: how the list is read (overview_int.h) */
 	json_t *ctx;    /* the route's own data */
 };
 
