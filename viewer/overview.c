@@ -170,38 +170,42 @@ health(const json_t *o, long long pause_ms)
 	return json_pack("{s:s, s:s}", "state", state, "why", why);
 }
 
+/* Renders the answer once, for w and the requests joined to it. */
 static void
 overview_reply(struct view *w, json_t *overview, json_t *list)
 {
 	struct viewer *v = w->v;
-	struct evbuffer *b;
+	struct evbuffer *b = evbuffer_new();
 	struct page_ctx ctx = {
 	    util_now_ms(), v->cfg->prefix, v->token, NULL, NULL, 30};
-	const json_t *h = json_object_get(overview, "health");
+	const json_t *h = overview ? json_object_get(overview, "health") : NULL;
+	const char *ctype = viewer_ct_json;
+	char *s = NULL;
 
 	switch (w->kind) {
 	case VIEW_API_STATS:
 		json_object_del(overview, "durations");
-		viewer_reply_json(w->req, 200, "OK", json_incref(overview));
+		s = api_dump(overview);
 		break;
 	case VIEW_API_DEVICES:
-		viewer_reply_json(w->req, 200, "OK", json_incref(list));
+		s = api_dump(list);
 		break;
 	case VIEW_METRICS:
-		b = evbuffer_new();
 		api_metrics(b, overview);
-		viewer_reply(w->req, 200, "OK", viewer_ct_prom, b);
-		evbuffer_free(b);
+		ctype = viewer_ct_prom;
 		break;
 	default:
 		ctx.health = json_string_value(json_object_get(h, "state"));
 		ctx.health_why = json_string_value(json_object_get(h, "why"));
-		b = evbuffer_new();
 		page_dashboard(b, &ctx, overview, list, &w->q);
-		viewer_reply(w->req, 200, "OK", viewer_ct_html, b);
-		evbuffer_free(b);
+		ctype = viewer_ct_html;
 		break;
 	}
+	if (s != NULL)
+		evbuffer_add(b, s, strlen(s));
+	free(s);
+	overview_answer(w, ctype, b);
+	evbuffer_free(b);
 }
 
 static void
@@ -213,8 +217,7 @@ overview_done(json_t *replies, void *arg)
 	int k;
 
 	if (replies == NULL) {
-		viewer_unavailable(w);
-		viewer_view_free(w);
+		overview_fail(w);
 		return;
 	}
 	counts = json_object();
@@ -227,6 +230,13 @@ overview_done(json_t *replies, void *arg)
 		json_array_append_new(
 		    json_object_get(dur, "buckets"), json_integer(0));
 	list = overview_list(w, replies, counts, dur);
+	if (w->kind == VIEW_API_DEVICES) { /* the list alone */
+		json_decref(counts);
+		json_decref(dur);
+		overview_reply(w, NULL, list); /* frees w */
+		json_decref(list);
+		return;
+	}
 
 	overview = json_pack(
 	    "{s:o, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:o, s:o, s:o, s:o, s:s}",
@@ -248,32 +258,26 @@ overview_done(json_t *replies, void *arg)
 	json_object_set_new(overview, "health",
 	    health(overview, (long long)json_integer_value(
 				 json_array_get(first, S1_PAUSE))));
-	overview_reply(w, overview, list);
+	overview_reply(w, overview, list); /* frees w */
 	json_decref(overview);
 	json_decref(list);
-	viewer_view_free(w);
 }
 
-/* Stage 2: the numbers that need Redis's time, and one HMGET per device
- * read (then, for a status page from the index, one ZSCORE each). */
+/* Stage 2's first commands: live workers and sessions from Redis's
+ * time, the dead jobs. */
 static void
-overview_second(struct view *w)
+pipeline_numbers(struct view *w, struct store_batch *b)
 {
 	struct viewer *v = w->v;
-	const json_t *time, *list;
-	const char *deadtype;
-	struct store_batch *b;
-	char min[32], now[32], *k, *devices;
-	json_int_t now_ms;
-	size_t i, nf = w->q.q[0] != '\0' ? 7 : 6; /* users only to search */
-	bool zscore = !(w->flags & OVERVIEW_SCAN) && w->q.status[0] != '\0';
+	const json_t *time = json_array_get(w->first, S1_TIME);
+	const char *deadtype =
+	    json_string_value(json_array_get(w->first, S1_DEADTYPE));
+	json_int_t now_ms =
+	    viewer_int_at(time, 0) * 1000 + viewer_int_at(time, 1) / 1000;
+	char min[32], now[32], *k;
 
-	time = json_array_get(w->first, S1_TIME);
-	now_ms = viewer_int_at(time, 0) * 1000 + viewer_int_at(time, 1) / 1000;
 	if (now_ms <= 0)
 		now_ms = util_now_ms();
-	deadtype = json_string_value(json_array_get(w->first, S1_DEADTYPE));
-	b = store_batch_new(v->store, overview_done, w);
 	snprintf(min, sizeof(min), "%" JSON_INTEGER_FORMAT,
 	    now_ms - OVERVIEW_LIVE_MS);
 	snprintf(now, sizeof(now), "%" JSON_INTEGER_FORMAT, now_ms);
@@ -293,6 +297,23 @@ overview_second(struct view *w)
 		store_batch_add(b, "LRANGE", k, "0", "9", NULL);
 	}
 	free(k);
+}
+
+/* Stage 2: the numbers that need Redis's time, and one HMGET per device
+ * read (then, for a status page from the index, one ZSCORE each). */
+static void
+overview_second(struct view *w)
+{
+	struct viewer *v = w->v;
+	const json_t *list;
+	struct store_batch *b;
+	char *k, *devices;
+	size_t i, nf = w->q.q[0] != '\0' ? 7 : 6; /* users only to search */
+	bool zscore = !(w->flags & OVERVIEW_SCAN) && w->q.status[0] != '\0';
+
+	b = store_batch_new(v->store, overview_done, w);
+	if (w->kind != VIEW_API_DEVICES)
+		pipeline_numbers(w, b);
 
 	/* ZREVRANGE ... WITHSCORES: member, score, member, score... */
 	w->ids = json_array();
@@ -349,8 +370,7 @@ overview_scan_done(json_t *replies, void *arg)
 	struct view *w = arg;
 
 	if (replies == NULL) {
-		viewer_unavailable(w);
-		viewer_view_free(w);
+		overview_fail(w);
 		return;
 	}
 	json_array_set(w->first, S1_DEVICES, json_array_get(replies, 0));
@@ -365,8 +385,7 @@ overview_first_done(json_t *replies, void *arg)
 	char stop[32], *k;
 
 	if (replies == NULL) {
-		viewer_unavailable(w);
-		viewer_view_free(w);
+		overview_fail(w);
 		return;
 	}
 	w->first = json_incref(replies);
@@ -385,33 +404,13 @@ overview_first_done(json_t *replies, void *arg)
 	store_batch_run(b);
 }
 
+/* Stage 1's pipeline numbers (all but /api/devices). */
 static void
-overview_start(
-    struct viewer *v, struct evhttp_request *req, enum view_kind kind)
+pipeline_first(struct viewer *v, struct store_batch *b)
 {
-	struct view *w =
-	    viewer_view_new(v, req, kind, QUERY_LIST_PER, QUERY_LIST_PER_MAX);
-	struct store_batch *b =
-	    store_batch_new(v->store, overview_first_done, w);
-	char start[32], stop[32], *k;
+	char *k;
 
 	store_batch_add(b, "TIME", NULL);
-	if (overview_needs_scan(w)) {
-		w->flags |= OVERVIEW_SCAN;
-		snprintf(start, sizeof(start), "0");
-		snprintf(stop, sizeof(stop), "%d", OVERVIEW_SCAN_MAX - 1);
-		k = viewer_key(v, "devices", NULL);
-	} else {
-		overview_page_range(w, start, stop, sizeof(start));
-		k = w->q.status[0] != '\0'
-			? viewer_key(v, "bystatus", w->q.status)
-			: viewer_key(v, "devices", NULL);
-	}
-	store_batch_add(b, "ZREVRANGE", k, start, stop, "WITHSCORES", NULL);
-	free(k);
-	k = viewer_key(v, "devices", NULL);
-	store_batch_add(b, "ZCARD", k, NULL);
-	free(k);
 	k = viewer_key(v, "queue", NULL);
 	store_batch_add(b, "LLEN", k, NULL);
 	free(k);
@@ -434,14 +433,46 @@ overview_start(
 	k = viewer_key(v, "retry", NULL);
 	store_batch_add(b, "ZRANGE", k, "0", "9", "WITHSCORES", NULL);
 	free(k);
+}
+
+static void
+overview_start(
+    struct viewer *v, struct evhttp_request *req, enum view_kind kind)
+{
+	struct view *w =
+	    viewer_view_new(v, req, kind, QUERY_LIST_PER, QUERY_LIST_PER_MAX);
+	struct store_batch *b;
+	char start[32], stop[32], *k;
+
+	if (overview_join(w))
+		return;
+	b = store_batch_new(v->store, overview_first_done, w);
+	if (overview_needs_scan(w)) {
+		w->flags |= OVERVIEW_SCAN;
+		snprintf(start, sizeof(start), "0");
+		snprintf(stop, sizeof(stop), "%d", OVERVIEW_SCAN_MAX - 1);
+		k = viewer_key(v, "devices", NULL);
+	} else {
+		overview_page_range(w, start, stop, sizeof(start));
+		k = w->q.status[0] != '\0'
+			? viewer_key(v, "bystatus", w->q.status)
+			: viewer_key(v, "devices", NULL);
+	}
+	store_batch_add(b, "ZREVRANGE", k, start, stop, "WITHSCORES", NULL);
+	free(k);
+	k = viewer_key(v, "devices", NULL);
+	store_batch_add(b, "ZCARD", k, NULL);
+	free(k);
 	k = viewer_key(v, "status_index", NULL);
 	store_batch_add(b, "EXISTS", k, NULL);
 	free(k);
-	for (int s = 0; page_statuses[s] != NULL; s++) {
+	for (int s = 0; s < OVERVIEW_NSTATUS; s++) {
 		k = viewer_key(v, "bystatus", page_statuses[s]);
 		store_batch_add(b, "ZCARD", k, NULL);
 		free(k);
 	}
+	if (w->kind != VIEW_API_DEVICES)
+		pipeline_first(v, b);
 	store_batch_run(b);
 }
 

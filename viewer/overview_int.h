@@ -22,16 +22,22 @@
 
 #include <jansson.h>
 
+struct evbuffer;
+
 #include "viewer_int.h"
 
 #define OVERVIEW_SCAN_MAX 10000 /* devices read for search and sorts */
 
-/* Stage 1 replies (overview.c): S1_BYSTATUS + k is the ZCARD of
- * P:bystatus:<page_statuses[k]>. */
+/* Stage 1 replies (overview.c): first what the list needs (all that
+ * /api/devices sends), S1_BYSTATUS + k being the ZCARD of
+ * P:bystatus:<page_statuses[k]>; then the pipeline's numbers. */
+#define OVERVIEW_NSTATUS 5 /* page_statuses */
 enum {
-	S1_TIME,
 	S1_DEVICES, /* ZREVRANGE ... WITHSCORES: one page, or the scan */
 	S1_NDEVICES,
+	S1_INDEX, /* EXISTS P:status_index */
+	S1_BYSTATUS,
+	S1_TIME = S1_BYSTATUS + OVERVIEW_NSTATUS,
 	S1_QUEUE,
 	S1_INFLIGHT,
 	S1_STATS,
@@ -40,12 +46,18 @@ enum {
 	S1_MEMORY,
 	S1_PAUSE,
 	S1_RETRY_NEXT,
-	S1_INDEX, /* EXISTS P:status_index */
-	S1_BYSTATUS,
 };
-/* Stage 2 replies: then one HMGET per id of S1_DEVICES, then (a status
- * page from the index) one ZSCORE P:devices per id. */
+/* Stage 2 replies: the pipeline's numbers (not for /api/devices), then
+ * one HMGET per id of S1_DEVICES, then (a status page from the index) one
+ * ZSCORE P:devices per id. */
 enum { S2_WORKERS, S2_SESSIONS, S2_DEAD, S2_DEAD_RECENT, S2_FIRST_DEVICE };
+
+/* Where the HMGET replies start among w's stage 2 replies. */
+static inline size_t
+overview_first_row(const struct view *w)
+{
+	return w->kind == VIEW_API_DEVICES ? 0 : S2_FIRST_DEVICE;
+}
 
 /* The fields read per device, in HMGET order; users only to search. */
 enum { F_NAME, F_STATUS, F_STEP, F_ERROR, F_STARTED, F_FINISHED, F_USERS };
@@ -66,5 +78,16 @@ void overview_page_range(
  * returns a new /api/devices object for w's query. */
 json_t *overview_list(
     struct view *w, const json_t *replies, json_t *counts, json_t *dur);
+
+/* overview_join.c */
+/* When a read for the same route and query is in flight, joins w to it
+ * and returns true (w is answered with it); else makes w the leader of a
+ * new read and returns false. */
+bool overview_join(struct view *w);
+/* Answers the leader w and every request joined to it: 200, ctype, the
+ * bytes of body (left for the caller to free).  Frees the views. */
+void overview_answer(struct view *w, const char *ctype, struct evbuffer *body);
+/* Answers them all 503 (Redis unavailable) and frees the views. */
+void overview_fail(struct view *w);
 
 #endif

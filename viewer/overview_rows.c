@@ -109,7 +109,9 @@ static json_t *
 row_json(const struct row *r)
 {
 	char iso[32];
-	json_t *d = json_pack("{s:I}", "device_id", (json_int_t)r->id);
+	json_t *d = json_object();
+
+	json_object_set_new(d, "device_id", json_integer(r->id));
 
 	json_object_set_new(
 	    d, "device_name", r->name ? json_string(r->name) : json_null());
@@ -157,7 +159,7 @@ add_duration(json_t *d, const json_t *hm)
 static struct row
 row_at(const struct view *w, const json_t *replies, size_t i)
 {
-	const json_t *hm = json_array_get(replies, S2_FIRST_DEVICE + i);
+	const json_t *hm = json_array_get(replies, overview_first_row(w) + i);
 	const json_t *dev = json_array_get(w->ids, i);
 	struct row r = {0};
 
@@ -181,7 +183,8 @@ scan(struct view *w, const json_t *replies, json_t *counts, json_t *dur,
 	size_t i, n = 0;
 
 	for (i = 0; i < json_array_size(w->ids); i++) {
-		const json_t *hm = json_array_get(replies, S2_FIRST_DEVICE + i);
+		const json_t *hm =
+		    json_array_get(replies, overview_first_row(w) + i);
 		struct row r = row_at(w, replies, i);
 		json_t *c;
 
@@ -235,8 +238,8 @@ index_page(struct view *w, const json_t *replies)
 		struct row r = row_at(w, replies, i);
 
 		if (w->q.status[0] != '\0') {
-			const char *s = json_string_value(
-			    json_array_get(replies, S2_FIRST_DEVICE + n + i));
+			const char *s = json_string_value(json_array_get(
+			    replies, overview_first_row(w) + n + i));
 			double ms = s ? strtod(s, NULL) : 0;
 
 			if (ms >= 0 && ms < 1e15)

@@ -39,7 +39,8 @@ struct viewer {
 	char user[128]; /* the basic-auth user, or "-" */
 	unsigned char secret[CSRF_SECRET_LEN]; /* collect tokens; random */
 	char token[CSRF_TOKEN_LEN + 1];        /* user's collect token */
-	int port; /* bound port, after viewer_listen */
+	int port;               /* bound port, after viewer_listen */
+	struct view *overviews; /* overview reads in flight (overview_join.c) */
 };
 
 /* What a request waiting for Redis is for. */
@@ -62,14 +63,16 @@ struct view {
 	struct viewer *v;
 	struct evhttp_request *req; /* owned by evhttp until answered */
 	enum view_kind kind;
-	int64_t id;     /* device routes */
-	struct query q; /* the parsed query string */
-	char arg[80];   /* CSV: the table; artifact: the sha256 */
-	char addr[64];  /* the client's address, for the audit */
-	json_t *first;  /* overview: stage-1 replies */
-	json_t *ids;    /* overview: device ids read */
-	unsigned flags; /* overview: how the list is read (overview_int.h) */
-	json_t *ctx;    /* the route's own data */
+	int64_t id;        /* device routes */
+	struct query q;    /* the parsed query string */
+	char arg[80];      /* CSV: the table; artifact: the sha256 */
+	char addr[64];     /* the client's address, for the audit */
+	json_t *first;     /* overview: stage-1 replies */
+	json_t *ids;       /* overview: device ids read */
+	unsigned flags;    /* overview: how the list is read (overview_int.h) */
+	struct view *next; /* overview: the next read in flight */
+	struct view *joined; /* overview: the next request it answers too */
+	json_t *ctx;         /* the route's own data */
 };
 
 /* A new view of req for kind; the query string is parsed into w->q with

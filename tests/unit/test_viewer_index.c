@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,98 @@ test_no_index_falls_back_to_the_scan(void)
 	return 0;
 }
 
+/* Identical requests while a read is in flight share it. */
+#define NJOIN 5
+static char *joined_body[NJOIN + 1];
+static int joined_n;
+
+static void
+on_joined(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer *b;
+	size_t n;
+	int i = (int)(intptr_t)arg;
+
+	if (req != NULL && evhttp_request_get_response_code(req) == 200) {
+		b = evhttp_request_get_input_buffer(req);
+		n = evbuffer_get_length(b);
+		joined_body[i] = xmalloc(n + 1);
+		evbuffer_remove(b, joined_body[i], n);
+		joined_body[i][n] = '\0';
+	}
+	if (++joined_n == NJOIN + 1)
+		event_base_loopbreak(base);
+}
+
+/* The calls of cmd Redis counted since CONFIG RESETSTAT. */
+static long
+calls(const char *cmd)
+{
+	redisReply *r = redisCommand(rc, "INFO commandstats");
+	char key[64];
+	const char *p;
+	long n = -1;
+
+	snprintf(key, sizeof(key), "cmdstat_%s:calls=", cmd);
+	if (r != NULL && r->type == REDIS_REPLY_STRING &&
+	    (p = strstr(r->str, key)) != NULL)
+		n = atol(p + strlen(key));
+	freeReplyObject(r);
+	return n;
+}
+
+static int
+test_identical_requests_share_a_read(void)
+{
+	struct evhttp_connection *c[NJOIN + 1];
+	redisReply *r;
+	json_t *j;
+	int i;
+
+	r = redisCommand(rc, "CONFIG RESETSTAT");
+	freeReplyObject(r);
+	/* Redis holds every command for 300 ms: the requests all come
+	 * while the first read waits */
+	r = redisCommand(rc, "CLIENT PAUSE 300 ALL");
+	CHECK(r != NULL && r->type == REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	joined_n = 0;
+	for (i = 0; i <= NJOIN; i++) {
+		struct evhttp_request *req =
+		    evhttp_request_new(on_joined, (void *)(intptr_t)i);
+
+		c[i] = evhttp_connection_base_new(base, NULL, "127.0.0.1",
+		    (unsigned short)viewer_port(viewer));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Host", "127.0.0.1");
+		/* the last one asks for another page: a read of its own */
+		evhttp_make_request(c[i], req, EVHTTP_REQ_GET,
+		    i < NJOIN ? "/api/devices?per=7" : "/api/devices?per=8");
+	}
+	event_base_dispatch(base);
+	for (i = 0; i <= NJOIN; i++)
+		evhttp_connection_free(c[i]);
+	CHECK(joined_n == NJOIN + 1);
+	for (i = 0; i <= NJOIN; i++)
+		CHECK(joined_body[i] != NULL);
+	for (i = 1; i < NJOIN; i++)
+		CHECK(strcmp(joined_body[i], joined_body[0]) == 0);
+	j = json_loads(joined_body[0], 0, NULL);
+	CHECK(num(j, "count", NULL) == 7);
+	CHECK(row_id(j, 0) == NDEV);
+	json_decref(j);
+	j = json_loads(joined_body[NJOIN], 0, NULL);
+	CHECK(num(j, "count", NULL) == 8);
+	json_decref(j);
+	/* one EXISTS P:status_index and one ZREVRANGE per read: two reads */
+	CHECK(calls("exists") == 2);
+	CHECK(calls("zrevrange") == 2);
+	CHECK(calls("hmget") == 7 + 8);
+	for (i = 0; i <= NJOIN; i++)
+		free(joined_body[i]);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -356,6 +449,7 @@ main(void)
 		RUN(test_index_status_page);
 		RUN(test_search_keeps_the_scan);
 		RUN(test_no_index_falls_back_to_the_scan);
+		RUN(test_identical_requests_share_a_read);
 	}
 	if (conn != NULL)
 		evhttp_connection_free(conn);
