@@ -242,21 +242,28 @@ out_add(struct out *o, const char *s, size_t n)
 /* A JSON string as jansson writes one: '"' and '\\' escaped, control
  * characters as \b \f \n \r \t or \u00XX, everything else (valid UTF-8:
  * jansson keeps nothing else) as it is. */
+/* The bytes a JSON string escapes. */
+static const unsigned char special[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1,                                     /* 0x00 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
+    ['"'] = 1, ['\\'] = 1};
+
 static void
 out_string(struct out *o, const char *s, size_t n)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run = 0;
 
 	out_add(o, "\"", 1);
-	for (; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (;;) {
 		char esc[8];
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
+		while (i < n && !special[p[i]])
+			i++;
 		out_add(o, s + run, i - run);
-		run = i + 1;
-		switch (c) {
+		if (i >= n)
+			break;
+		switch (p[i]) {
 		case '"':
 			out_add(o, "\\\"", 2);
 			break;
@@ -279,23 +286,39 @@ out_string(struct out *o, const char *s, size_t n)
 			out_add(o, "\\t", 2);
 			break;
 		default:
-			snprintf(esc, sizeof(esc), "\\u%04X", c);
+			snprintf(esc, sizeof(esc), "\\u%04X", p[i]);
 			out_add(o, esc, 6);
 		}
+		run = ++i;
 	}
-	out_add(o, s + run, n - run);
 	out_add(o, "\"", 1);
+}
+
+/* An integer in decimal (snprintf costs more than all the rest of a
+ * row). */
+static void
+out_int(struct out *o, json_int_t v)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+	unsigned long long u =
+	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		buf[--i] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	if (v < 0)
+		buf[--i] = '-';
+	out_add(o, buf + i, sizeof(buf) - i);
 }
 
 static void
 out_value(struct out *o, const json_t *v)
 {
-	char num[32];
 	const char *key;
 	const json_t *e;
 	size_t i;
 	char *s;
-	int n;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
@@ -325,9 +348,7 @@ out_value(struct out *o, const json_t *v)
 		out_string(o, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		out_add(o, num, (size_t)n);
+		out_int(o, json_integer_value(v));
 		break;
 	case JSON_REAL: /* rare: jansson's own text, digit for digit */
 		s = json_dumps(v, JSON_ENCODE_ANY);

@@ -299,6 +299,42 @@ pipeline_numbers(struct view *w, struct store_batch *b)
 	free(k);
 }
 
+/* Writes n (> 0) in decimal at out; returns out. */
+static char *
+decimal(int64_t n, char *out)
+{
+	char buf[24];
+	size_t i = sizeof(buf), len;
+
+	do
+		buf[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	len = sizeof(buf) - i;
+	memcpy(out, buf + i, len);
+	out[len] = '\0';
+	return out;
+}
+
+/* A P:devices score as ms.  A score is anything a writer put there
+ * ("inf", "nan", "1e400"): only a plausible time converts to an integer,
+ * else 0.  Plain digits, the usual case, skip strtod. */
+static int64_t
+score_ms(const char *s)
+{
+	int64_t v = 0;
+	double d;
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < 16 && s[i] >= '0' && s[i] <= '9'; i++)
+		v = v * 10 + (s[i] - '0');
+	if (i > 0 && i < 16 && s[i] == '\0')
+		return v;
+	d = strtod(s, NULL);
+	return d >= 0 && d < 1e15 ? (int64_t)d : 0;
+}
+
 /* Stage 2: the numbers that need Redis's time, and one HMGET per device
  * read (then, for a status page from the index, one ZSCORE each). */
 static void
@@ -307,8 +343,13 @@ overview_second(struct view *w)
 	struct viewer *v = w->v;
 	const json_t *list;
 	struct store_batch *b;
-	char *k, *devices;
-	size_t i, nf = w->q.q[0] != '\0' ? 7 : 6; /* users only to search */
+	char *rkey, *devices;
+	size_t klen;
+	/* the run's times only for the scan's durations, users only to
+	 * search */
+	size_t i, nf = !(w->flags & OVERVIEW_SCAN) ? 4
+		       : w->q.q[0] != '\0'         ? 7
+						   : 6;
 	bool zscore = !(w->flags & OVERVIEW_SCAN) && w->q.status[0] != '\0';
 
 	b = store_batch_new(v->store, overview_done, w);
@@ -316,48 +357,44 @@ overview_second(struct view *w)
 		pipeline_numbers(w, b);
 
 	/* ZREVRANGE ... WITHSCORES: member, score, member, score... */
-	w->ids = json_array();
 	list = json_array_get(w->first, S1_DEVICES);
+	w->idv = xcalloc(json_array_size(list) / 2 + 1, sizeof(*w->idv));
+	rkey = xasprintf("%s:result:", v->cfg->prefix);
+	klen = strlen(rkey);
+	rkey = xrealloc(rkey, klen + 24);
 	for (i = 0; i + 1 < json_array_size(list); i += 2) {
 		const char *id = json_string_value(json_array_get(list, i));
 		const char *score =
 		    json_string_value(json_array_get(list, i + 1));
-		int64_t dev;
-		char canon[32];
-		double ms;
+		struct overview_id *d = &w->idv[w->nids];
 
-		if (util_parse_device_id(id, &dev) == -1)
+		if (util_parse_device_id(id, &d->id) == -1)
 			continue; /* not ours; never trust a member */
-		ms = score ? strtod(score, NULL) : 0;
-		/* A score is anything a writer put there ("inf", "nan"):
-		 * only a plausible time converts to an integer. */
-		if (!(ms >= 0 && ms < 1e15))
-			ms = 0;
-		snprintf(canon, sizeof(canon), "%" PRId64, dev);
-		json_array_append_new(
-		    w->ids, json_pack("{s:I, s:I}", "id", (json_int_t)dev, "ms",
-				(json_int_t)ms));
-		k = viewer_key(v, "result", canon);
-		if (nf == 7)
-			store_batch_add(b, "HMGET", k, overview_fields[0],
+		d->ms = score_ms(score);
+		w->nids++;
+		decimal(d->id, rkey + klen);
+		if (nf == 4)
+			store_batch_add(b, "HMGET", rkey, overview_fields[0],
+			    overview_fields[1], overview_fields[2],
+			    overview_fields[3], NULL);
+		else if (nf == 7)
+			store_batch_add(b, "HMGET", rkey, overview_fields[0],
 			    overview_fields[1], overview_fields[2],
 			    overview_fields[3], overview_fields[4],
 			    overview_fields[5], overview_fields[6], NULL);
 		else
-			store_batch_add(b, "HMGET", k, overview_fields[0],
+			store_batch_add(b, "HMGET", rkey, overview_fields[0],
 			    overview_fields[1], overview_fields[2],
 			    overview_fields[3], overview_fields[4],
 			    overview_fields[5], NULL);
-		free(k);
 	}
+	free(rkey);
 	devices = viewer_key(v, "devices", NULL);
-	for (i = 0; zscore && i < json_array_size(w->ids); i++) {
-		char id[32];
+	for (i = 0; zscore && i < w->nids; i++) {
+		char id[24];
 
-		snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(
-			json_object_get(json_array_get(w->ids, i), "id")));
-		store_batch_add(b, "ZSCORE", devices, id, NULL);
+		store_batch_add(
+		    b, "ZSCORE", devices, decimal(w->idv[i].id, id), NULL);
 	}
 	free(devices);
 	store_batch_run(b);

@@ -20,6 +20,8 @@
 #ifndef LR_VIEWER_OVERVIEW_INT_H
 #define LR_VIEWER_OVERVIEW_INT_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 struct evbuffer;
@@ -63,6 +65,11 @@ overview_first_row(const struct view *w)
 enum { F_NAME, F_STATUS, F_STEP, F_ERROR, F_STARTED, F_FINISHED, F_USERS };
 extern const char *const overview_fields[];
 
+/* A device id read, and its P:devices score (ms; 0 when not a time). */
+struct overview_id {
+	int64_t id, ms;
+};
+
 /* struct view's flags. */
 #define OVERVIEW_SCAN 0x1  /* the bounded scan lists the devices */
 #define OVERVIEW_INDEX 0x2 /* P:status_index exists */
@@ -78,6 +85,9 @@ void overview_page_range(
  * returns a new /api/devices object for w's query. */
 json_t *overview_list(
     struct view *w, const json_t *replies, json_t *counts, json_t *dur);
+
+/* util_iso8601()'s text for ms, faster (a page row has one). */
+const char *overview_iso_ms(int64_t ms, char *buf, size_t size);
 
 /* overview_join.c */
 /* When a read for the same route and query is in flight, joins w to it

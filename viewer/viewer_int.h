@@ -23,6 +23,7 @@ struct event_base;
 struct evbuffer;
 struct evhttp;
 struct http_server;
+struct overview_id;
 struct evhttp_request;
 struct store;
 
@@ -63,12 +64,13 @@ struct view {
 	struct viewer *v;
 	struct evhttp_request *req; /* owned by evhttp until answered */
 	enum view_kind kind;
-	int64_t id;        /* device routes */
-	struct query q;    /* the parsed query string */
-	char arg[80];      /* CSV: the table; artifact: the sha256 */
-	char addr[64];     /* the client's address, for the audit */
-	json_t *first;     /* overview: stage-1 replies */
-	json_t *ids;       /* overview: device ids read */
+	int64_t id;              /* device routes */
+	struct query q;          /* the parsed query string */
+	char arg[80];            /* CSV: the table; artifact: the sha256 */
+	char addr[64];           /* the client's address, for the audit */
+	json_t *first;           /* overview: stage-1 replies */
+	struct overview_id *idv; /* overview: the device ids read */
+	size_t nids;
 	unsigned flags;    /* overview: how the list is read (overview_int.h) */
 	struct view *next; /* overview: the next read in flight */
 	struct view *joined; /* overview: the next request it answers too */

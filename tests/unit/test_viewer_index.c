@@ -31,6 +31,8 @@
 #include "common/log.h"
 #include <hiredis/hiredis.h>
 #include "common/xmalloc.h"
+#include "common/util.h"
+#include "viewer/overview_int.h"
 #include "viewer/viewer.h"
 
 #define NDEV 10050 /* devices 1..NDEV; the higher the id, the newer */
@@ -438,10 +440,45 @@ test_identical_requests_share_a_read(void)
 	return 0;
 }
 
+/* The rows' fast ISO time is util_iso8601's text, to the millisecond. */
+static int
+test_row_times_are_util_iso8601(void)
+{
+	static const int64_t fixed[] = {0, 1, 999, 86399999, 86400000,
+	    951782400000LL /* 2000-02-29 */, 951868799999LL,
+	    4107542399999LL /* 2100-02-28 */, 4107542400000LL, T0 + 123,
+	    253402300799999LL /* 9999-12-31 */,
+	    253402300800000LL /* year 10000 */, -5};
+	char a[64], b[64];
+	uint64_t x = 88172645463325252ULL;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		overview_iso_ms(fixed[i], a, sizeof(a));
+		util_iso8601(fixed[i], b, sizeof(b));
+		if (strcmp(a, b) != 0)
+			printf("#   %lld: %s, want %s\n", (long long)fixed[i],
+			    a, b);
+		CHECK(strcmp(a, b) == 0);
+	}
+	for (int i = 0; i < 100000; i++) {
+		int64_t ms;
+
+		x ^= x << 13; /* xorshift: any time up to year 9999 */
+		x ^= x >> 7;
+		x ^= x << 17;
+		ms = (int64_t)(x % 253402300800000ULL);
+		overview_iso_ms(ms, a, sizeof(a));
+		util_iso8601(ms, b, sizeof(b));
+		CHECK(strcmp(a, b) == 0);
+	}
+	return 0;
+}
+
 int
 main(void)
 {
 	log_init("test_viewer_index", LOG_WARN, LOG_TEXT);
+	RUN(test_row_times_are_util_iso8601);
 	RUN(test_start);
 	if (t_failed == 0) {
 		RUN(test_accepted_socket_has_nodelay);
