@@ -33,8 +33,6 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define OVERVIEW_LIVE_MS 30000 /* a worker heartbeat this recent is live */
-
 /* Returns the P:stats hash as a new object, numbers as integers. */
 static json_t *
 stats_object(const json_t *reply)
@@ -189,6 +187,7 @@ overview_reply(struct view *w, json_t *overview, json_t *list)
 		break;
 	case VIEW_API_DEVICES:
 		s = api_dump(list);
+		overview_keep(w, s, strlen(s));
 		break;
 	case VIEW_METRICS:
 		api_metrics(b, overview);
@@ -220,6 +219,8 @@ overview_done(json_t *replies, void *arg)
 		overview_fail(w);
 		return;
 	}
+	if (w->kind == VIEW_API_DEVICES && overview_unchanged(w, replies))
+		return; /* answered with the same bytes as last time */
 	counts = json_object();
 	for (k = 0; page_statuses[k] != NULL; k++)
 		json_object_set_new(counts, page_statuses[k], json_integer(0));
@@ -245,16 +246,16 @@ overview_done(json_t *replies, void *arg)
 	    viewer_int_at(first, S1_RETRY), "redis_memory",
 	    viewer_redis_memory(json_array_get(first, S1_MEMORY)), "inflight",
 	    viewer_int_at(first, S1_INFLIGHT), "workers_live",
-	    viewer_int_at(replies, S2_WORKERS), "sessions_in_use",
-	    viewer_int_at(replies, S2_SESSIONS), "session_limit",
+	    viewer_int_at(replies, w->s2 + S2_WORKERS), "sessions_in_use",
+	    viewer_int_at(replies, w->s2 + S2_SESSIONS), "session_limit",
 	    (json_int_t)w->v->cfg->session_limit, "dead",
-	    viewer_int_at(replies, S2_DEAD), "devices_total",
+	    viewer_int_at(replies, w->s2 + S2_DEAD), "devices_total",
 	    viewer_int_at(first, S1_NDEVICES), "devices_counted",
 	    json_object_get(list, "scanned"), "stats",
 	    stats_object(json_array_get(first, S1_STATS)), "deferred",
 	    deferred_list(json_array_get(first, S1_RETRY_NEXT)), "dead_recent",
-	    dead_list(json_array_get(replies, S2_DEAD_RECENT)), "durations",
-	    dur, "prefix", w->v->cfg->prefix);
+	    dead_list(json_array_get(replies, w->s2 + S2_DEAD_RECENT)),
+	    "durations", dur, "prefix", w->v->cfg->prefix);
 	json_object_set_new(overview, "health",
 	    health(overview, (long long)json_integer_value(
 				 json_array_get(first, S1_PAUSE))));
@@ -263,140 +264,19 @@ overview_done(json_t *replies, void *arg)
 	json_decref(list);
 }
 
-/* Stage 2's first commands: live workers and sessions from Redis's
- * time, the dead jobs. */
-static void
-pipeline_numbers(struct view *w, struct store_batch *b)
-{
-	struct viewer *v = w->v;
-	const json_t *time = json_array_get(w->first, S1_TIME);
-	const char *deadtype =
-	    json_string_value(json_array_get(w->first, S1_DEADTYPE));
-	json_int_t now_ms =
-	    viewer_int_at(time, 0) * 1000 + viewer_int_at(time, 1) / 1000;
-	char min[32], now[32], *k;
-
-	if (now_ms <= 0)
-		now_ms = util_now_ms();
-	snprintf(min, sizeof(min), "%" JSON_INTEGER_FORMAT,
-	    now_ms - OVERVIEW_LIVE_MS);
-	snprintf(now, sizeof(now), "%" JSON_INTEGER_FORMAT, now_ms);
-	k = viewer_key(v, "workers", NULL);
-	store_batch_add(b, "ZCOUNT", k, min, "+inf", NULL);
-	free(k);
-	/* a session slot whose lease ran out is not in use */
-	k = viewer_key(v, "sessions", NULL);
-	store_batch_add(b, "ZCOUNT", k, now, "+inf", NULL);
-	free(k);
-	k = viewer_key(v, "dead", NULL);
-	if (deadtype && strcmp(deadtype, "zset") == 0) {
-		store_batch_add(b, "ZCARD", k, NULL);
-		store_batch_add(b, "ZREVRANGE", k, "0", "9", NULL);
-	} else {
-		store_batch_add(b, "LLEN", k, NULL);
-		store_batch_add(b, "LRANGE", k, "0", "9", NULL);
-	}
-	free(k);
-}
-
-/* Writes n (> 0) in decimal at out; returns out. */
-static char *
-decimal(int64_t n, char *out)
-{
-	char buf[24];
-	size_t i = sizeof(buf), len;
-
-	do
-		buf[--i] = (char)('0' + n % 10);
-	while ((n /= 10) > 0);
-	len = sizeof(buf) - i;
-	memcpy(out, buf + i, len);
-	out[len] = '\0';
-	return out;
-}
-
-/* A P:devices score as ms.  A score is anything a writer put there
- * ("inf", "nan", "1e400"): only a plausible time converts to an integer,
- * else 0.  Plain digits, the usual case, skip strtod. */
-static int64_t
-score_ms(const char *s)
-{
-	int64_t v = 0;
-	double d;
-	size_t i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; i < 16 && s[i] >= '0' && s[i] <= '9'; i++)
-		v = v * 10 + (s[i] - '0');
-	if (i > 0 && i < 16 && s[i] == '\0')
-		return v;
-	d = strtod(s, NULL);
-	return d >= 0 && d < 1e15 ? (int64_t)d : 0;
-}
-
 /* Stage 2: the numbers that need Redis's time, and one HMGET per device
  * read (then, for a status page from the index, one ZSCORE each). */
 static void
 overview_second(struct view *w)
 {
-	struct viewer *v = w->v;
-	const json_t *list;
-	struct store_batch *b;
-	char *rkey, *devices;
-	size_t klen;
-	/* the run's times only for the scan's durations, users only to
-	 * search */
-	size_t i, nf = !(w->flags & OVERVIEW_SCAN) ? 4
-		       : w->q.q[0] != '\0'         ? 7
-						   : 6;
-	bool zscore = !(w->flags & OVERVIEW_SCAN) && w->q.status[0] != '\0';
+	struct store_batch *b = store_batch_new(w->v->store, overview_done, w);
 
-	b = store_batch_new(v->store, overview_done, w);
+	w->s2 = 0;
+	w->row0 = w->kind == VIEW_API_DEVICES ? 0 : S2_FIRST_DEVICE;
 	if (w->kind != VIEW_API_DEVICES)
-		pipeline_numbers(w, b);
-
-	/* ZREVRANGE ... WITHSCORES: member, score, member, score... */
-	list = json_array_get(w->first, S1_DEVICES);
-	w->idv = xcalloc(json_array_size(list) / 2 + 1, sizeof(*w->idv));
-	rkey = xasprintf("%s:result:", v->cfg->prefix);
-	klen = strlen(rkey);
-	rkey = xrealloc(rkey, klen + 24);
-	for (i = 0; i + 1 < json_array_size(list); i += 2) {
-		const char *id = json_string_value(json_array_get(list, i));
-		const char *score =
-		    json_string_value(json_array_get(list, i + 1));
-		struct overview_id *d = &w->idv[w->nids];
-
-		if (util_parse_device_id(id, &d->id) == -1)
-			continue; /* not ours; never trust a member */
-		d->ms = score_ms(score);
-		w->nids++;
-		decimal(d->id, rkey + klen);
-		if (nf == 4)
-			store_batch_add(b, "HMGET", rkey, overview_fields[0],
-			    overview_fields[1], overview_fields[2],
-			    overview_fields[3], NULL);
-		else if (nf == 7)
-			store_batch_add(b, "HMGET", rkey, overview_fields[0],
-			    overview_fields[1], overview_fields[2],
-			    overview_fields[3], overview_fields[4],
-			    overview_fields[5], overview_fields[6], NULL);
-		else
-			store_batch_add(b, "HMGET", rkey, overview_fields[0],
-			    overview_fields[1], overview_fields[2],
-			    overview_fields[3], overview_fields[4],
-			    overview_fields[5], NULL);
-	}
-	free(rkey);
-	devices = viewer_key(v, "devices", NULL);
-	for (i = 0; zscore && i < w->nids; i++) {
-		char id[24];
-
-		store_batch_add(
-		    b, "ZSCORE", devices, decimal(w->idv[i].id, id), NULL);
-	}
-	free(devices);
+		overview_cmds_numbers(
+		    w->v, b, overview_redis_ms(w->first), w->v->dead_zset);
+	overview_cmds_rows(w, b, w->idv, w->nids);
 	store_batch_run(b);
 }
 
@@ -411,13 +291,30 @@ overview_scan_done(json_t *replies, void *arg)
 		return;
 	}
 	json_array_set(w->first, S1_DEVICES, json_array_get(replies, 0));
+	overview_parse_ids(w);
 	overview_second(w);
+}
+
+/* Whether the guessed time and P:dead's type were right (overview_read.c):
+ * within 250 ms of Redis's TIME. */
+static bool
+numbers_held(const struct view *w, const json_t *replies)
+{
+	int64_t now = overview_redis_ms(replies);
+
+	if (w->kind == VIEW_API_DEVICES)
+		return true;
+	return w->v->dead_zset == ((w->flags & OVERVIEW_DEADZ) != 0) &&
+	       now > 0 && now - w->now_guess < 250 && w->now_guess - now < 250;
 }
 
 static void
 overview_first_done(json_t *replies, void *arg)
 {
 	struct view *w = arg;
+	struct viewer *v = w->v;
+	struct overview_id *sent = w->idv;
+	size_t nsent = w->nids;
 	struct store_batch *b;
 	char stop[32], *k;
 
@@ -426,50 +323,52 @@ overview_first_done(json_t *replies, void *arg)
 		return;
 	}
 	w->first = json_incref(replies);
+	if (w->kind != VIEW_API_DEVICES) {
+		int64_t now = overview_redis_ms(replies);
+		const char *t =
+		    json_string_value(json_array_get(replies, S1_DEADTYPE));
+
+		if (now > 0) {
+			v->skew_ms = now - util_now_ms();
+			v->skew_known = true;
+		}
+		v->dead_zset = t != NULL && strcmp(t, "zset") == 0;
+	}
 	if (viewer_int_at(replies, S1_INDEX) == 1)
 		w->flags |= OVERVIEW_INDEX;
+	w->idv = NULL;
+	w->nids = 0;
 	if (w->flags & (OVERVIEW_SCAN | OVERVIEW_INDEX)) {
+		overview_parse_ids(w);
+		if ((w->flags & OVERVIEW_GUESS) &&
+		    !(w->flags & OVERVIEW_SCAN) &&
+		    overview_guess_held(w, sent, nsent) &&
+		    numbers_held(w, replies)) {
+			/* one round trip: stage 2's replies follow */
+			free(sent);
+			w->s2 = w->kind == VIEW_API_DEVICES ? S1_TIME
+							    : S1_RETRY_NEXT + 1;
+			w->row0 = w->kind == VIEW_API_DEVICES
+				      ? S1_TIME
+				      : w->s2 + S2_FIRST_DEVICE;
+			overview_done(replies, w);
+			return;
+		}
+		free(sent);
+		if (!(w->flags & OVERVIEW_SCAN) && json_is_string(w->ctx))
+			overview_guess_keep(
+			    v, json_string_value(w->ctx), w->idv, w->nids);
 		overview_second(w);
 		return;
 	}
+	free(sent);
 	w->flags |= OVERVIEW_SCAN;
-	b = store_batch_new(w->v->store, overview_scan_done, w);
+	b = store_batch_new(v->store, overview_scan_done, w);
 	snprintf(stop, sizeof(stop), "%d", OVERVIEW_SCAN_MAX - 1);
-	k = viewer_key(w->v, "devices", NULL);
+	k = viewer_key(v, "devices", NULL);
 	store_batch_add(b, "ZREVRANGE", k, "0", stop, "WITHSCORES", NULL);
 	free(k);
 	store_batch_run(b);
-}
-
-/* Stage 1's pipeline numbers (all but /api/devices). */
-static void
-pipeline_first(struct viewer *v, struct store_batch *b)
-{
-	char *k;
-
-	store_batch_add(b, "TIME", NULL);
-	k = viewer_key(v, "queue", NULL);
-	store_batch_add(b, "LLEN", k, NULL);
-	free(k);
-	k = viewer_key(v, "inflight", NULL);
-	store_batch_add(b, "ZCARD", k, NULL);
-	free(k);
-	k = viewer_key(v, "stats", NULL);
-	store_batch_add(b, "HGETALL", k, NULL);
-	free(k);
-	k = viewer_key(v, "dead", NULL);
-	store_batch_add(b, "TYPE", k, NULL);
-	free(k);
-	k = viewer_key(v, "retry", NULL);
-	store_batch_add(b, "ZCARD", k, NULL);
-	store_batch_add(b, "INFO", "memory", NULL);
-	free(k);
-	k = viewer_key(v, "ratelimit:until", NULL);
-	store_batch_add(b, "PTTL", k, NULL);
-	free(k);
-	k = viewer_key(v, "retry", NULL);
-	store_batch_add(b, "ZRANGE", k, "0", "9", "WITHSCORES", NULL);
-	free(k);
 }
 
 static void
@@ -478,38 +377,36 @@ overview_start(
 {
 	struct view *w =
 	    viewer_view_new(v, req, kind, QUERY_LIST_PER, QUERY_LIST_PER_MAX);
+	const struct overview_id *g;
 	struct store_batch *b;
-	char start[32], stop[32], *k;
+	char *what;
+	size_t n;
 
 	if (overview_join(w))
 		return;
-	b = store_batch_new(v->store, overview_first_done, w);
-	if (overview_needs_scan(w)) {
+	if (overview_needs_scan(w))
 		w->flags |= OVERVIEW_SCAN;
-		snprintf(start, sizeof(start), "0");
-		snprintf(stop, sizeof(stop), "%d", OVERVIEW_SCAN_MAX - 1);
-		k = viewer_key(v, "devices", NULL);
-	} else {
-		overview_page_range(w, start, stop, sizeof(start));
-		k = w->q.status[0] != '\0'
-			? viewer_key(v, "bystatus", w->q.status)
-			: viewer_key(v, "devices", NULL);
+	b = store_batch_new(v->store, overview_first_done, w);
+	what = overview_cmds_list(w, b);
+	if (kind != VIEW_API_DEVICES)
+		overview_cmds_first(v, b);
+	if (!(w->flags & OVERVIEW_SCAN) &&
+	    (g = overview_guess(v, what, &n)) != NULL &&
+	    (kind == VIEW_API_DEVICES || v->skew_known)) {
+		w->flags |= OVERVIEW_GUESS;
+		if (kind != VIEW_API_DEVICES) {
+			w->now_guess = util_now_ms() + v->skew_ms;
+			if (v->dead_zset)
+				w->flags |= OVERVIEW_DEADZ;
+			overview_cmds_numbers(v, b, w->now_guess, v->dead_zset);
+		}
+		w->idv = xcalloc(n + 1, sizeof(*w->idv));
+		memcpy(w->idv, g, n * sizeof(*g));
+		w->nids = n;
+		overview_cmds_rows(w, b, w->idv, n);
 	}
-	store_batch_add(b, "ZREVRANGE", k, start, stop, "WITHSCORES", NULL);
-	free(k);
-	k = viewer_key(v, "devices", NULL);
-	store_batch_add(b, "ZCARD", k, NULL);
-	free(k);
-	k = viewer_key(v, "status_index", NULL);
-	store_batch_add(b, "EXISTS", k, NULL);
-	free(k);
-	for (int s = 0; s < OVERVIEW_NSTATUS; s++) {
-		k = viewer_key(v, "bystatus", page_statuses[s]);
-		store_batch_add(b, "ZCARD", k, NULL);
-		free(k);
-	}
-	if (w->kind != VIEW_API_DEVICES)
-		pipeline_first(v, b);
+	w->ctx = json_string(what);
+	free(what);
 	store_batch_run(b);
 }
 

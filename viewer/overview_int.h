@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 struct evbuffer;
+struct store_batch;
 
 #include "viewer_int.h"
 
@@ -51,15 +52,9 @@ enum {
 };
 /* Stage 2 replies: the pipeline's numbers (not for /api/devices), then
  * one HMGET per id of S1_DEVICES, then (a status page from the index) one
- * ZSCORE P:devices per id. */
+ * ZSCORE P:devices per id.  When a guess held (overview_read.c) they
+ * follow stage 1's in the same batch: w->s2 and w->row0 say where. */
 enum { S2_WORKERS, S2_SESSIONS, S2_DEAD, S2_DEAD_RECENT, S2_FIRST_DEVICE };
-
-/* Where the HMGET replies start among w's stage 2 replies. */
-static inline size_t
-overview_first_row(const struct view *w)
-{
-	return w->kind == VIEW_API_DEVICES ? 0 : S2_FIRST_DEVICE;
-}
 
 /* The fields read per device, in HMGET order; users only to search. */
 enum { F_NAME, F_STATUS, F_STEP, F_ERROR, F_STARTED, F_FINISHED, F_USERS };
@@ -73,6 +68,8 @@ struct overview_id {
 /* struct view's flags. */
 #define OVERVIEW_SCAN 0x1  /* the bounded scan lists the devices */
 #define OVERVIEW_INDEX 0x2 /* P:status_index exists */
+#define OVERVIEW_GUESS 0x4 /* stage 1 holds a guess's stage 2 too */
+#define OVERVIEW_DEADZ 0x8 /* the guess read P:dead as a ZSET */
 
 /* True when w's query needs the bounded scan whatever the index says. */
 bool overview_needs_scan(const struct view *w);
@@ -86,6 +83,42 @@ void overview_page_range(
 json_t *overview_list(
     struct view *w, const json_t *replies, json_t *counts, json_t *dur);
 
+/* overview_read.c */
+/* Adds the list's commands (S1_DEVICES to the ZCARDs of the status sets)
+ * for w to b; returns a new "key start stop" naming its ZREVRANGE. */
+char *overview_cmds_list(struct view *w, struct store_batch *b);
+/* Adds stage 1's pipeline numbers (S1_TIME on). */
+void overview_cmds_first(struct viewer *v, struct store_batch *b);
+/* Redis's time in ms from stage 1's TIME (0 if absent). */
+int64_t overview_redis_ms(const json_t *first);
+/* Adds stage 2's numbers (S2_WORKERS to S2_DEAD_RECENT) as of now_ms,
+ * P:dead read as a ZSET or a list. */
+void overview_cmds_numbers(
+    struct viewer *v, struct store_batch *b, int64_t now_ms, bool dead_zset);
+/* w->idv: the ids of stage 1's S1_DEVICES. */
+void overview_parse_ids(struct view *w);
+/* Adds an HMGET per id (then, on a status page from the index, a ZSCORE
+ * P:devices per id). */
+void overview_cmds_rows(struct view *w, struct store_batch *b,
+    const struct overview_id *ids, size_t n);
+/* The ids the page named what had at its last read, or NULL. */
+const struct overview_id *overview_guess(
+    struct viewer *v, const char *what, size_t *n);
+/* Keeps ids as the page's guess (the most recent GUESS_MAX pages). */
+void overview_guess_keep(struct viewer *v, const char *what,
+    const struct overview_id *ids, size_t n);
+/* True when ids[0..n) are w->idv, in order. */
+bool overview_guess_held(
+    const struct view *w, const struct overview_id *ids, size_t n);
+void overview_guess_free(struct viewer *v);
+/* /api/devices: when this read's replies (w->first, and replies when it
+ * took two round trips) are those the page's last answer was made from,
+ * answers w with that answer's bytes and returns true.  Else keeps
+ * replies in w for overview_keep() and returns false. */
+bool overview_unchanged(struct view *w, json_t *replies);
+/* Keeps body as the page's answer, with the replies it was made from. */
+void overview_keep(struct view *w, const char *body, size_t len);
+
 /* util_iso8601()'s text for ms, faster (a page row has one). */
 const char *overview_iso_ms(int64_t ms, char *buf, size_t size);
 
@@ -97,6 +130,9 @@ bool overview_join(struct view *w);
 /* Answers the leader w and every request joined to it: 200, ctype, the
  * bytes of body (left for the caller to free).  Frees the views. */
 void overview_answer(struct view *w, const char *ctype, struct evbuffer *body);
+/* The same with len bytes from bytes (copied). */
+void overview_answer_bytes(
+    struct view *w, const char *ctype, const char *bytes, size_t len);
 /* Answers them all 503 (Redis unavailable) and frees the views. */
 void overview_fail(struct view *w);
 

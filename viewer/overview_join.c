@@ -69,16 +69,14 @@ shared_release(const void *data, size_t len, void *arg)
 		free(sh);
 }
 
-void
-overview_answer(struct view *w, const char *ctype, struct evbuffer *body)
+/* Answers w and the requests joined to it with sh's bytes. */
+static void
+answer(struct view *w, const char *ctype, struct shared *sh)
 {
-	size_t len = evbuffer_get_length(body);
-	struct shared *sh = xmalloc(sizeof(*sh) + len + 1);
+	size_t len = sh->len;
 	struct view *next;
 
 	sh->refs = 1; /* ours, until every request has its reference */
-	sh->len = len;
-	evbuffer_remove(body, sh->data, len);
 	unlink_leader(w);
 	for (; w != NULL; w = next) {
 		struct evbuffer *b = evbuffer_new();
@@ -93,6 +91,28 @@ overview_answer(struct view *w, const char *ctype, struct evbuffer *body)
 		viewer_view_free(w);
 	}
 	shared_release(NULL, 0, sh);
+}
+
+void
+overview_answer(struct view *w, const char *ctype, struct evbuffer *body)
+{
+	size_t len = evbuffer_get_length(body);
+	struct shared *sh = xmalloc(sizeof(*sh) + len + 1);
+
+	sh->len = len;
+	evbuffer_remove(body, sh->data, len);
+	answer(w, ctype, sh);
+}
+
+void
+overview_answer_bytes(
+    struct view *w, const char *ctype, const char *bytes, size_t len)
+{
+	struct shared *sh = xmalloc(sizeof(*sh) + len + 1);
+
+	sh->len = len;
+	memcpy(sh->data, bytes, len);
+	answer(w, ctype, sh);
 }
 
 void

@@ -217,7 +217,7 @@ add_duration(json_t *d, const json_t *hm)
 static struct row
 row_at(const struct view *w, const json_t *replies, size_t i)
 {
-	const json_t *hm = json_array_get(replies, overview_first_row(w) + i);
+	const json_t *hm = json_array_get(replies, w->row0 + i);
 	struct row r = {0};
 
 	r.id = w->idv[i].id;
@@ -241,8 +241,7 @@ scan(struct view *w, const json_t *replies, json_t *counts, json_t *dur,
 	size_t i, n = 0;
 
 	for (i = 0; i < w->nids; i++) {
-		const json_t *hm =
-		    json_array_get(replies, overview_first_row(w) + i);
+		const json_t *hm = json_array_get(replies, w->row0 + i);
 		struct row r = row_at(w, replies, i);
 		json_t *c;
 
@@ -296,8 +295,8 @@ index_page(struct view *w, const json_t *replies)
 		struct row r = row_at(w, replies, i);
 
 		if (w->q.status[0] != '\0') {
-			const char *s = json_string_value(json_array_get(
-			    replies, overview_first_row(w) + n + i));
+			const char *s = json_string_value(
+			    json_array_get(replies, w->row0 + n + i));
 			double ms = s ? strtod(s, NULL) : 0;
 
 			if (ms >= 0 && ms < 1e15)

@@ -23,6 +23,7 @@ struct event_base;
 struct evbuffer;
 struct evhttp;
 struct http_server;
+struct overview_guess;
 struct overview_id;
 struct evhttp_request;
 struct store;
@@ -42,6 +43,10 @@ struct viewer {
 	char token[CSRF_TOKEN_LEN + 1];        /* user's collect token */
 	int port;               /* bound port, after viewer_listen */
 	struct view *overviews; /* overview reads in flight (overview_join.c) */
+	struct overview_guess *guesses; /* pages' last ids (overview_read.c) */
+	int64_t skew_ms; /* Redis's clock minus ours, at the last TIME */
+	bool skew_known; /* a TIME was read */
+	bool dead_zset;  /* P:dead was a ZSET at the last read */
 };
 
 /* What a request waiting for Redis is for. */
@@ -69,9 +74,12 @@ struct view {
 	char arg[80];            /* CSV: the table; artifact: the sha256 */
 	char addr[64];           /* the client's address, for the audit */
 	json_t *first;           /* overview: stage-1 replies */
+	json_t *second;          /* overview: stage-2 replies, when kept */
 	struct overview_id *idv; /* overview: the device ids read */
 	size_t nids;
 	unsigned flags;    /* overview: how the list is read (overview_int.h) */
+	size_t s2, row0;   /* overview: where stage 2's replies start */
+	int64_t now_guess; /* overview: Redis's time, guessed */
 	struct view *next; /* overview: the next read in flight */
 	struct view *joined; /* overview: the next request it answers too */
 	json_t *ctx;         /* the route's own data */

@@ -474,6 +474,78 @@ test_row_times_are_util_iso8601(void)
 	return 0;
 }
 
+static bool
+run(const char *cmd)
+{
+	redisReply *r = redisCommand(rc, cmd);
+	bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
+
+	freeReplyObject(r);
+	return ok;
+}
+
+/* A page read again sends its last ids' HMGETs with its ids: one round
+ * trip when they are still the page's ids, two (and the right rows) when
+ * they changed. */
+static int
+test_a_page_read_again_takes_one_round_trip(void)
+{
+	json_t *j;
+
+	CHECK(get("/api/devices?per=5&page=3") == 200); /* the guess */
+	CHECK(run("CONFIG RESETSTAT"));
+	j = get_json("/api/devices?per=5&page=3");
+	CHECK(j != NULL && row_id(j, 0) == NDEV - 10);
+	json_decref(j);
+	CHECK(calls("hmget") == 5); /* stage 1 only: no stage 2 */
+	CHECK(calls("zrevrange") == 1);
+
+	/* a newer device moves the page: the guess is wrong */
+	CHECK(run("HSET lr:result:20001 device_id 20001 device_name new-one "
+		  "status done"));
+	CHECK(run("ZADD lr:devices 1800000000000 20001"));
+	CHECK(run("ZADD lr:bystatus:done 1800000000000 20001"));
+	CHECK(run("CONFIG RESETSTAT"));
+	j = get_json("/api/devices?per=5&page=3");
+	CHECK(j != NULL && row_id(j, 0) == NDEV - 9);
+	CHECK(row_id(j, 4) == NDEV - 13);
+	CHECK(num(j, "total", NULL) == NDEV + 1);
+	json_decref(j);
+	CHECK(calls("hmget") == 10); /* the guess's, then the right ones */
+	CHECK(run("CONFIG RESETSTAT"));
+	j = get_json("/api/devices?per=5&page=3");
+	CHECK(j != NULL && row_id(j, 0) == NDEV - 9);
+	json_decref(j);
+	CHECK(calls("hmget") == 5);
+	/* the same ids, a changed row: the answer is made anew */
+	CHECK(run("HSET lr:result:10041 device_name renamed"));
+	j = get_json("/api/devices?per=5&page=3");
+	CHECK(j != NULL && row_id(j, 0) == NDEV - 9);
+	CHECK(strcmp(json_string_value(json_object_get(
+			 json_array_get(json_object_get(j, "devices"), 0),
+			 "device_name")),
+		  "renamed") == 0);
+	json_decref(j);
+	CHECK(run("HSET lr:result:10041 device_name dev-10041"));
+	CHECK(get("/api/devices?per=5&page=3") == 200);
+	CHECK(strstr(body, "\"dev-10041\"") != NULL);
+
+	/* the dashboard guesses P:dead's type too: a list, then a set */
+	CHECK(run("RPUSH lr:dead {\"job\":\"{}\",\"error\":\"e1\"}"));
+	CHECK(get("/") == 200);
+	CHECK(strstr(body, "<b data-count=\"dead\">1</b>") != NULL);
+	CHECK(run("DEL lr:dead"));
+	CHECK(run("ZADD lr:dead 1 a 2 b"));
+	CHECK(get("/") == 200);
+	CHECK(strstr(body, "<b data-count=\"dead\">2</b>") != NULL);
+	CHECK(get("/") == 200);
+	CHECK(strstr(body, "<b data-count=\"dead\">2</b>") != NULL);
+	CHECK(run("DEL lr:dead lr:result:20001"));
+	CHECK(run("ZREM lr:devices 20001"));
+	CHECK(run("ZREM lr:bystatus:done 20001"));
+	return 0;
+}
+
 int
 main(void)
 {
@@ -487,6 +559,7 @@ main(void)
 		RUN(test_search_keeps_the_scan);
 		RUN(test_no_index_falls_back_to_the_scan);
 		RUN(test_identical_requests_share_a_read);
+		RUN(test_a_page_read_again_takes_one_round_trip);
 	}
 	if (conn != NULL)
 		evhttp_connection_free(conn);
