@@ -119,9 +119,6 @@ bool overview_unchanged(struct view *w, json_t *replies);
 /* Keeps body as the page's answer, with the replies it was made from. */
 void overview_keep(struct view *w, const char *body, size_t len);
 
-/* util_iso8601()'s text for ms, faster (a page row has one). */
-const char *overview_iso_ms(int64_t ms, char *buf, size_t size);
-
 /* overview_join.c */
 /* When a read for the same route and query is in flight, joins w to it
  * and returns true (w is answered with it); else makes w the leader of a

@@ -105,59 +105,6 @@ row_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* util_iso8601's text for ms ("2026-11-29T13:45:00.000Z"), without
- * gmtime_r and strftime, which cost more than the rest of a row: the
- * civil date from the day number (H. Hinnant's days_from_civil, run
- * backwards). */
-const char *
-overview_iso_ms(int64_t ms, char *buf, size_t size)
-{
-	int64_t days, secs, era, doe, yoe, doy, mp, y, m, d;
-
-	if (ms < 0)
-		ms = 0;
-	days = ms / 86400000;
-	secs = (ms / 1000) % 86400;
-	days += 719468;
-	era = days / 146097;
-	doe = days - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	if (y > 9999 || size < 25)
-		return util_iso8601(ms, buf, size);
-	buf[0] = (char)('0' + y / 1000);
-	buf[1] = (char)('0' + y / 100 % 10);
-	buf[2] = (char)('0' + y / 10 % 10);
-	buf[3] = (char)('0' + y % 10);
-	buf[4] = '-';
-	buf[5] = (char)('0' + m / 10);
-	buf[6] = (char)('0' + m % 10);
-	buf[7] = '-';
-	buf[8] = (char)('0' + d / 10);
-	buf[9] = (char)('0' + d % 10);
-	buf[10] = 'T';
-	buf[11] = (char)('0' + secs / 36000);
-	buf[12] = (char)('0' + secs / 3600 % 10);
-	buf[13] = ':';
-	buf[14] = (char)('0' + secs % 3600 / 600);
-	buf[15] = (char)('0' + secs % 3600 / 60 % 10);
-	buf[16] = ':';
-	buf[17] = (char)('0' + secs % 60 / 10);
-	buf[18] = (char)('0' + secs % 10);
-	buf[19] = '.';
-	buf[20] = (char)('0' + ms % 1000 / 100);
-	buf[21] = (char)('0' + ms % 100 / 10);
-	buf[22] = (char)('0' + ms % 10);
-	buf[23] = 'Z';
-	buf[24] = '\0';
-	return buf;
-}
-
 /* Field f of the row's HMGET reply, shared (a string), or null. */
 static json_t *
 row_field(const struct row *r, int f)
@@ -180,7 +127,7 @@ row_json(const struct row *r)
 	json_object_set_new_nocheck(d, "step", row_field(r, F_STEP));
 	json_object_set_new_nocheck(d, "error", row_field(r, F_ERROR));
 	json_object_set_new_nocheck(d, "updated_at",
-	    json_string_nocheck(overview_iso_ms(r->ms, iso, sizeof(iso))));
+	    json_string_nocheck(page_iso_ms(r->ms, iso, sizeof(iso))));
 	json_object_set_new_nocheck(d, "updated_at_ms", json_integer(r->ms));
 	return d;
 }

@@ -32,7 +32,7 @@
 #include <hiredis/hiredis.h>
 #include "common/xmalloc.h"
 #include "common/util.h"
-#include "viewer/overview_int.h"
+#include "viewer/page.h"
 #include "viewer/viewer.h"
 
 #define NDEV 10050 /* devices 1..NDEV; the higher the id, the newer */
@@ -453,7 +453,7 @@ test_row_times_are_util_iso8601(void)
 	uint64_t x = 88172645463325252ULL;
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		overview_iso_ms(fixed[i], a, sizeof(a));
+		page_iso_ms(fixed[i], a, sizeof(a));
 		util_iso8601(fixed[i], b, sizeof(b));
 		if (strcmp(a, b) != 0)
 			printf("#   %lld: %s, want %s\n", (long long)fixed[i],
@@ -467,7 +467,7 @@ test_row_times_are_util_iso8601(void)
 		x ^= x >> 7;
 		x ^= x << 17;
 		ms = (int64_t)(x % 253402300800000ULL);
-		overview_iso_ms(ms, a, sizeof(a));
+		page_iso_ms(ms, a, sizeof(a));
 		util_iso8601(ms, b, sizeof(b));
 		CHECK(strcmp(a, b) == 0);
 	}
