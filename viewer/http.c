@@ -101,6 +101,7 @@ struct conn {
 	struct conn *prev, *next;
 	enum out_state out;
 	size_t hstart;  /* offset of the pending header block in the buffer */
+	size_t seen;    /* bytes of it searched already for its end */
 	bool answered;  /* a final header block is queued for this request */
 	bool inserting; /* our own changes to the buffer: not new output */
 };
@@ -390,16 +391,27 @@ conn_scan(struct conn *c, struct evbuffer *buf)
 		char *blk, *missing;
 		int code;
 
-		if (evbuffer_ptr_set(
-			buf, &start, c->hstart, EVBUFFER_PTR_SET) == -1) {
+		/* evhttp queues a block a line at a time: each search
+		 * resumes where the last one stopped (3 bytes back, for a
+		 * "\r\n\r\n" split between two additions) */
+		size_t from = c->seen > 3 ? c->seen - 3 : 0;
+
+		if (evbuffer_ptr_set(buf, &start, c->hstart + from,
+			EVBUFFER_PTR_SET) == -1) {
 			conn_answered(c);
 			return;
 		}
 		end = evbuffer_search(buf, "\r\n\r\n", 4, &start);
 		if (end.pos == -1) {
-			if (evbuffer_get_length(buf) - c->hstart >
-			    HTTP_MAX_BLOCK)
+			c->seen = evbuffer_get_length(buf) - c->hstart;
+			if (c->seen > HTTP_MAX_BLOCK)
 				conn_answered(c); /* not one of evhttp's */
+			return;
+		}
+		c->seen = 0;
+		if (evbuffer_ptr_set(
+			buf, &start, c->hstart, EVBUFFER_PTR_SET) == -1) {
+			conn_answered(c);
 			return;
 		}
 		n = (size_t)end.pos + 4 - c->hstart;
@@ -445,6 +457,7 @@ conn_output(
 	if (info->n_added > 0 && info->orig_size == 0 && c->out == OUT_IDLE) {
 		c->out = OUT_HEAD;
 		c->hstart = 0;
+		c->seen = 0;
 	}
 	if (info->n_added > 0 && c->out == OUT_HEAD)
 		conn_scan(c, buf);

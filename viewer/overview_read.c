@@ -199,40 +199,61 @@ overview_parse_ids(struct view *w)
 	}
 }
 
+/* Appends "$<len>\r\n<s>\r\n" at p; returns the end. */
+static char *
+bulk(char *p, const char *s, size_t len)
+{
+	char num[24];
+
+	*p++ = '$';
+	p = stpcpy(p, decimal((int64_t)len, num));
+	*p++ = '\r';
+	*p++ = '\n';
+	memcpy(p, s, len);
+	p += len;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
 void
 overview_cmds_rows(struct view *w, struct store_batch *b,
     const struct overview_id *ids, size_t n)
 {
 	struct viewer *v = w->v;
-	char *rkey = xasprintf("%s:result:", v->cfg->prefix), *devices;
-	size_t klen = strlen(rkey);
 	/* the run's times only for the scan's durations, users only to
 	 * search */
 	size_t nf = !(w->flags & OVERVIEW_SCAN) ? 4 : w->q.q[0] != '\0' ? 7 : 6;
+	size_t plen = strlen(v->cfg->prefix), tail_len, head_len, i;
+	char *cmd, *tail, *p, *key, *devices, head[32];
 
-	rkey = xrealloc(rkey, klen + 24);
-	for (size_t i = 0; i < n; i++) {
-		decimal(ids[i].id, rkey + klen);
-		if (nf == 4)
-			store_batch_add(b, "HMGET", rkey, overview_fields[0],
-			    overview_fields[1], overview_fields[2],
-			    overview_fields[3], NULL);
-		else if (nf == 7)
-			store_batch_add(b, "HMGET", rkey, overview_fields[0],
-			    overview_fields[1], overview_fields[2],
-			    overview_fields[3], overview_fields[4],
-			    overview_fields[5], overview_fields[6], NULL);
-		else
-			store_batch_add(b, "HMGET", rkey, overview_fields[0],
-			    overview_fields[1], overview_fields[2],
-			    overview_fields[3], overview_fields[4],
-			    overview_fields[5], NULL);
+	/* every HMGET is the same but for its key: the fields once */
+	tail = xmalloc(nf * 32 + 1);
+	for (p = tail, i = 0; i < nf; i++)
+		p = bulk(p, overview_fields[i], strlen(overview_fields[i]));
+	tail_len = (size_t)(p - tail);
+	cmd = xmalloc(64 + 2 * plen + tail_len);
+	key = xmalloc(plen + 32);
+	memcpy(key, v->cfg->prefix, plen);
+	memcpy(key + plen, ":result:", 8);
+	head_len = (size_t)snprintf(
+	    head, sizeof(head), "*%zu\r\n$5\r\nHMGET\r\n", nf + 2);
+	for (i = 0; i < n; i++) {
+		size_t klen =
+		    plen + 8 + strlen(decimal(ids[i].id, key + plen + 8));
+
+		memcpy(cmd, head, head_len);
+		p = bulk(cmd + head_len, key, klen);
+		memcpy(p, tail, tail_len);
+		store_batch_add_text(b, cmd, (size_t)(p - cmd) + tail_len);
 	}
-	free(rkey);
+	free(key);
+	free(cmd);
+	free(tail);
 	if ((w->flags & OVERVIEW_SCAN) || w->q.status[0] == '\0')
 		return;
 	devices = viewer_key(v, "devices", NULL);
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		char id[24];
 
 		store_batch_add(

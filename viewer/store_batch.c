@@ -111,6 +111,24 @@ store_batch_add(struct store_batch *b, const char *arg0, ...)
 	json_array_append_new(b->replies, json_null());
 }
 
+void
+store_batch_add_text(struct store_batch *b, const char *proto, size_t len)
+{
+	struct store_cmd *c;
+
+	if (b->ncmds == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->cmds = xrealloc(b->cmds, b->cap * sizeof(*b->cmds));
+	}
+	c = &b->cmds[b->ncmds];
+	c->batch = b;
+	c->idx = b->ncmds++;
+	c->off = b->used;
+	out_add(b, proto, len);
+	c->len = len;
+	json_array_append_new(b->replies, json_null());
+}
+
 static void
 store_batch_free(struct store_batch *b)
 {

@@ -2,11 +2,13 @@
 # viewer.sh - figure 5, the viewer (make bench).
 #
 # Figure 5: requests per second of `/api/devices` and `/` with 1000
-# devices in Redis (wrk, 2 threads, 8 keep-alive connections, a few
-# seconds each), against a bare evhttp server (tests/bench/bare_http.c)
-# sending the same bytes from memory with TCP_NODELAY, under the same wrk
-# on the same machine.  The bytes are the viewer's own answer to each
-# path, fetched first with curl.  Target 0.5.
+# devices in Redis (wrk, 2 threads, 8 keep-alive connections), against a
+# bare evhttp server (tests/bench/bare_http.c) sending the same bytes
+# from memory with TCP_NODELAY, under the same wrk on the same machine.
+# The bytes are the viewer's own answer to each path, fetched first with
+# curl.  Each server gets two 2 s runs, alternated with the other's, and
+# its best counts: on a shared machine a run is as often slowed by others
+# as by the server.  Target 0.5.
 #
 # Figure 5b: the first page's time at 100,000 devices over its time at
 # 1000 (the median latency of one connection asking in a loop, wrk
@@ -24,7 +26,8 @@
 
 TARGET=0.5
 SCALE_TARGET=2
-SECS=3 # of each wrk throughput run
+SECS=2   # of each wrk throughput run
+ROUNDS=2 # runs of each server, alternated; the best counts
 BARE=${LRFLOW_BARE:-$BIN/../build/tests/bench/bare_http}
 
 fail() {
@@ -117,7 +120,7 @@ start_redis
 seed 99001 100001
 [ "$(rcli ZCARD lr:devices)" = 1000 ] || fail "seeding 1000 devices failed"
 start_viewer
-echo "viewer benchmark: 1000 devices, wrk 2 threads, 8 keep-alive connections, ${SECS} s a run"
+echo "viewer benchmark: 1000 devices, wrk 2 threads, 8 keep-alive connections, best of $ROUNDS runs of ${SECS} s"
 
 # The viewer's own bytes for each path.
 curl -sf -o "$tmp/api.body" "$VIEWER_URL/api/devices" || fail "GET /api/devices failed"
@@ -131,17 +134,25 @@ BARE_URL="http://127.0.0.1:$(sed -n 's/^listening on //p' "$tmp/bare.out")"
 curl -sf -o "$tmp/check" "$BARE_URL/api/devices" && cmp -s "$tmp/api.body" "$tmp/check" ||
     fail "the bare server does not send the viewer's bytes"
 
+# best URL: the best of ROUNDS runs; the viewer's and the bare server's
+# runs alternate, so load from outside the bench hits both alike.
 for path in /api/devices /; do
 	case $path in /) body=dash.body ;; *) body=api.body ;; esac
-	v=$(rps "$VIEWER_URL$path") || fail "wrk against the viewer $path failed: $(tail -n 3 "$tmp/wrk.out")"
-	b=$(rps "$BARE_URL$path") || fail "wrk against the bare server $path failed"
+	v=0 b=0 r=0
+	while [ $r -lt $ROUNDS ]; do
+		x=$(rps "$VIEWER_URL$path") || fail "wrk against the viewer $path failed: $(tail -n 3 "$tmp/wrk.out")"
+		v=$(echo "$v $x" | awk '{ print ($2 > $1) ? $2 : $1 }')
+		x=$(rps "$BARE_URL$path") || fail "wrk against the bare server $path failed"
+		b=$(echo "$b $x" | awk '{ print ($2 > $1) ? $2 : $1 }')
+		r=$((r + 1))
+	done
 	bytes=$(wc -c <"$tmp/$body")
 	echo "$path $v $b $bytes" | awk -v t=$TARGET '{
 		printf "  viewer %-13s ratio %.2f (target >= %.1f)  %.0f rps against %.0f rps bare, %d-byte body\n",
 		    $1, $2 / $3, t, $2, $3, $4 }'
 	bench_row 5 "viewer $path, 1000 devices, rps over bare evhttp" ">= $TARGET" \
 	    "$(echo "$v $b" | awk '{ printf "%.2f", $1 / $2 }')" \
-	    "$(echo "$v $b $bytes" | awk '{ printf "%.0f rps against %.0f rps bare, %d bytes", $1, $2, $3 }')"
+	    "$(echo "$v $b $bytes" | awk '{ printf "%.0f rps against %.0f rps bare (best of %d runs of %d s each), %d bytes", $1, $2, r, s, $3 }' r=$ROUNDS s=$SECS)"
 done
 stop "$BARE_PID"
 
