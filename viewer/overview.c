@@ -194,6 +194,7 @@ overview_reply(struct view *w, json_t *overview, json_t *list)
 		ctype = viewer_ct_prom;
 		break;
 	default:
+		evbuffer_expand(b, 32768); /* one chain, not one per 4 KB */
 		ctx.health = json_string_value(json_object_get(h, "state"));
 		ctx.health_why = json_string_value(json_object_get(h, "why"));
 		page_dashboard(b, &ctx, overview, list, &w->q);

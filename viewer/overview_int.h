@@ -118,6 +118,12 @@ void overview_guess_free(struct viewer *v);
 bool overview_unchanged(struct view *w, json_t *replies);
 /* Keeps body as the page's answer, with the replies it was made from. */
 void overview_keep(struct view *w, const char *body, size_t len);
+/* The page's last list (a new reference) when this read's replies for
+ * it (the list's part of stage 1, the rows') are those it was made from;
+ * else NULL. */
+json_t *overview_list_cached(struct view *w, const json_t *replies);
+/* Keeps list as the page's list, with the replies it was made from. */
+void overview_list_keep(struct view *w, const json_t *replies, json_t *list);
 
 /* overview_join.c */
 /* When a read for the same route and query is in flight, joins w to it

@@ -39,6 +39,9 @@ struct overview_guess {
 	json_t *first, *second;
 	char *body;
 	size_t len;
+	/* its last list, and the replies it was made from: the list's part
+	 * of stage 1, and the rows' */
+	json_t *list, *lhead, *lrows;
 	struct overview_guess *next;
 };
 
@@ -232,6 +235,7 @@ overview_cmds_rows(struct view *w, struct store_batch *b,
 	for (p = tail, i = 0; i < nf; i++)
 		p = bulk(p, overview_fields[i], strlen(overview_fields[i]));
 	tail_len = (size_t)(p - tail);
+	store_batch_reserve(b, n * 2 + 32, (n + 32) * (tail_len + plen + 64));
 	cmd = xmalloc(64 + 2 * plen + tail_len);
 	key = xmalloc(plen + 32);
 	memcpy(key, v->cfg->prefix, plen);
@@ -284,6 +288,9 @@ guess_free(struct overview_guess *g)
 	json_decref(g->first);
 	json_decref(g->second);
 	free(g->body);
+	json_decref(g->list);
+	json_decref(g->lhead);
+	json_decref(g->lrows);
 	free(g);
 }
 
@@ -386,4 +393,52 @@ overview_guess_held(
 		if (ids[i].id != w->idv[i].id)
 			return false;
 	return true;
+}
+
+/* The rows' replies of w's read: an HMGET per id, and a ZSCORE per id on
+ * a status page. */
+static size_t
+row_replies(const struct view *w)
+{
+	return w->q.status[0] != '\0' ? 2 * w->nids : w->nids;
+}
+
+json_t *
+overview_list_cached(struct view *w, const json_t *replies)
+{
+	struct overview_guess *g = guess_of(w);
+	size_t i, n = row_replies(w);
+
+	if (g == NULL || g->list == NULL || json_array_size(g->lrows) != n)
+		return NULL;
+	for (i = 0; i < S1_TIME; i++)
+		if (!json_equal(json_array_get(g->lhead, i),
+			json_array_get(w->first, i)))
+			return NULL;
+	for (i = 0; i < n; i++)
+		if (!json_equal(json_array_get(g->lrows, i),
+			json_array_get(replies, w->row0 + i)))
+			return NULL;
+	return json_incref(g->list);
+}
+
+void
+overview_list_keep(struct view *w, const json_t *replies, json_t *list)
+{
+	struct overview_guess *g = guess_of(w);
+	size_t i, n = row_replies(w);
+
+	if (g == NULL)
+		return;
+	json_decref(g->list);
+	json_decref(g->lhead);
+	json_decref(g->lrows);
+	g->list = json_incref(list);
+	g->lhead = json_array();
+	g->lrows = json_array();
+	for (i = 0; i < S1_TIME; i++)
+		json_array_append(g->lhead, json_array_get(w->first, i));
+	for (i = 0; i < n; i++)
+		json_array_append(
+		    g->lrows, json_array_get(replies, w->row0 + i));
 }

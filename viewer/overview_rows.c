@@ -264,6 +264,9 @@ overview_list(
 
 	if (w->flags & OVERVIEW_INDEX)
 		mine = index_counts(w, counts);
+	if (!(w->flags & OVERVIEW_SCAN) &&
+	    (list = overview_list_cached(w, replies)) != NULL)
+		return list; /* the same rows as last time */
 	if (w->flags & OVERVIEW_SCAN) {
 		json_t *scounts = json_deep_copy(counts);
 		struct row *rows;
@@ -292,5 +295,7 @@ overview_list(
 	json_object_set_new(list, "page", json_integer(w->q.page));
 	json_object_set_new(list, "per", json_integer(w->q.per));
 	json_decref(page);
+	if (!(w->flags & OVERVIEW_SCAN))
+		overview_list_keep(w, replies, list);
 	return list;
 }

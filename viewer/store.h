@@ -45,6 +45,9 @@ struct store_batch *store_batch_new(
 /* Adds one command: NULL-terminated list of arguments (copied). */
 void store_batch_add(struct store_batch *b, const char *arg0, ...)
     __attribute__((sentinel));
+/* Makes room for ncmds commands of bytes bytes in all (a hint: a batch
+ * grows as needed). */
+void store_batch_reserve(struct store_batch *b, size_t ncmds, size_t bytes);
 /* Adds one command already in Redis's protocol (len bytes of proto,
  * copied: "*N\r\n$len\r\narg\r\n..."), for a caller that sends many of
  * one shape. */

@@ -112,6 +112,19 @@ store_batch_add(struct store_batch *b, const char *arg0, ...)
 }
 
 void
+store_batch_reserve(struct store_batch *b, size_t ncmds, size_t bytes)
+{
+	if (b->cap < ncmds) {
+		b->cap = ncmds;
+		b->cmds = xrealloc(b->cmds, b->cap * sizeof(*b->cmds));
+	}
+	if (b->outcap < bytes) {
+		b->outcap = bytes;
+		b->out = xrealloc(b->out, b->outcap);
+	}
+}
+
+void
 store_batch_add_text(struct store_batch *b, const char *proto, size_t len)
 {
 	struct store_cmd *c;

@@ -526,7 +526,13 @@ test_a_page_read_again_takes_one_round_trip(void)
 			 "device_name")),
 		  "renamed") == 0);
 	json_decref(j);
+	CHECK(get("/?per=5&page=3") == 200);
+	CHECK(get("/?per=5&page=3") == 200);
+	CHECK(strstr(body, ">renamed<") != NULL);
 	CHECK(run("HSET lr:result:10041 device_name dev-10041"));
+	CHECK(get("/?per=5&page=3") == 200);
+	CHECK(strstr(body, ">renamed<") == NULL);
+	CHECK(strstr(body, ">dev-10041<") != NULL);
 	CHECK(get("/api/devices?per=5&page=3") == 200);
 	CHECK(strstr(body, "\"dev-10041\"") != NULL);
 
