@@ -28,6 +28,8 @@ static struct rconn_script audit_script = {"audit", lua_audit, ""};
 static struct rconn_script reaper_lock_script = {
     "reaper_lock", lua_reaper_lock, ""};
 static struct rconn_script retention_script = {"retention", lua_retention, ""};
+static struct rconn_script status_index_script = {
+    "status_index", lua_status_index, ""};
 
 /* Runs script with argv (keys first) and returns its integer or -1. */
 static long long
@@ -360,4 +362,47 @@ lease_retention(
 	free(k1);
 	free(k2);
 	return v < 0 ? -1 : (int)v;
+}
+
+int
+lease_status_index(struct rconn *rc, const char *prefix, int batch)
+{
+	char *devices = xasprintf("%s:devices", prefix);
+	char *marker = xasprintf("%s:status_index", prefix);
+	char cursor[32] = "0", b[16];
+	const char *argv[5] = {devices, marker, prefix, cursor, b};
+	redisReply *r = rconn_command(rc, "EXISTS %s", marker);
+	long long steps = 0;
+	int ret = -1;
+
+	snprintf(b, sizeof(b), "%d", batch);
+	if (queue_int_reply(r) == 1)
+		ret = 0;
+	if (r != NULL)
+		freeReplyObject(r);
+	if (r == NULL || ret == 0)
+		goto out;
+	do {
+		r = rconn_eval(rc, &status_index_script, 2, 5, argv, NULL);
+		if (r == NULL || r->type != REDIS_REPLY_STRING ||
+		    r->len >= sizeof(cursor)) {
+			log_warnx("status index: %s",
+			    r != NULL && r->type == REDIS_REPLY_ERROR
+				? r->str
+				: "no answer from Redis");
+			if (r != NULL)
+				freeReplyObject(r);
+			goto out;
+		}
+		memcpy(cursor, r->str, r->len + 1);
+		freeReplyObject(r);
+		steps++;
+	} while (strcmp(cursor, "0") != 0);
+	log_info("built the index of devices by status (%lld steps of %d)",
+	    steps, batch);
+	ret = 1;
+out:
+	free(devices);
+	free(marker);
+	return ret;
 }

@@ -99,4 +99,10 @@ int lease_audit(struct rconn *rc, const char *prefix, json_t **repairs);
 int lease_retention(
     struct rconn *rc, const char *prefix, long long retention_s, int batch);
 
+/* Builds the per-status index of the devices (P:bystatus:<status>) when
+ * P:status_index says it is not whole yet: results written before it
+ * existed.  A batch of devices per script call, so Redis is never held
+ * long.  1 built now, 0 it already was, -1 error (try again later). */
+int lease_status_index(struct rconn *rc, const char *prefix, int batch);
+
 #endif

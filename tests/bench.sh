@@ -15,11 +15,15 @@ start=$(date +%s)
 for b in "$BUILD"/tests/bench/bench_*; do
 	case "$b" in *.o|*.d) continue ;; esac
 	[ -x "$b" ] || continue
+	t=$(date +%s)
 	"$b" || rc=1
+	echo "  ($(basename "$b"): $(($(date +%s) - t)) s)"
 done
 # Whole daemons against the simulator.
 for s in "$(dirname "$0")"/bench/*.sh; do
+	t=$(date +%s)
 	LRFLOW_BIN=$BIN sh "$s" || rc=1
+	echo "  ($(basename "$s"): $(($(date +%s) - t)) s)"
 done
 redis=$(redis-server --version 2>/dev/null | sed -n 's/.*v=\([^ ]*\).*/\1/p')
 echo

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@
 #define AUDIT_MS 60000             /* invariants check */
 #define RETENTION_MS 600000        /* old results removed */
 #define RETENTION_BATCH 500
+/* Devices a step when the index by status is built (about 5 ms of Redis). */
+#define STATUS_INDEX_BATCH 1000
 /* A reaper judges others only after it has itself been heard by Redis
  * this long without a break: after Redis was away (a restart, a
  * failover) every lease has run out, and the live workers need a
@@ -124,6 +127,7 @@ reaper_main(void *arg)
 	    lr_new(w->cred, w->api, w->cfg->command_timeout_s, NULL);
 	int64_t last_reconcile = util_mono_ms(), last_audit = 0;
 	int64_t last_retention = 0, heard_since = util_mono_ms();
+	bool indexed = false;
 	struct cbhttp_gate g;
 
 	w->hb_gate = (struct ratelimit_gate){w->hb_rc, prefix, "worker"};
@@ -159,6 +163,10 @@ reaper_main(void *arg)
 		/* The cloud's answers counted since the last tick, in one
 		 * call; a failed flush keeps them for the next tick. */
 		apistats_flush(w->hb_rc, prefix);
+		/* Safe from any number of workers at once: no lock. */
+		if (!indexed)
+			indexed = lease_status_index(w->hb_rc, prefix,
+				      STATUS_INDEX_BATCH) >= 0;
 		if (util_mono_ms() - last_reconcile >= RECONCILE_MS) {
 			reaper_reconcile(w);
 			last_reconcile = util_mono_ms();

@@ -61,7 +61,7 @@ for _, dev in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
     local job = '{"id":' .. cjson.encode(id) .. ',"device_id":' .. dev ..
       ',"alert_ids":[],"source":"repair","enqueued_at":"' .. at .. '","attempts":0}'
     redis.call('LPUSH', KEYS[1], job)
-    redis.call('HSET', ARGV[1] .. ':result:' .. dev, 'status', 'queued', 'step',
+    set_status(ARGV[1] .. ':result:' .. dev, 'queued', now, 'step',
       'queued again: it was in flight with no job anywhere')
     redis.call('HDEL', ARGV[1] .. ':result:' .. dev, 'token', 'worker')
     note('lost', dev)

@@ -15,7 +15,7 @@ for _, m in ipairs(due) do
   redis.call('RPUSH', KEYS[1], m) -- it waited: first in line
   local d = job_device(m)
   if d then
-    redis.call('HSET', ARGV[2] .. ':result:' .. d, 'status', 'queued', 'step', 'retrying')
+    set_status(ARGV[2] .. ':result:' .. d, 'queued', now, 'step', 'retrying')
     event(KEYS[5], 'promoted', d, '')
   end
 end
@@ -39,7 +39,7 @@ redis.call('HDEL', result, 'error', 'finished_at', 'next_attempt_at',
   'services', 'users', 'logged_in', 'browser_history', 'session_id',
   'services_baseline', 'services_error', 'timeline', 'timeline_total',
   'timeline_window')
-redis.call('HSET', result, 'device_id', dev, 'status', 'running', 'step', 'claimed',
+set_status(result, 'running', now, 'device_id', dev, 'step', 'claimed',
   'worker', ARGV[1], 'started_at', iso(now), 'token', tok)
 redis.call('ZADD', KEYS[8], now, dev)
 event(KEYS[5], 'started', dev, ARGV[1])

@@ -10,8 +10,8 @@ if redis.call('HGET', KEYS[3], 'token') ~= ARGV[2] then return 0 end
 local now = now_ms()
 local at = iso(now)
 local dev = ARGV[5]
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
-redis.call('HSET', KEYS[3], 'status', ARGV[3], 'finished_at', at,
+hset_fields(KEYS[3], 6)
+set_status(KEYS[3], ARGV[3], now, 'finished_at', at,
   'step', ARGV[3] == 'done' and 'finished' or 'failed')
 redis.call('HDEL', KEYS[3], 'token', 'next_attempt_at')
 redis.call('ZREM', KEYS[2], dev)

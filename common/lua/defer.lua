@@ -10,8 +10,8 @@ local now = now_ms()
 local due = now + tonumber(ARGV[4])
 local raw = unwrap(ARGV[1])
 redis.call('ZADD', KEYS[2], due, raw)
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
-redis.call('HSET', KEYS[3], 'status', 'deferred', 'step', 'waiting to try again',
+hset_fields(KEYS[3], 6)
+set_status(KEYS[3], 'deferred', now, 'step', 'waiting to try again',
   'error', ARGV[5], 'next_attempt_at', iso(due))
 redis.call('HDEL', KEYS[3], 'token', 'worker')
 redis.call('ZADD', KEYS[4], now, ARGV[3])

@@ -30,7 +30,7 @@ redis.call('LPUSH', KEYS[2], job)
 -- A new job is a new run: the last one's evidence goes to the history.
 archive_run(KEYS[3], KEYS[9])
 redis.call('HDEL', KEYS[3], 'token', unpack(EVIDENCE))
-redis.call('HSET', KEYS[3], 'device_id', dev, 'status', 'queued', 'queued_at', at,
+set_status(KEYS[3], 'queued', now, 'device_id', dev, 'queued_at', at,
   'alert_ids', ids, 'source', ARGV[3], 'attempts', 0)
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], 'alert', ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[3], 'device_name', ARGV[6]) end

@@ -30,6 +30,46 @@ local function event(key, kind, dev, extra)
     'device', dev, 'detail', extra or '')
 end
 
+-- P:bystatus:<status> holds the devices whose result has that status,
+-- scored by the time of the change: the viewer counts and pages them
+-- without reading every result.  Every write of a result's status goes
+-- through set_status, so a device is in the set its result names.
+local STATUSES = {'queued', 'running', 'deferred', 'done', 'failed'}
+
+-- HSET result status <status> and the fields after it, keeping the index
+-- (result is P:result:<dev>).
+local function set_status(result, status, now, ...)
+  local p, dev = string.match(result, '^(.*):result:([^:]*)$')
+  local old = redis.call('HGET', result, 'status')
+  if old and old ~= status then
+    redis.call('ZREM', p .. ':bystatus:' .. old, dev)
+  end
+  redis.call('ZADD', p .. ':bystatus:' .. status, now, dev)
+  redis.call('HSET', result, 'status', status, ...)
+end
+
+-- HSET key with the field/value pairs of ARGV from index i on, in one
+-- call, leaving out a field named status (set_status writes that one).
+-- Returns the status value it left out, or nil.
+local function hset_fields(key, i)
+  local kv, status = {}, nil
+  for j = i, #ARGV - 1, 2 do
+    if ARGV[j] == 'status' then
+      status = ARGV[j + 1]
+    else
+      kv[#kv + 1] = ARGV[j]
+      kv[#kv + 1] = ARGV[j + 1]
+    end
+  end
+  if #kv > 0 then redis.call('HSET', key, unpack(kv)) end
+  return status
+end
+
+-- A device removed for good leaves every status set.
+local function unindex(p, dev)
+  for _, s in ipairs(STATUSES) do redis.call('ZREM', p .. ':bystatus:' .. s, dev) end
+end
+
 local DEAD_MAX = 10000 -- P:dead keeps the newest this many
 local RUNS_MAX = 20    -- P:runs:<device> keeps the newest this many
 

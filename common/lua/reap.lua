@@ -39,7 +39,7 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
       local stalls = redis.call('HGET', result, 'stalls')
       local err = 'gave up: the job stalled ' .. stalls .. ' times (its worker ' ..
         ARGV[1] .. ' stopped answering each time; a device that crashes the worker?)'
-      redis.call('HSET', result, 'status', 'failed', 'step', 'failed', 'error', err,
+      set_status(result, 'failed', now, 'step', 'failed', 'error', err,
         'finished_at', at)
       redis.call('HDEL', result, 'token', 'next_attempt_at')
       redis.call('ZREM', KEYS[5], dev)
@@ -50,7 +50,7 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
       out[2] = out[2] + 1
     else
       redis.call('RPUSH', KEYS[4], raw) -- first in line
-      redis.call('HSET', result, 'status', 'queued', 'step',
+      set_status(result, 'queued', now, 'step',
         'recovered: worker ' .. ARGV[1] .. ' stopped answering')
       redis.call('HDEL', result, 'token', 'worker')
       redis.call('HINCRBY', KEYS[7], 'jobs_recovered', 1)

@@ -21,7 +21,7 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
       redis.call('RPUSH', KEYS[2], raw)
     end
     if dev and runs_here(result, tok) then
-      redis.call('HSET', result, 'status', 'queued', 'step',
+      set_status(result, 'queued', now, 'step',
         'handed back: no thread of its worker was running it')
       redis.call('HDEL', result, 'token', 'worker')
       table.insert(out, dev)

@@ -8,7 +8,7 @@ local raw, tok = unwrap(ARGV[1])
 -- A superseded attempt's entry just goes: its job runs elsewhere.
 if not runs_here(KEYS[3], tok) then return 0 end
 redis.call('RPUSH', KEYS[2], raw)
-redis.call('HSET', KEYS[3], 'status', 'queued', 'step', ARGV[3])
+set_status(KEYS[3], 'queued', now_ms(), 'step', ARGV[3])
 if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[3], 'attempts', -1) end
 redis.call('HDEL', KEYS[3], 'token', 'worker')
 return 1

@@ -10,6 +10,7 @@ for _, dev in ipairs(old) do
   if not redis.call('ZSCORE', KEYS[2], dev) then
     redis.call('DEL', ARGV[1] .. ':result:' .. dev, ARGV[1] .. ':runs:' .. dev)
     redis.call('ZREM', KEYS[1], dev)
+    unindex(ARGV[1], dev)
     n = n + 1
   end
 end

@@ -3,6 +3,8 @@
 -- KEYS: result devices   ARGV: token device field value ...
 -- Returns 1, or 0 when a newer attempt owns the result.
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('ZADD', KEYS[2], now_ms(), ARGV[2])
+local now = now_ms()
+local status = hset_fields(KEYS[1], 3)
+if status then set_status(KEYS[1], status, now) end
+redis.call('ZADD', KEYS[2], now, ARGV[2])
 return 1

@@ -104,6 +104,8 @@ ok "the poller queues it, the worker completes it" wait_for 30 status_is 31313 d
 is "as a manual job" "$(rcli HGET lr:result:31313 source)" manual
 ok "the viewer's audit entries are written" wait_for 5 sh -c "[ \$(REDISCLI_AUTH=$ADMIN_PW redis-cli -s $S --user lrflow-admin XLEN lr:audit) -ge 2 ]"
 ok "healthz: ok" sh -c "curl -sf '$VIEWER_URL/healthz' | grep -qx ok"
+ok "the worker marks the index by status whole" wait_for 15 sh -c "[ \"\$(REDISCLI_AUTH=$ADMIN_PW redis-cli -s $S --user lrflow-admin GET lr:status_index)\" = 1 ]"
+is "which counts both devices done" "$(rcli ZCARD lr:bystatus:done)" 2
 is "no daemon was refused a command or a key (ACL LOG)" "$(rcli ACL LOG 100 | grep -cx 'command\|key')" 0
 is "the clients are who they should be" "$(rcli CLIENT LIST | grep -o 'user=lrflow-[a-z]*' | grep -v admin | sort -u | tr '\n' ' ')" \
     "user=lrflow-poller user=lrflow-viewer user=lrflow-worker "

@@ -319,6 +319,44 @@ test_retention(void)
 	return 0;
 }
 
+/* Results written before the index by status existed are indexed in
+ * steps; a stale entry in another status's set goes; a second call sees
+ * the marker and does nothing; retention takes devices out of it. */
+static int
+test_status_index_built(void)
+{
+	char dev[32];
+
+	flush();
+	for (int i = 1; i <= 2500; i++) {
+		snprintf(dev, sizeof(dev), "%d", i);
+		tr_cmd(rc, "ZADD lr:devices 1 %s", dev);
+		snprintf(dev, sizeof(dev), "lr:result:%d", i);
+		tr_cmd(rc,
+		    i % 3 == 0   ? "HSET %s status queued"
+		    : i % 3 == 1 ? "HSET %s status done"
+				 : "HSET %s status failed",
+		    dev);
+	}
+	cmd("ZADD lr:devices 1 %s", "9999");       /* no result: not indexed */
+	cmd("ZADD lr:bystatus:running 5 %s", "3"); /* stale */
+	CHECK(lease_status_index(rc, "lr", 1000) == 1);
+	CHECK(num("GET %s", "lr:status_index") == 1);
+	CHECK(num("ZCARD %s", "lr:bystatus:queued") == 833);
+	CHECK(num("ZCARD %s", "lr:bystatus:done") == 834);
+	CHECK(num("ZCARD %s", "lr:bystatus:failed") == 833);
+	CHECK(num("ZCARD %s", "lr:bystatus:running") == 0);
+	CHECK(num("ZSCORE lr:bystatus:queued %s", "3") == 1);
+	CHECK(num("ZSCORE lr:bystatus:done %s", "9999") == -1);
+	CHECK(lease_status_index(rc, "lr", 1000) == 0);
+	/* Retention: every device is old and none in flight. */
+	CHECK(lease_retention(rc, "lr", 1, 10000) == 2501);
+	CHECK(num("EXISTS %s", "lr:bystatus:queued") == 0);
+	CHECK(num("EXISTS %s", "lr:bystatus:done") == 0);
+	CHECK(num("EXISTS %s", "lr:bystatus:failed") == 0);
+	return 0;
+}
+
 static int
 test_reaper_lock(void)
 {
@@ -347,6 +385,7 @@ main(void)
 	RUN(test_reconcile);
 	RUN(test_audit_repairs);
 	RUN(test_retention);
+	RUN(test_status_index_built);
 	RUN(test_reaper_lock);
 	rconn_free(rc);
 	return t_done();

@@ -25,6 +25,29 @@ static struct rconn *rc;
 #define cmd(fmt, arg) tr_cmd(rc, fmt, arg)
 #define flush() tr_cmd(rc, "FLUSHALL", NULL)
 
+/* The device is in exactly one P:bystatus:<status> set: the one its
+ * result's status names.  1 or 0. */
+static int
+indexed_as_status(const char *dev)
+{
+	static const char *const st[] = {
+	    "queued", "running", "deferred", "done", "failed"};
+	char key[64], fmt[64], *status;
+	int in = 0, right = 0;
+
+	snprintf(key, sizeof(key), "lr:result:%s", dev);
+	status = tr_str(rc, "HGET %s status", key);
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+		snprintf(fmt, sizeof(fmt), "ZSCORE lr:bystatus:%s %%s", st[i]);
+		if (tr_num(rc, fmt, dev) > 0) {
+			in++;
+			right += status != NULL && strcmp(status, st[i]) == 0;
+		}
+	}
+	free(status);
+	return in == 1 && right == 1;
+}
+
 static int
 test_enqueue_dedupes_and_coalesces(void)
 {
@@ -393,6 +416,63 @@ test_defer_and_promote(void)
 	return 0;
 }
 
+/* Every status a job goes through is mirrored in P:bystatus:<status>,
+ * the viewer's counts and filtered pages. */
+static int
+test_status_index(void)
+{
+	struct queue_alert a = {.device_id = 41, .source = "alerts"};
+	struct queue_alert b = {.device_id = 42, .source = "alerts"};
+	struct queue_job job, again;
+	json_t *f;
+
+	flush();
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	CHECK(indexed_as_status("41"));
+	CHECK(num("ZCARD %s", "lr:bystatus:queued") == 1);
+	CHECK(queue_claim(rc, "lr", "w1", 1, &job) == 1);
+	CHECK(indexed_as_status("41"));
+	CHECK(num("ZCARD %s", "lr:bystatus:queued") == 0);
+	CHECK(num("ZCARD %s", "lr:bystatus:running") == 1);
+	/* A progress update naming the status keeps the index too. */
+	f = json_pack("{s:s,s:s}", "status", "running", "step", "listing");
+	CHECK(queue_update(rc, "lr", &job, f) == 1);
+	json_decref(f);
+	CHECK(indexed_as_status("41"));
+	CHECK(queue_defer(rc, "lr", &job, 1, "offline", NULL) == 1);
+	CHECK(indexed_as_status("41"));
+	CHECK(num("ZCARD %s", "lr:bystatus:deferred") == 1);
+	util_sleep_ms(20, NULL);
+	/* Promoted (queued) and claimed (running) in one script. */
+	CHECK(queue_claim(rc, "lr", "w1", 1, &again) == 1);
+	CHECK(indexed_as_status("41"));
+	CHECK(num("ZCARD %s", "lr:bystatus:running") == 1);
+	CHECK(queue_complete(rc, "lr", &again, "done", NULL, 0) == 1);
+	CHECK(indexed_as_status("41"));
+	CHECK(num("ZCARD %s", "lr:bystatus:done") == 1);
+	queue_job_release(&again);
+	/* A new run, which fails. */
+	CHECK(queue_enqueue(rc, "lr", &a) == QUEUE_QUEUED);
+	CHECK(indexed_as_status("41"));
+	CHECK(num("ZCARD %s", "lr:bystatus:done") == 0);
+	CHECK(queue_claim(rc, "lr", "w1", 1, &again) == 1);
+	CHECK(queue_complete(rc, "lr", &again, "failed", NULL, 0) == 1);
+	CHECK(indexed_as_status("41"));
+	CHECK(num("ZCARD %s", "lr:bystatus:failed") == 1);
+	queue_job_release(&again);
+	/* Released back to the queue at shutdown. */
+	CHECK(queue_enqueue(rc, "lr", &b) == QUEUE_QUEUED);
+	CHECK(queue_claim(rc, "lr", "w1", 1, &again) == 1);
+	CHECK(again.device_id == 42);
+	CHECK(queue_release(rc, "lr", &again) == 1);
+	CHECK(indexed_as_status("42"));
+	CHECK(num("ZCARD %s", "lr:bystatus:queued") == 1);
+	CHECK(num("ZCARD %s", "lr:bystatus:running") == 0);
+	queue_job_release(&again);
+	queue_job_release(&job);
+	return 0;
+}
+
 /* A result shows only its own run's evidence: a new job moves the last
  * finished run to P:runs:<id>, and a retry starts without the evidence
  * of the attempt before it. */
@@ -685,6 +765,7 @@ main(void)
 	RUN(test_claims_are_told_apart);
 	RUN(test_wait_moves_nothing);
 	RUN(test_defer_and_promote);
+	RUN(test_status_index);
 	RUN(test_run_history);
 	RUN(test_run_summary);
 	RUN(test_alert_seen_once);
