@@ -8,7 +8,7 @@
  * newest OVERVIEW_SCAN_MAX for the bounded scan; see overview_int.h),
  * their number, LLEN queue, ZCARD inflight, HGETALL stats, TYPE dead,
  * ZCARD retry, INFO memory, PTTL ratelimit:until, the next deferred jobs
- * (ZRANGE retry 0 9 WITHSCORES), EXISTS status_index and a ZCARD per
+ * (ZRANGE retry 0 9 WITHSCORES), GET status_index and a ZCARD per
  * status set.
  * Stage 2: live workers and sessions (ZCOUNT from Redis's time), the
  * length and the latest entries of dead, and one HMGET of a few short
@@ -266,7 +266,7 @@ overview_done(json_t *replies, void *arg)
 }
 
 /* Stage 2: the numbers that need Redis's time, and one HMGET per device
- * read (then, for a status page from the index, one ZSCORE each). */
+ * read. */
 static void
 overview_second(struct view *w)
 {

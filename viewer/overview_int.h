@@ -38,7 +38,7 @@ struct store_batch;
 enum {
 	S1_DEVICES, /* ZREVRANGE ... WITHSCORES: one page, or the scan */
 	S1_NDEVICES,
-	S1_INDEX, /* EXISTS P:status_index */
+	S1_INDEX, /* GET P:status_index */
 	S1_BYSTATUS,
 	S1_TIME = S1_BYSTATUS + OVERVIEW_NSTATUS,
 	S1_QUEUE,
@@ -51,8 +51,7 @@ enum {
 	S1_RETRY_NEXT,
 };
 /* Stage 2 replies: the pipeline's numbers (not for /api/devices), then
- * one HMGET per id of S1_DEVICES, then (a status page from the index) one
- * ZSCORE P:devices per id.  When a guess held (overview_read.c) they
+ * one HMGET per id of S1_DEVICES.  When a guess held (overview_read.c) they
  * follow stage 1's in the same batch: w->s2 and w->row0 say where. */
 enum { S2_WORKERS, S2_SESSIONS, S2_DEAD, S2_DEAD_RECENT, S2_FIRST_DEVICE };
 
@@ -97,8 +96,7 @@ void overview_cmds_numbers(
     struct viewer *v, struct store_batch *b, int64_t now_ms, bool dead_zset);
 /* w->idv: the ids of stage 1's S1_DEVICES. */
 void overview_parse_ids(struct view *w);
-/* Adds an HMGET per id (then, on a status page from the index, a ZSCORE
- * P:devices per id). */
+/* Adds an HMGET per id. */
 void overview_cmds_rows(struct view *w, struct store_batch *b,
     const struct overview_id *ids, size_t n);
 /* The ids the page named what had at its last read, or NULL. */

@@ -104,7 +104,7 @@ overview_cmds_list(struct view *w, struct store_batch *b)
 	store_batch_add(b, "ZCARD", k, NULL);
 	free(k);
 	k = viewer_key(v, "status_index", NULL);
-	store_batch_add(b, "EXISTS", k, NULL);
+	store_batch_add(b, "GET", k, NULL); /* "1" once the sets are whole */
 	free(k);
 	for (int s = 0; s < OVERVIEW_NSTATUS; s++) {
 		k = viewer_key(v, "bystatus", page_statuses[s]);
@@ -228,7 +228,7 @@ overview_cmds_rows(struct view *w, struct store_batch *b,
 	 * search */
 	size_t nf = !(w->flags & OVERVIEW_SCAN) ? 4 : w->q.q[0] != '\0' ? 7 : 6;
 	size_t plen = strlen(v->cfg->prefix), tail_len, head_len, i;
-	char *cmd, *tail, *p, *key, *devices, head[32];
+	char *cmd, *tail, *p, *key, head[32];
 
 	/* every HMGET is the same but for its key: the fields once */
 	tail = xmalloc(nf * 32 + 1);
@@ -254,16 +254,6 @@ overview_cmds_rows(struct view *w, struct store_batch *b,
 	free(key);
 	free(cmd);
 	free(tail);
-	if ((w->flags & OVERVIEW_SCAN) || w->q.status[0] == '\0')
-		return;
-	devices = viewer_key(v, "devices", NULL);
-	for (i = 0; i < n; i++) {
-		char id[24];
-
-		store_batch_add(
-		    b, "ZSCORE", devices, decimal(ids[i].id, id), NULL);
-	}
-	free(devices);
 }
 
 /* ---------------------------------------------------------------- */
@@ -395,12 +385,11 @@ overview_guess_held(
 	return true;
 }
 
-/* The rows' replies of w's read: an HMGET per id, and a ZSCORE per id on
- * a status page. */
+/* The rows' replies of w's read: an HMGET per id. */
 static size_t
 row_replies(const struct view *w)
 {
-	return w->q.status[0] != '\0' ? 2 * w->nids : w->nids;
+	return w->nids;
 }
 
 json_t *

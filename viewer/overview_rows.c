@@ -229,26 +229,17 @@ index_counts(const struct view *w, json_t *counts)
 	return mine;
 }
 
-/* One page from the index: the ids read are the page, newest first.  A
- * status page's ZSET holds the time of the last status change: the row
- * shows the last update, as the full list does (its ZSCORE). */
+/* One page from the index: the ids read are the page, newest first.  On
+ * a status page the time shown is the score of the status set: when the
+ * device took that status. */
 static json_t *
 index_page(struct view *w, const json_t *replies)
 {
 	json_t *page = json_array();
-	size_t n = w->nids;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < w->nids; i++) {
 		struct row r = row_at(w, replies, i);
 
-		if (w->q.status[0] != '\0') {
-			const char *s = json_string_value(
-			    json_array_get(replies, w->row0 + n + i));
-			double ms = s ? strtod(s, NULL) : 0;
-
-			if (ms >= 0 && ms < 1e15)
-				r.ms = (int64_t)ms;
-		}
 		json_array_append_new(page, row_json(&r));
 	}
 	return page;
