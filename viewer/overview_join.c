@@ -3,9 +3,9 @@
  * A request for the dashboard, /api/stats, /api/devices or /metrics that
  * comes while the same one (same route, same parsed query) is waiting for
  * Redis joins it instead of reading again, and gets the same bytes when
- * it is answered.  Nothing is kept once the answer is sent, so no answer
- * is older than the request: the read it joined began before it came and
- * ends after.  Under load, when requests pile up behind Redis, this turns
+ * it is answered.  Nothing is kept once the answer is sent: an answer is
+ * at most as old as the read that was in flight when its request came.
+ * Under load, when requests pile up behind Redis, this turns
  * N reads and N renderings into one. */
 #include "overview_int.h"
 

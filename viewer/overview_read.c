@@ -13,7 +13,7 @@
  * the batch's own ZREVRANGE, TYPE and TIME agree with the guess, that
  * one batch is the whole read; else its extra replies are dropped and
  * stage 2 runs as without a guess.  Either way every number comes from
- * a read sent after the request came. */
+ * this read. */
 #include "overview_int.h"
 
 #include <inttypes.h>
