@@ -6,7 +6,7 @@
 # bare evhttp server (tests/bench/bare_http.c) sending the same bytes
 # from memory with TCP_NODELAY, under the same wrk on the same machine.
 # The bytes are the viewer's own answer to each path, fetched first with
-# curl.  Each server gets two 2 s runs, alternated with the other's, and
+# curl.  Each server gets three 2 s runs, alternated with the other's, and
 # its best counts: on a shared machine a run is as often slowed by others
 # as by the server.  Target 0.5.
 #
@@ -27,7 +27,7 @@
 TARGET=0.5
 SCALE_TARGET=2
 SECS=2   # of each wrk throughput run
-ROUNDS=2 # runs of each server, alternated; the best counts
+ROUNDS=3 # runs of each server, alternated; the best counts
 BARE=${LRFLOW_BARE:-$BIN/../build/tests/bench/bare_http}
 
 fail() {
