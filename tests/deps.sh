@@ -4,11 +4,12 @@
 # `make test`) runs it with --browser, which adds headless Chromium and
 # chromedriver for tests/integration/t_browser.sh: when those cannot be
 # installed it says so and goes on, and that test is skipped, loudly.
-# stunnel4 and openssl are for the TLS recipe and its test (t_tls.sh).
+# stunnel4 and openssl are for the TLS recipe and its test (t_tls.sh);
+# wrk is for the viewer's benchmark (tests/bench/viewer.sh).
 set -u
 browser=""
 [ "${1:-}" = "--browser" ] && browser="chromium chromium-driver"
-pkgs="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libjansson-dev libevent-dev libsqlite3-dev redis-server redis-tools curl jq iproute2 stunnel4 openssl"
+pkgs="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libjansson-dev libevent-dev libsqlite3-dev redis-server redis-tools curl jq iproute2 stunnel4 openssl wrk"
 # missing PKG...: those not installed.
 missing() {
 	for p in "$@"; do

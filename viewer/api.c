@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,16 +221,164 @@ api_metrics(struct evbuffer *out, const json_t *overview)
 	}
 }
 
+/* A growing text buffer for api_dump(). */
+struct out {
+	char *p;
+	size_t n, cap;
+};
+
+static void
+out_add(struct out *o, const char *s, size_t n)
+{
+	if (o->n + n + 1 > o->cap) {
+		while (o->n + n + 1 > o->cap)
+			o->cap = o->cap ? o->cap * 2 : 4096;
+		o->p = xrealloc(o->p, o->cap);
+	}
+	memcpy(o->p + o->n, s, n);
+	o->n += n;
+}
+
+/* A JSON string as jansson writes one: '"' and '\\' escaped, control
+ * characters as \b \f \n \r \t or \u00XX, everything else (valid UTF-8:
+ * jansson keeps nothing else) as it is. */
+/* The bytes a JSON string escapes. */
+static const unsigned char special[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1,                                     /* 0x00 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
+    ['"'] = 1, ['\\'] = 1};
+
+static void
+out_string(struct out *o, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+
+	out_add(o, "\"", 1);
+	for (;;) {
+		char esc[8];
+
+		while (i < n && !special[p[i]])
+			i++;
+		out_add(o, s + run, i - run);
+		if (i >= n)
+			break;
+		switch (p[i]) {
+		case '"':
+			out_add(o, "\\\"", 2);
+			break;
+		case '\\':
+			out_add(o, "\\\\", 2);
+			break;
+		case '\b':
+			out_add(o, "\\b", 2);
+			break;
+		case '\f':
+			out_add(o, "\\f", 2);
+			break;
+		case '\n':
+			out_add(o, "\\n", 2);
+			break;
+		case '\r':
+			out_add(o, "\\r", 2);
+			break;
+		case '\t':
+			out_add(o, "\\t", 2);
+			break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", p[i]);
+			out_add(o, esc, 6);
+		}
+		run = ++i;
+	}
+	out_add(o, "\"", 1);
+}
+
+/* An integer in decimal (snprintf costs more than all the rest of a
+ * row). */
+static void
+out_int(struct out *o, json_int_t v)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+	unsigned long long u =
+	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		buf[--i] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	if (v < 0)
+		buf[--i] = '-';
+	out_add(o, buf + i, sizeof(buf) - i);
+}
+
+static void
+out_value(struct out *o, const json_t *v)
+{
+	const char *key;
+	const json_t *e;
+	size_t i;
+	char *s;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		out_add(o, "{", 1);
+		i = 0;
+		json_object_foreach((json_t *)v, key, e)
+		{
+			if (i++ > 0)
+				out_add(o, ",", 1);
+			out_string(o, key, strlen(key));
+			out_add(o, ":", 1);
+			out_value(o, e);
+		}
+		out_add(o, "}", 1);
+		break;
+	case JSON_ARRAY:
+		out_add(o, "[", 1);
+		json_array_foreach(v, i, e)
+		{
+			if (i > 0)
+				out_add(o, ",", 1);
+			out_value(o, e);
+		}
+		out_add(o, "]", 1);
+		break;
+	case JSON_STRING:
+		out_string(o, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		out_int(o, json_integer_value(v));
+		break;
+	case JSON_REAL: /* rare: jansson's own text, digit for digit */
+		s = json_dumps(v, JSON_ENCODE_ANY);
+		out_add(o, s ? s : "null", s ? strlen(s) : 4);
+		free(s);
+		break;
+	case JSON_TRUE:
+		out_add(o, "true", 4);
+		break;
+	case JSON_FALSE:
+		out_add(o, "false", 5);
+		break;
+	default:
+		out_add(o, "null", 4);
+		break;
+	}
+}
+
+/* The same text as json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), written
+ * in one pass into one buffer: jansson's dump goes through a callback per
+ * piece, several times slower on the device lists. */
 char *
 api_dump(const json_t *v)
 {
-	/* compact: a device with thousands of visits is megabytes already */
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	char *r;
+	struct out o = {0};
 
-	if (s == NULL)
+	if (v == NULL)
 		return xstrdup("null\n");
-	r = xasprintf("%s\n", s);
-	free(s);
-	return r;
+	out_value(&o, v);
+	out_add(&o, "\n", 1);
+	o.p[o.n] = '\0';
+	return o.p;
 }

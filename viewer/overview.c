@@ -3,15 +3,19 @@
  * paged.
  *
  * Two Redis round trips, whatever the number of devices.
- * Stage 1: TIME, the newest OVERVIEW_SCAN_MAX device ids (ZREVRANGE of
- * P:devices), their number, LLEN queue, ZCARD inflight, HGETALL stats,
- * TYPE dead, ZCARD retry, INFO memory, PTTL ratelimit:until, and the next
- * deferred jobs (ZRANGE retry 0 9 WITHSCORES).
+ * Stage 1: TIME, the device ids to list (ZREVRANGE ... WITHSCORES: one
+ * page of P:devices or of P:bystatus:<status> from the index, or the
+ * newest OVERVIEW_SCAN_MAX for the bounded scan; see overview_int.h),
+ * their number, LLEN queue, ZCARD inflight, HGETALL stats, TYPE dead,
+ * ZCARD retry, INFO memory, PTTL ratelimit:until, the next deferred jobs
+ * (ZRANGE retry 0 9 WITHSCORES), GET status_index and a ZCARD per
+ * status set.
  * Stage 2: live workers and sessions (ZCOUNT from Redis's time), the
  * length and the latest entries of dead, and one HMGET of a few short
- * fields per device (never a whole result).  Counting, searching and
- * sorting then happen here, and only one page of rows is rendered. */
-#include "viewer_int.h"
+ * fields per device read (never a whole result).  Only one page of rows
+ * is rendered.  Without the index a page that wanted it reads the scan's
+ * ids between the two (one more round trip). */
+#include "overview_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,38 +32,6 @@
 #include "store.h"
 #include "util.h"
 #include "xmalloc.h"
-
-#define OVERVIEW_SCAN_MAX 10000 /* devices read for counts and search */
-#define OVERVIEW_LIVE_MS 30000  /* a worker heartbeat this recent is live */
-
-enum {
-	S1_TIME,
-	S1_DEVICES,
-	S1_NDEVICES,
-	S1_QUEUE,
-	S1_INFLIGHT,
-	S1_STATS,
-	S1_DEADTYPE,
-	S1_RETRY,
-	S1_MEMORY,
-	S1_PAUSE,
-	S1_RETRY_NEXT,
-};
-enum { S2_WORKERS, S2_SESSIONS, S2_DEAD, S2_DEAD_RECENT, S2_FIRST_DEVICE };
-
-/* The fields read per device, in HMGET order. */
-enum { F_NAME, F_STATUS, F_STEP, F_ERROR, F_STARTED, F_FINISHED, F_USERS };
-static const char *const hmget_fields[] = {"device_name", "status", "step",
-    "error", "started_at", "finished_at", "users", NULL};
-
-/* One device as the list needs it (borrowed strings from the replies). */
-struct row {
-	int64_t id;
-	int64_t ms;   /* last update */
-	size_t order; /* index in the ZREVRANGE answer */
-	const char *name, *status, *step, *error;
-	int rank; /* status order for sorting */
-};
 
 /* Returns the P:stats hash as a new object, numbers as integers. */
 static json_t *
@@ -196,203 +168,60 @@ health(const json_t *o, long long pause_ms)
 	return json_pack("{s:s, s:s}", "state", state, "why", why);
 }
 
-/* Whether row r (with its HMGET reply) matches the search text q. */
-static bool
-row_matches(const struct row *r, const json_t *hm, const char *q)
-{
-	char id[32];
-	json_t *users;
-	const json_t *u;
-	size_t i;
-	bool hit = false;
-
-	if (q[0] == '\0')
-		return true;
-	snprintf(id, sizeof(id), "%" PRId64, r->id);
-	if (strstr(id, q) != NULL ||
-	    (r->name != NULL && util_stristr(r->name, q) != NULL))
-		return true;
-	users = json_loads(json_string_value(json_array_get(hm, F_USERS))
-			       ? json_string_value(json_array_get(hm, F_USERS))
-			       : "",
-	    0, NULL);
-	json_array_foreach(users, i, u)
-	{
-		if (json_is_string(u) &&
-		    util_stristr(json_string_value(u), q) != NULL) {
-			hit = true;
-			break;
-		}
-	}
-	json_decref(users);
-	return hit;
-}
-
-static int
-status_rank(const char *s)
-{
-	for (int k = 0; s != NULL && page_statuses[k] != NULL; k++)
-		if (strcmp(s, page_statuses[k]) == 0)
-			return k;
-	return 99;
-}
-
-static enum query_sort sort_by;
-
-static int
-row_cmp(const void *a, const void *b)
-{
-	const struct row *x = a, *y = b;
-	int c = 0;
-
-	if (sort_by == QUERY_SORT_NAME) {
-		if (x->name == NULL || y->name == NULL)
-			c = (x->name == NULL) - (y->name == NULL);
-		else
-			c = strcasecmp(x->name, y->name);
-	} else if (sort_by == QUERY_SORT_STATUS)
-		c = x->rank - y->rank;
-	if (c != 0)
-		return c;
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
-/* A page row as JSON. */
-static json_t *
-row_json(const struct row *r)
-{
-	char iso[32];
-	json_t *d = json_pack("{s:I}", "device_id", (json_int_t)r->id);
-
-	json_object_set_new(
-	    d, "device_name", r->name ? json_string(r->name) : json_null());
-	json_object_set_new(
-	    d, "status", r->status ? json_string(r->status) : json_null());
-	json_object_set_new(
-	    d, "step", r->step ? json_string(r->step) : json_null());
-	json_object_set_new(
-	    d, "error", r->error ? json_string(r->error) : json_null());
-	json_object_set_new(d, "updated_at",
-	    json_string(util_iso8601(r->ms, iso, sizeof(iso))));
-	json_object_set_new(d, "updated_at_ms", json_integer(r->ms));
-	return d;
-}
-
-/* Adds one finished run's duration to the histogram in d. */
-static void
-add_duration(json_t *d, const json_t *hm)
-{
-	int64_t a, b;
-	double s;
-	json_t *buckets = json_object_get(d, "buckets");
-
-	const char *sa = json_string_value(json_array_get(hm, F_STARTED));
-	const char *sb = json_string_value(json_array_get(hm, F_FINISHED));
-
-	if (sa == NULL || sb == NULL || util_parse_iso8601(sa, &a) == -1 ||
-	    util_parse_iso8601(sb, &b) == -1 || b < a)
-		return;
-	s = (double)(b - a) / 1000;
-	json_object_set_new(d, "sum",
-	    json_real(json_number_value(json_object_get(d, "sum")) + s));
-	for (size_t i = 0; i < API_NBUCKETS; i++)
-		if (s <= api_duration_buckets[i]) {
-			json_t *c = json_array_get(buckets, i);
-
-			json_integer_set(c, json_integer_value(c) + 1);
-			return;
-		}
-	json_object_set_new(d, "over",
-	    json_integer(json_integer_value(json_object_get(d, "over")) + 1));
-}
-
-/* Counts, durations and the matching rows of every device read. */
-static struct row *
-scan(struct view *w, const json_t *replies, json_t *counts, json_t *dur,
-    size_t *nrows)
-{
-	const json_t *ids = w->ids;
-	struct row *rows = xcalloc(json_array_size(ids) + 1, sizeof(*rows));
-	size_t i, n = 0;
-
-	for (i = 0; i < json_array_size(ids); i++) {
-		const json_t *hm = json_array_get(replies, S2_FIRST_DEVICE + i);
-		const json_t *dev = json_array_get(ids, i);
-		struct row r = {0};
-		json_t *c;
-
-		r.id = json_integer_value(json_object_get(dev, "id"));
-		r.ms = json_integer_value(json_object_get(dev, "ms"));
-		r.order = i;
-		r.name = json_string_value(json_array_get(hm, F_NAME));
-		r.status = json_string_value(json_array_get(hm, F_STATUS));
-		r.step = json_string_value(json_array_get(hm, F_STEP));
-		r.error = json_string_value(json_array_get(hm, F_ERROR));
-		r.rank = status_rank(r.status);
-		c = r.rank < 99 ? json_object_get(counts, r.status)
-				: json_object_get(counts, "other");
-		json_integer_set(c, json_integer_value(c) + 1);
-		if (r.rank == 3 || r.rank == 4) /* done, failed */
-			add_duration(dur, hm);
-		if (w->q.status[0] != '\0' &&
-		    (r.status == NULL || strcmp(r.status, w->q.status) != 0))
-			continue;
-		if (!row_matches(&r, hm, w->q.q))
-			continue;
-		rows[n++] = r;
-	}
-	*nrows = n;
-	return rows;
-}
-
+/* Renders the answer once, for w and the requests joined to it. */
 static void
 overview_reply(struct view *w, json_t *overview, json_t *list)
 {
 	struct viewer *v = w->v;
-	struct evbuffer *b;
+	struct evbuffer *b = evbuffer_new();
 	struct page_ctx ctx = {
 	    util_now_ms(), v->cfg->prefix, v->token, NULL, NULL, 30};
-	const json_t *h = json_object_get(overview, "health");
+	const json_t *h = overview ? json_object_get(overview, "health") : NULL;
+	const char *ctype = viewer_ct_json;
+	char *s = NULL;
 
 	switch (w->kind) {
 	case VIEW_API_STATS:
 		json_object_del(overview, "durations");
-		viewer_reply_json(w->req, 200, "OK", json_incref(overview));
+		s = api_dump(overview);
 		break;
 	case VIEW_API_DEVICES:
-		viewer_reply_json(w->req, 200, "OK", json_incref(list));
+		s = api_dump(list);
+		overview_keep(w, s, strlen(s));
 		break;
 	case VIEW_METRICS:
-		b = evbuffer_new();
 		api_metrics(b, overview);
-		viewer_reply(w->req, 200, "OK", viewer_ct_prom, b);
-		evbuffer_free(b);
+		ctype = viewer_ct_prom;
 		break;
 	default:
+		evbuffer_expand(b, 32768); /* one chain, not one per 4 KB */
 		ctx.health = json_string_value(json_object_get(h, "state"));
 		ctx.health_why = json_string_value(json_object_get(h, "why"));
-		b = evbuffer_new();
 		page_dashboard(b, &ctx, overview, list, &w->q);
-		viewer_reply(w->req, 200, "OK", viewer_ct_html, b);
-		evbuffer_free(b);
+		ctype = viewer_ct_html;
 		break;
 	}
+	if (s != NULL)
+		evbuffer_add(b, s, strlen(s));
+	free(s);
+	overview_answer(w, ctype, b);
+	evbuffer_free(b);
 }
 
 static void
 overview_done(json_t *replies, void *arg)
 {
 	struct view *w = arg;
-	json_t *counts, *page, *overview, *list, *dur, *first = w->first;
-	struct row *rows;
-	size_t i, n, off;
+	json_t *counts, *overview, *list, *dur, *first = w->first;
+	size_t i;
 	int k;
 
 	if (replies == NULL) {
-		viewer_unavailable(w);
-		viewer_view_free(w);
+		overview_fail(w);
 		return;
 	}
+	if (w->kind == VIEW_API_DEVICES && overview_unchanged(w, replies))
+		return; /* answered with the same bytes as last time */
 	counts = json_object();
 	for (k = 0; page_statuses[k] != NULL; k++)
 		json_object_set_new(counts, page_statuses[k], json_integer(0));
@@ -402,127 +231,144 @@ overview_done(json_t *replies, void *arg)
 	for (i = 0; i < API_NBUCKETS; i++)
 		json_array_append_new(
 		    json_object_get(dur, "buckets"), json_integer(0));
-	rows = scan(w, replies, counts, dur, &n);
-	sort_by = w->q.sort;
-	if (w->q.sort != QUERY_SORT_UPDATED)
-		qsort(rows, n, sizeof(*rows), row_cmp);
-	page = json_array();
-	for (i = off = query_offset(&w->q, n);
-	     i < n && i < off + (size_t)w->q.per; i++)
-		json_array_append_new(page, row_json(&rows[i]));
-	list = api_devices(page, (json_int_t)n,
-	    (json_int_t)json_array_size(w->ids),
-	    viewer_int_at(first, S1_NDEVICES));
-	json_object_set_new(list, "page", json_integer(w->q.page));
-	json_object_set_new(list, "per", json_integer(w->q.per));
-	json_decref(page);
-	free(rows);
+	list = overview_list(w, replies, counts, dur);
+	if (w->kind == VIEW_API_DEVICES) { /* the list alone */
+		json_decref(counts);
+		json_decref(dur);
+		overview_reply(w, NULL, list); /* frees w */
+		json_decref(list);
+		return;
+	}
 
 	overview = json_pack(
-	    "{s:o, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:s}",
+	    "{s:o, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:o, s:o, s:o, s:o, s:s}",
 	    "status_counts", counts, "queue_depth",
 	    viewer_int_at(first, S1_QUEUE), "retry_depth",
 	    viewer_int_at(first, S1_RETRY), "redis_memory",
 	    viewer_redis_memory(json_array_get(first, S1_MEMORY)), "inflight",
 	    viewer_int_at(first, S1_INFLIGHT), "workers_live",
-	    viewer_int_at(replies, S2_WORKERS), "sessions_in_use",
-	    viewer_int_at(replies, S2_SESSIONS), "session_limit",
+	    viewer_int_at(replies, w->s2 + S2_WORKERS), "sessions_in_use",
+	    viewer_int_at(replies, w->s2 + S2_SESSIONS), "session_limit",
 	    (json_int_t)w->v->cfg->session_limit, "dead",
-	    viewer_int_at(replies, S2_DEAD), "devices_total",
+	    viewer_int_at(replies, w->s2 + S2_DEAD), "devices_total",
 	    viewer_int_at(first, S1_NDEVICES), "devices_counted",
-	    (json_int_t)json_array_size(w->ids), "stats",
+	    json_object_get(list, "scanned"), "stats",
 	    stats_object(json_array_get(first, S1_STATS)), "deferred",
 	    deferred_list(json_array_get(first, S1_RETRY_NEXT)), "dead_recent",
-	    dead_list(json_array_get(replies, S2_DEAD_RECENT)), "durations",
-	    dur, "prefix", w->v->cfg->prefix);
+	    dead_list(json_array_get(replies, w->s2 + S2_DEAD_RECENT)),
+	    "durations", dur, "prefix", w->v->cfg->prefix);
 	json_object_set_new(overview, "health",
 	    health(overview, (long long)json_integer_value(
 				 json_array_get(first, S1_PAUSE))));
-	overview_reply(w, overview, list);
+	overview_reply(w, overview, list); /* frees w */
 	json_decref(overview);
 	json_decref(list);
-	viewer_view_free(w);
 }
 
-/* Stage 2: the numbers that need Redis's time, and one HMGET per device. */
+/* Stage 2: the numbers that need Redis's time, and one HMGET per device
+ * read. */
+static void
+overview_second(struct view *w)
+{
+	struct store_batch *b = store_batch_new(w->v->store, overview_done, w);
+
+	w->s2 = 0;
+	w->row0 = w->kind == VIEW_API_DEVICES ? 0 : S2_FIRST_DEVICE;
+	if (w->kind != VIEW_API_DEVICES)
+		overview_cmds_numbers(
+		    w->v, b, overview_redis_ms(w->first), w->v->dead_zset);
+	overview_cmds_rows(w, b, w->idv, w->nids);
+	store_batch_run(b);
+}
+
+/* Without the index, a page that wanted it: the scan's ids instead. */
+static void
+overview_scan_done(json_t *replies, void *arg)
+{
+	struct view *w = arg;
+
+	if (replies == NULL) {
+		overview_fail(w);
+		return;
+	}
+	json_array_set(w->first, S1_DEVICES, json_array_get(replies, 0));
+	overview_parse_ids(w);
+	overview_second(w);
+}
+
+/* Whether the guessed time and P:dead's type were right (overview_read.c):
+ * within 250 ms of Redis's TIME. */
+static bool
+numbers_held(const struct view *w, const json_t *replies)
+{
+	int64_t now = overview_redis_ms(replies);
+
+	if (w->kind == VIEW_API_DEVICES)
+		return true;
+	return w->v->dead_zset == ((w->flags & OVERVIEW_DEADZ) != 0) &&
+	       now > 0 && now - w->now_guess < 250 && w->now_guess - now < 250;
+}
+
 static void
 overview_first_done(json_t *replies, void *arg)
 {
 	struct view *w = arg;
 	struct viewer *v = w->v;
-	const json_t *time, *list;
-	const char *deadtype;
+	struct overview_id *sent = w->idv;
+	size_t nsent = w->nids;
 	struct store_batch *b;
-	char min[32], now[32], *k;
-	json_int_t now_ms;
-	size_t i, nf = w->q.q[0] != '\0' ? 7 : 6; /* users only to search */
+	char stop[32], *k;
 
 	if (replies == NULL) {
-		viewer_unavailable(w);
-		viewer_view_free(w);
+		overview_fail(w);
 		return;
 	}
 	w->first = json_incref(replies);
-	time = json_array_get(replies, S1_TIME);
-	now_ms = viewer_int_at(time, 0) * 1000 + viewer_int_at(time, 1) / 1000;
-	if (now_ms <= 0)
-		now_ms = util_now_ms();
-	deadtype = json_string_value(json_array_get(replies, S1_DEADTYPE));
-	b = store_batch_new(v->store, overview_done, w);
-	snprintf(min, sizeof(min), "%" JSON_INTEGER_FORMAT,
-	    now_ms - OVERVIEW_LIVE_MS);
-	snprintf(now, sizeof(now), "%" JSON_INTEGER_FORMAT, now_ms);
-	k = viewer_key(v, "workers", NULL);
-	store_batch_add(b, "ZCOUNT", k, min, "+inf", NULL);
-	free(k);
-	/* a session slot whose lease ran out is not in use */
-	k = viewer_key(v, "sessions", NULL);
-	store_batch_add(b, "ZCOUNT", k, now, "+inf", NULL);
-	free(k);
-	k = viewer_key(v, "dead", NULL);
-	if (deadtype && strcmp(deadtype, "zset") == 0) {
-		store_batch_add(b, "ZCARD", k, NULL);
-		store_batch_add(b, "ZREVRANGE", k, "0", "9", NULL);
-	} else {
-		store_batch_add(b, "LLEN", k, NULL);
-		store_batch_add(b, "LRANGE", k, "0", "9", NULL);
-	}
-	free(k);
+	if (w->kind != VIEW_API_DEVICES) {
+		int64_t now = overview_redis_ms(replies);
+		const char *t =
+		    json_string_value(json_array_get(replies, S1_DEADTYPE));
 
-	/* ZREVRANGE ... WITHSCORES: member, score, member, score... */
-	w->ids = json_array();
-	list = json_array_get(replies, S1_DEVICES);
-	for (i = 0; i + 1 < json_array_size(list); i += 2) {
-		const char *id = json_string_value(json_array_get(list, i));
-		const char *score =
-		    json_string_value(json_array_get(list, i + 1));
-		int64_t dev;
-		char canon[32];
-		double ms;
-
-		if (util_parse_device_id(id, &dev) == -1)
-			continue; /* not ours; never trust a member */
-		ms = score ? strtod(score, NULL) : 0;
-		/* A score is anything a writer put there ("inf", "nan"):
-		 * only a plausible time converts to an integer. */
-		if (!(ms >= 0 && ms < 1e15))
-			ms = 0;
-		snprintf(canon, sizeof(canon), "%" PRId64, dev);
-		json_array_append_new(
-		    w->ids, json_pack("{s:I, s:I}", "id", (json_int_t)dev, "ms",
-				(json_int_t)ms));
-		k = viewer_key(v, "result", canon);
-		if (nf == 7)
-			store_batch_add(b, "HMGET", k, hmget_fields[0],
-			    hmget_fields[1], hmget_fields[2], hmget_fields[3],
-			    hmget_fields[4], hmget_fields[5], hmget_fields[6],
-			    NULL);
-		else
-			store_batch_add(b, "HMGET", k, hmget_fields[0],
-			    hmget_fields[1], hmget_fields[2], hmget_fields[3],
-			    hmget_fields[4], hmget_fields[5], NULL);
-		free(k);
+		if (now > 0) {
+			v->skew_ms = now - util_now_ms();
+			v->skew_known = true;
+		}
+		v->dead_zset = t != NULL && strcmp(t, "zset") == 0;
 	}
+	if (viewer_int_at(replies, S1_INDEX) == 1)
+		w->flags |= OVERVIEW_INDEX;
+	w->idv = NULL;
+	w->nids = 0;
+	if (w->flags & (OVERVIEW_SCAN | OVERVIEW_INDEX)) {
+		overview_parse_ids(w);
+		if ((w->flags & OVERVIEW_GUESS) &&
+		    !(w->flags & OVERVIEW_SCAN) &&
+		    overview_guess_held(w, sent, nsent) &&
+		    numbers_held(w, replies)) {
+			/* one round trip: stage 2's replies follow */
+			free(sent);
+			w->s2 = w->kind == VIEW_API_DEVICES ? S1_TIME
+							    : S1_RETRY_NEXT + 1;
+			w->row0 = w->kind == VIEW_API_DEVICES
+				      ? S1_TIME
+				      : w->s2 + S2_FIRST_DEVICE;
+			overview_done(replies, w);
+			return;
+		}
+		free(sent);
+		if (!(w->flags & OVERVIEW_SCAN) && json_is_string(w->ctx))
+			overview_guess_keep(
+			    v, json_string_value(w->ctx), w->idv, w->nids);
+		overview_second(w);
+		return;
+	}
+	free(sent);
+	w->flags |= OVERVIEW_SCAN;
+	b = store_batch_new(v->store, overview_scan_done, w);
+	snprintf(stop, sizeof(stop), "%d", OVERVIEW_SCAN_MAX - 1);
+	k = viewer_key(v, "devices", NULL);
+	store_batch_add(b, "ZREVRANGE", k, "0", stop, "WITHSCORES", NULL);
+	free(k);
 	store_batch_run(b);
 }
 
@@ -532,38 +378,36 @@ overview_start(
 {
 	struct view *w =
 	    viewer_view_new(v, req, kind, QUERY_LIST_PER, QUERY_LIST_PER_MAX);
-	struct store_batch *b =
-	    store_batch_new(v->store, overview_first_done, w);
-	char stop[32], *k;
+	const struct overview_id *g;
+	struct store_batch *b;
+	char *what;
+	size_t n;
 
-	snprintf(stop, sizeof(stop), "%d", OVERVIEW_SCAN_MAX - 1);
-	store_batch_add(b, "TIME", NULL);
-	k = viewer_key(v, "devices", NULL);
-	store_batch_add(b, "ZREVRANGE", k, "0", stop, "WITHSCORES", NULL);
-	store_batch_add(b, "ZCARD", k, NULL);
-	free(k);
-	k = viewer_key(v, "queue", NULL);
-	store_batch_add(b, "LLEN", k, NULL);
-	free(k);
-	k = viewer_key(v, "inflight", NULL);
-	store_batch_add(b, "ZCARD", k, NULL);
-	free(k);
-	k = viewer_key(v, "stats", NULL);
-	store_batch_add(b, "HGETALL", k, NULL);
-	free(k);
-	k = viewer_key(v, "dead", NULL);
-	store_batch_add(b, "TYPE", k, NULL);
-	free(k);
-	k = viewer_key(v, "retry", NULL);
-	store_batch_add(b, "ZCARD", k, NULL);
-	store_batch_add(b, "INFO", "memory", NULL);
-	free(k);
-	k = viewer_key(v, "ratelimit:until", NULL);
-	store_batch_add(b, "PTTL", k, NULL);
-	free(k);
-	k = viewer_key(v, "retry", NULL);
-	store_batch_add(b, "ZRANGE", k, "0", "9", "WITHSCORES", NULL);
-	free(k);
+	if (overview_join(w))
+		return;
+	if (overview_needs_scan(w))
+		w->flags |= OVERVIEW_SCAN;
+	b = store_batch_new(v->store, overview_first_done, w);
+	what = overview_cmds_list(w, b);
+	if (kind != VIEW_API_DEVICES)
+		overview_cmds_first(v, b);
+	if (!(w->flags & OVERVIEW_SCAN) &&
+	    (g = overview_guess(v, what, &n)) != NULL &&
+	    (kind == VIEW_API_DEVICES || v->skew_known)) {
+		w->flags |= OVERVIEW_GUESS;
+		if (kind != VIEW_API_DEVICES) {
+			w->now_guess = util_now_ms() + v->skew_ms;
+			if (v->dead_zset)
+				w->flags |= OVERVIEW_DEADZ;
+			overview_cmds_numbers(v, b, w->now_guess, v->dead_zset);
+		}
+		w->idv = xcalloc(n + 1, sizeof(*w->idv));
+		memcpy(w->idv, g, n * sizeof(*g));
+		w->nids = n;
+		overview_cmds_rows(w, b, w->idv, n);
+	}
+	w->ctx = json_string(what);
+	free(what);
 	store_batch_run(b);
 }
 

@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,8 +143,7 @@ page_value(struct evbuffer *out, const json_t *v)
 		page_escape(out, json_string_value(v), PAGE_MAX_STR);
 		break;
 	case JSON_INTEGER:
-		evbuffer_add_printf(
-		    out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		page_int(out, json_integer_value(v));
 		break;
 	case JSON_REAL:
 		evbuffer_add_printf(out, "%g", json_real_value(v));
@@ -201,6 +201,73 @@ page_status_class(const char *status)
 /* ---------------------------------------------------------------- */
 /* Times */
 
+void
+page_int(struct evbuffer *out, int64_t v)
+{
+	char buf[24];
+	size_t i = sizeof(buf);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do
+		buf[--i] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	if (v < 0)
+		buf[--i] = '-';
+	evbuffer_add(out, buf + i, sizeof(buf) - i);
+}
+
+/* util_iso8601's text, without gmtime_r and strftime (they cost more
+ * than the rest of a table row): the civil date from the day number (H.
+ * Hinnant's days_from_civil, run backwards). */
+const char *
+page_iso_ms(int64_t ms, char *buf, size_t size)
+{
+	int64_t days, secs, era, doe, yoe, doy, mp, y, m, d;
+
+	if (ms < 0)
+		ms = 0;
+	days = ms / 86400000;
+	secs = (ms / 1000) % 86400;
+	days += 719468;
+	era = days / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (y > 9999 || size < 25)
+		return util_iso8601(ms, buf, size);
+	buf[0] = (char)('0' + y / 1000);
+	buf[1] = (char)('0' + y / 100 % 10);
+	buf[2] = (char)('0' + y / 10 % 10);
+	buf[3] = (char)('0' + y % 10);
+	buf[4] = '-';
+	buf[5] = (char)('0' + m / 10);
+	buf[6] = (char)('0' + m % 10);
+	buf[7] = '-';
+	buf[8] = (char)('0' + d / 10);
+	buf[9] = (char)('0' + d % 10);
+	buf[10] = 'T';
+	buf[11] = (char)('0' + secs / 36000);
+	buf[12] = (char)('0' + secs / 3600 % 10);
+	buf[13] = ':';
+	buf[14] = (char)('0' + secs % 3600 / 600);
+	buf[15] = (char)('0' + secs % 3600 / 60 % 10);
+	buf[16] = ':';
+	buf[17] = (char)('0' + secs % 60 / 10);
+	buf[18] = (char)('0' + secs % 10);
+	buf[19] = '.';
+	buf[20] = (char)('0' + ms % 1000 / 100);
+	buf[21] = (char)('0' + ms % 100 / 10);
+	buf[22] = (char)('0' + ms % 10);
+	buf[23] = 'Z';
+	buf[24] = '\0';
+	return buf;
+}
+
 int64_t
 page_time_ms(const json_t *v)
 {
@@ -248,21 +315,28 @@ page_ago(struct evbuffer *out, int64_t ms, int64_t now_ms)
 		unit = n == 1 ? "day" : "days";
 	}
 	if (d < 0)
-		evbuffer_add_printf(out, "in %" PRId64 " %s", n, unit);
-	else
-		evbuffer_add_printf(out, "%" PRId64 " %s ago", n, unit);
+		page_put(out, "in ");
+	page_int(out, n);
+	page_put(out, " ");
+	page_put(out, unit);
+	if (d >= 0)
+		page_put(out, " ago");
 }
 
 void
 page_when_ms(struct evbuffer *out, int64_t ms, int64_t now_ms)
 {
 	char iso[32];
+	size_t n;
 
 	if (ms <= 0)
 		return;
-	util_iso8601(ms, iso, sizeof(iso));
-	evbuffer_add_printf(
-	    out, "<time datetime=\"%s\" title=\"%s\">", iso, iso);
+	n = strlen(page_iso_ms(ms, iso, sizeof(iso)));
+	page_put(out, "<time datetime=\"");
+	evbuffer_add(out, iso, n);
+	page_put(out, "\" title=\"");
+	evbuffer_add(out, iso, n);
+	page_put(out, "\">");
 	page_ago(out, ms, now_ms);
 	page_put(out, "</time>");
 }

@@ -69,6 +69,10 @@ const char *page_status_class(const char *status);
 /* Parses a time: an ISO-8601 string, or a number (Chrome's microseconds
  * since 1601, or ms or s since 1970).  ms since the epoch, or -1. */
 int64_t page_time_ms(const json_t *v);
+/* Appends v in decimal. */
+void page_int(struct evbuffer *out, int64_t v);
+/* util_iso8601()'s text for ms ("2026-11-29T13:45:00.000Z"), faster. */
+const char *page_iso_ms(int64_t ms, char *buf, size_t size);
 /* Appends "3 min ago" (or "in 2 h") for ms against now_ms. */
 void page_ago(struct evbuffer *out, int64_t ms, int64_t now_ms);
 /* Appends <time datetime="ISO" title="ISO">3 min ago</time> for a time

@@ -77,10 +77,11 @@ device_link(struct evbuffer *out, const json_t *id)
 		page_put(out, "?");
 		return;
 	}
-	evbuffer_add_printf(out,
-	    "<a href=\"/device/%" JSON_INTEGER_FORMAT "\">%" JSON_INTEGER_FORMAT
-	    "</a>",
-	    json_integer_value(id), json_integer_value(id));
+	page_put(out, "<a href=\"/device/");
+	page_int(out, json_integer_value(id));
+	page_put(out, "\">");
+	page_int(out, json_integer_value(id));
+	page_put(out, "</a>");
 }
 
 /* The next deferred jobs and the latest dead ones. */
@@ -208,8 +209,9 @@ dash_devices(struct evbuffer *out, const struct page_ctx *ctx,
 		device_link(out, json_object_get(d, "device_id"));
 		page_put(out, "</td><td>");
 		page_field(out, d, "device_name");
-		evbuffer_add_printf(out, "</td><td><span class=\"s %s\">",
-		    page_status_class(status));
+		page_put(out, "</td><td><span class=\"s ");
+		page_put(out, page_status_class(status));
+		page_put(out, "\">");
 		page_escape(out, status, 64);
 		page_put(out, "</span></td><td>");
 		page_escape(out, page_str(d, "step"), 256);

@@ -222,6 +222,11 @@ store_connect(struct store *s)
 		return;
 	}
 	ac->data = s;
+	/* hiredis frees its read buffer whenever it is empty and over 16
+	 * KiB, i.e. after every page's replies: a malloc and a free (and
+	 * glibc's consolidation) per read.  Keep up to 1 MiB; an artifact's
+	 * larger buffer still goes. */
+	ac->c.reader->maxbuf = STORE_READBUF_KEEP;
 	if (redisLibeventAttach(ac, s->base) != REDIS_OK) {
 		redisAsyncFree(ac);
 		store_unavailable(s, "connect", "cannot attach to event loop");

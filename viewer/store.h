@@ -45,6 +45,13 @@ struct store_batch *store_batch_new(
 /* Adds one command: NULL-terminated list of arguments (copied). */
 void store_batch_add(struct store_batch *b, const char *arg0, ...)
     __attribute__((sentinel));
+/* Makes room for ncmds commands of bytes bytes in all (a hint: a batch
+ * grows as needed). */
+void store_batch_reserve(struct store_batch *b, size_t ncmds, size_t bytes);
+/* Adds one command already in Redis's protocol (len bytes of proto,
+ * copied: "*N\r\n$len\r\narg\r\n..."), for a caller that sends many of
+ * one shape. */
+void store_batch_add_text(struct store_batch *b, const char *proto, size_t len);
 /* Sends the batch; the batch is owned by the store from now on.  When Redis
  * is not connected, done(NULL, arg) runs before this returns. */
 void store_batch_run(struct store_batch *b);

@@ -16,9 +16,7 @@
 struct store_cmd {
 	struct store_batch *batch; /* back pointer */
 	size_t idx;                /* reply slot */
-	int argc;
-	char **argv;     /* owned */
-	size_t *argvlen; /* owned */
+	size_t off, len;           /* its protocol text in batch->out */
 };
 
 struct store_batch {
@@ -27,6 +25,8 @@ struct store_batch {
 	void *arg;
 	struct store_cmd *cmds; /* owned */
 	size_t ncmds, cap;
+	char *out; /* every command in Redis's protocol, one after another */
+	size_t used, outcap;
 	json_t *replies; /* array, one slot per command */
 	size_t waiting;  /* replies still to come */
 	bool failed;     /* a command was lost */
@@ -44,13 +44,45 @@ store_batch_new(struct store *s, store_done_fn *done, void *arg)
 	return b;
 }
 
+/* Appends n bytes of p to the batch's protocol text. */
+static void
+out_add(struct store_batch *b, const char *p, size_t n)
+{
+	if (b->used + n > b->outcap) {
+		while (b->used + n > b->outcap)
+			b->outcap = b->outcap ? b->outcap * 2 : 1024;
+		b->out = xrealloc(b->out, b->outcap);
+	}
+	memcpy(b->out + b->used, p, n);
+	b->used += n;
+}
+
+/* Appends "<prefix><n>\r\n". */
+static void
+out_len(struct store_batch *b, char prefix, size_t n)
+{
+	char buf[32];
+	size_t i = sizeof(buf);
+
+	buf[--i] = '\n';
+	buf[--i] = '\r';
+	do
+		buf[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	buf[--i] = prefix;
+	out_add(b, buf + i, sizeof(buf) - i);
+}
+
+/* The command is written in Redis's protocol at once (what hiredis would
+ * format when sending it), so a batch of many small commands costs one
+ * growing buffer, not a copy of every argument. */
 void
 store_batch_add(struct store_batch *b, const char *arg0, ...)
 {
 	struct store_cmd *c;
 	const char *a;
 	va_list ap;
-	int n = 0;
+	size_t n = 0;
 
 	va_start(ap, arg0);
 	for (a = arg0; a != NULL; a = va_arg(ap, const char *))
@@ -64,33 +96,57 @@ store_batch_add(struct store_batch *b, const char *arg0, ...)
 	c = &b->cmds[b->ncmds];
 	c->batch = b;
 	c->idx = b->ncmds++;
-	c->argc = n;
-	c->argv = xcalloc((size_t)n + 1, sizeof(*c->argv));
-	c->argvlen = xcalloc((size_t)n + 1, sizeof(*c->argvlen));
-	n = 0;
+	c->off = b->used;
+	out_len(b, '*', n);
 	va_start(ap, arg0);
 	for (a = arg0; a != NULL; a = va_arg(ap, const char *)) {
-		c->argv[n] = xstrdup(a);
-		c->argvlen[n] = strlen(a);
-		n++;
+		size_t len = strlen(a);
+
+		out_len(b, '$', len);
+		out_add(b, a, len);
+		out_add(b, "\r\n", 2);
 	}
 	va_end(ap);
+	c->len = b->used - c->off;
+	json_array_append_new(b->replies, json_null());
+}
+
+void
+store_batch_reserve(struct store_batch *b, size_t ncmds, size_t bytes)
+{
+	if (b->cap < ncmds) {
+		b->cap = ncmds;
+		b->cmds = xrealloc(b->cmds, b->cap * sizeof(*b->cmds));
+	}
+	if (b->outcap < bytes) {
+		b->outcap = bytes;
+		b->out = xrealloc(b->out, b->outcap);
+	}
+}
+
+void
+store_batch_add_text(struct store_batch *b, const char *proto, size_t len)
+{
+	struct store_cmd *c;
+
+	if (b->ncmds == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->cmds = xrealloc(b->cmds, b->cap * sizeof(*b->cmds));
+	}
+	c = &b->cmds[b->ncmds];
+	c->batch = b;
+	c->idx = b->ncmds++;
+	c->off = b->used;
+	out_add(b, proto, len);
+	c->len = len;
 	json_array_append_new(b->replies, json_null());
 }
 
 static void
 store_batch_free(struct store_batch *b)
 {
-	size_t i;
-	int j;
-
-	for (i = 0; i < b->ncmds; i++) {
-		for (j = 0; j < b->cmds[i].argc; j++)
-			free(b->cmds[i].argv[j]);
-		free(b->cmds[i].argv);
-		free(b->cmds[i].argvlen);
-	}
 	free(b->cmds);
+	free(b->out);
 	json_decref(b->replies);
 	free(b);
 }
@@ -146,8 +202,8 @@ store_batch_run(struct store_batch *b)
 	for (i = 0; i < b->ncmds; i++) {
 		struct store_cmd *c = &b->cmds[i];
 
-		if (redisAsyncCommandArgv(s->ac, store_on_reply, c, c->argc,
-			(const char **)c->argv, c->argvlen) != REDIS_OK) {
+		if (redisAsyncFormattedCommand(s->ac, store_on_reply, c,
+			b->out + c->off, c->len) != REDIS_OK) {
 			b->failed = true;
 			b->waiting--;
 			continue;

@@ -17,6 +17,8 @@
 
 #include "store.h"
 
+#define STORE_READBUF_KEEP (1024 * 1024) /* hiredis read buffer kept */
+
 struct store {
 	struct event_base *base; /* borrowed */
 	struct rconn_addr addr;  /* where Redis is (sentinel: re-resolved) */

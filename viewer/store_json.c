@@ -51,6 +51,12 @@ store_string(const char *s, size_t len)
 	size_t i = 0, o = 0, n;
 	json_t *j;
 
+	/* most replies are plain ASCII: no copy to make them valid */
+	for (i = 0; i < len && p[i] >= 0x01 && p[i] < 0x80; i++)
+		;
+	if (i == len && (j = json_stringn_nocheck(s, len)) != NULL)
+		return j;
+	i = 0;
 	buf = xmalloc(len * 3 + 1);
 	while (i < len) {
 		if ((n = utf8_seq(p + i, len - i)) == 0) {

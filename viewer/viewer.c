@@ -37,6 +37,7 @@
 #include "store.h"
 #include "util.h"
 #include "viewer_int.h"
+#include "overview_int.h"
 #include "xmalloc.h"
 
 #define VIEWER_MAX_HEADERS 8192
@@ -347,6 +348,7 @@ viewer_free(struct viewer *v)
 	if (v->http != NULL)
 		evhttp_free(v->http);
 	free(v->auth_b64);
+	overview_guess_free(v);
 	explicit_bzero(v->secret, sizeof(v->secret));
 	free(v);
 }

@@ -3,10 +3,10 @@
  *
  * Modules: viewer.c (server, routes table, dispatch), viewer_reply.c
  * (replies and the helpers every route uses), viewer_auth.c (basic
- * authentication), overview.c (/, /api/stats, /api/devices, /metrics),
- * detail.c (a device's page, history, JSON and CSV), blob.c (a raw
- * artifact, streamed), manual.c (collect now), audit.c (lr:audit),
- * assets.c (/static/). */
+ * authentication), overview.c and overview_rows.c (/, /api/stats,
+ * /api/devices, /metrics), detail.c (a device's page, history, JSON and
+ * CSV), blob.c (a raw artifact, streamed), manual.c (collect now),
+ * audit.c (lr:audit), assets.c (/static/). */
 #ifndef LR_VIEWER_VIEWER_INT_H
 #define LR_VIEWER_VIEWER_INT_H
 
@@ -23,6 +23,8 @@ struct event_base;
 struct evbuffer;
 struct evhttp;
 struct http_server;
+struct overview_guess;
+struct overview_id;
 struct evhttp_request;
 struct store;
 
@@ -39,7 +41,12 @@ struct viewer {
 	char user[128]; /* the basic-auth user, or "-" */
 	unsigned char secret[CSRF_SECRET_LEN]; /* collect tokens; random */
 	char token[CSRF_TOKEN_LEN + 1];        /* user's collect token */
-	int port; /* bound port, after viewer_listen */
+	int port;               /* bound port, after viewer_listen */
+	struct view *overviews; /* overview reads in flight (overview_join.c) */
+	struct overview_guess *guesses; /* pages' last ids (overview_read.c) */
+	int64_t skew_ms; /* Redis's clock minus ours, at the last TIME */
+	bool skew_known; /* a TIME was read */
+	bool dead_zset;  /* P:dead was a ZSET at the last read */
 };
 
 /* What a request waiting for Redis is for. */
@@ -62,13 +69,20 @@ struct view {
 	struct viewer *v;
 	struct evhttp_request *req; /* owned by evhttp until answered */
 	enum view_kind kind;
-	int64_t id;     /* device routes */
-	struct query q; /* the parsed query string */
-	char arg[80];   /* CSV: the table; artifact: the sha256 */
-	char addr[64];  /* the client's address, for the audit */
-	json_t *first;  /* overview: stage-1 replies */
-	json_t *ids;    /* overview: device ids read */
-	json_t *ctx;    /* the route's own data */
+	int64_t id;              /* device routes */
+	struct query q;          /* the parsed query string */
+	char arg[80];            /* CSV: the table; artifact: the sha256 */
+	char addr[64];           /* the client's address, for the audit */
+	json_t *first;           /* overview: stage-1 replies */
+	json_t *second;          /* overview: stage-2 replies, when kept */
+	struct overview_id *idv; /* overview: the device ids read */
+	size_t nids;
+	unsigned flags;    /* overview: how the list is read (overview_int.h) */
+	size_t s2, row0;   /* overview: where stage 2's replies start */
+	int64_t now_guess; /* overview: Redis's time, guessed */
+	struct view *next; /* overview: the next read in flight */
+	struct view *joined; /* overview: the next request it answers too */
+	json_t *ctx;         /* the route's own data */
 };
 
 /* A new view of req for kind; the query string is parsed into w->q with

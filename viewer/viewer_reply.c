@@ -171,7 +171,8 @@ viewer_view_free(struct view *w)
 	if (w == NULL)
 		return;
 	json_decref(w->first);
-	json_decref(w->ids);
+	json_decref(w->second);
+	free(w->idv);
 	json_decref(w->ctx);
 	free(w);
 }
