@@ -239,15 +239,15 @@ out_add(struct out *o, const char *s, size_t n)
 	o->n += n;
 }
 
-/* A JSON string as jansson writes one: '"' and '\\' escaped, control
- * characters as \b \f \n \r \t or \u00XX, everything else (valid UTF-8:
- * jansson keeps nothing else) as it is. */
-/* The bytes a JSON string escapes. */
+/* The bytes a JSON string escapes (see out_string). */
 static const unsigned char special[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1,                                     /* 0x00 */
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
     ['"'] = 1, ['\\'] = 1};
 
+/* A JSON string as jansson writes one: '"' and '\\' escaped, control
+ * characters as \b \f \n \r \t or \u00XX, everything else (valid UTF-8:
+ * jansson keeps nothing else) as it is. */
 static void
 out_string(struct out *o, const char *s, size_t n)
 {

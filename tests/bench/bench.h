@@ -7,6 +7,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "rconn.h"
 
 /* n, figure and target are fixed text; the rest is printf(fmt, ...) and
  * must hold "value|raw" (no other '|'). */
@@ -26,6 +29,35 @@ bench_row(
 	va_end(ap);
 	fputc('\n', f);
 	fclose(f);
+}
+
+/* Redis's own time for what ran since the last call (INFO commandstats),
+ * then the stats are reset: microseconds per call of cmd ("evalsha"), or
+ * with cmd NULL the total microseconds of every command. */
+static inline double
+bench_redis_us(struct rconn *rc, const char *cmd)
+{
+	redisReply *r = rconn_command(rc, "INFO commandstats");
+	const char *p = NULL;
+	char key[64];
+	double us = 0;
+
+	if (r != NULL && r->type == REDIS_REPLY_STRING) {
+		if (cmd == NULL)
+			for (p = r->str; (p = strstr(p, "usec=")) != NULL;
+			     p += 5)
+				us += strtod(p + 5, NULL);
+		else if (snprintf(key, sizeof(key), "cmdstat_%s:", cmd),
+		    (p = strstr(r->str, key)) != NULL &&
+			(p = strstr(p, "usec_per_call=")) != NULL)
+			us = strtod(p + 14, NULL);
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	r = rconn_command(rc, "CONFIG RESETSTAT");
+	if (r != NULL)
+		freeReplyObject(r);
+	return us;
 }
 
 #endif

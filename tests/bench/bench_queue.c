@@ -83,26 +83,6 @@ our_cycles(struct rconn *rc, int n)
 	}
 }
 
-/* Redis's own time (us) for every command since the last call
- * (INFO commandstats), then the stats are reset. */
-static double
-inside_us(struct rconn *rc)
-{
-	redisReply *r = rconn_command(rc, "INFO commandstats");
-	double us = 0;
-	const char *p;
-
-	if (r != NULL && r->type == REDIS_REPLY_STRING)
-		for (p = r->str; (p = strstr(p, "usec=")) != NULL; p += 5)
-			us += strtod(p + 5, NULL);
-	if (r != NULL)
-		freeReplyObject(r);
-	r = rconn_command(rc, "CONFIG RESETSTAT");
-	if (r != NULL)
-		freeReplyObject(r);
-	return us;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -123,13 +103,13 @@ main(int argc, char **argv)
 	for (int k = 0; k < ROUNDS; k++) {
 		int m = n / ROUNDS, base = k * m;
 
-		inside_us(rc);
+		bench_redis_us(rc, NULL);
 		t0 = util_mono_ms();
 		for (int i = 0; i < m; i++)
 			cmd(rc, "LPUSH base:queue {\"device_id\":%lld}",
 			    base + i + 1);
 		t_lpush += util_mono_ms() - t0;
-		us_lpush += inside_us(rc);
+		us_lpush += bench_redis_us(rc, NULL);
 		t0 = util_mono_ms();
 		for (int i = 0; i < m; i++) {
 			struct queue_alert a = {
@@ -139,20 +119,20 @@ main(int argc, char **argv)
 				fatalx("enqueue failed");
 		}
 		t_enq += util_mono_ms() - t0;
-		us_enq += inside_us(rc);
+		us_enq += bench_redis_us(rc, NULL);
 		t0 = util_mono_ms();
 		raw_cycles(rc, m);
 		t_raw += util_mono_ms() - t0;
-		us_raw += inside_us(rc);
+		us_raw += bench_redis_us(rc, NULL);
 		t0 = util_mono_ms();
 		our_cycles(rc, m);
 		t_ours += util_mono_ms() - t0;
-		us_ours += inside_us(rc);
+		us_ours += bench_redis_us(rc, NULL);
 		t0 = util_mono_ms();
 		for (int i = 0; i < m; i++)
 			cmd(rc, "PING", 0);
 		t_ping += util_mono_ms() - t0;
-		inside_us(rc);
+		bench_redis_us(rc, NULL);
 	}
 
 	double lpush = rate(n, t_lpush), enq = rate(n, t_enq);

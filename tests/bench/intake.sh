@@ -34,19 +34,13 @@ awk -v n=$N 'BEGIN {
 	print "]}" }' >"$tmp/scenario.json"
 start_redis
 start_cbsim "$tmp/scenario.json"
-cat >"$tmp/cbc.ini" <<EOC
-[default]
-url=$CB_URL
-token=$LR_TOKEN
-org_key=ABCD1234
-EOC
-chmod 600 "$tmp/cbc.ini"
+write_v6_creds ABCD1234
 echo "poller intake benchmark: $N alerts for $N devices, one lr-poller --once, Redis on a unix socket"
 curl -s -X POST -d "{\"device_id\": 100001, \"devices\": $N, \"count\": $N, \"spacing_ms\": 1, \"age_s\": 60}" \
     "$CB_URL/_sim/alerts" >/dev/null
 rcli CONFIG RESETSTAT >/dev/null
 t0=$(now_ms)
-"$BIN/lr-poller" --redis "$REDIS_URL" --credentials "$tmp/cbc.ini" --once \
+"$BIN/lr-poller" --redis "$REDIS_URL" --credentials "$tmp/credentials.psc" --once \
     --alert-lag 0 --lookback 300 >"$tmp/poller.out" 2>"$tmp/poller.log"
 t1=$(now_ms)
 queued=$(rcli LLEN lr:queue)

@@ -29,31 +29,10 @@
 #include "rconn.h"
 #include "util.h"
 #include "xmalloc.h"
+#include "bench.h"
 
 /* The poller's alert id memory (source_alerts.c). */
 #define SEEN_TTL_S (7 * 86400)
-
-/* usec_per_call of cmd in INFO commandstats, then CONFIG RESETSTAT. */
-static double
-usec_per_call(struct rconn *rc, const char *cmd)
-{
-	redisReply *r = rconn_command(rc, "INFO commandstats");
-	char key[64];
-	const char *p;
-	double us = 0;
-
-	snprintf(key, sizeof(key), "cmdstat_%s:", cmd);
-	if (r != NULL && r->type == REDIS_REPLY_STRING &&
-	    (p = strstr(r->str, key)) != NULL &&
-	    (p = strstr(p, "usec_per_call=")) != NULL)
-		us = strtod(p + 14, NULL);
-	if (r != NULL)
-		freeReplyObject(r);
-	r = rconn_command(rc, "CONFIG RESETSTAT");
-	if (r != NULL)
-		freeReplyObject(r);
-	return us;
-}
 
 /* A bare hiredis connection to the Redis of addr. */
 static redisContext *
@@ -185,7 +164,7 @@ main(int argc, char **argv)
 	alerts_of(rc, argv[2], jobs, n, a, keep);
 
 	/* The best of three: a few ms are at the mercy of the scheduler. */
-	usec_per_call(rc, "lpush");
+	bench_redis_us(rc, "lpush");
 	for (int k = 0; k < 3; k++) {
 		int64_t us = raw_lpush(bare, "intake:raw", jobs, n);
 
@@ -195,13 +174,13 @@ main(int argc, char **argv)
 		if (r != NULL)
 			freeReplyObject(r);
 	}
-	lpush_us = usec_per_call(rc, "lpush");
+	lpush_us = bench_redis_us(rc, "lpush");
 
 	t0 = util_mono_ms();
 	if (queue_enqueue_batch(rc, "intake:batch", a, n, res) != n)
 		fatalx("the pipelined enqueue failed");
 	batch_ms = util_mono_ms() - t0;
-	batch_us = usec_per_call(rc, "evalsha");
+	batch_us = bench_redis_us(rc, "evalsha");
 	for (size_t i = 0; i < n; i++)
 		if (res[i] != QUEUE_QUEUED)
 			fatalx("alert %zu was not queued (%d)", i, (int)res[i]);
@@ -211,7 +190,7 @@ main(int argc, char **argv)
 		if (queue_enqueue(rc, "intake:one", &a[i]) != QUEUE_QUEUED)
 			fatalx("alert %zu was not queued one at a time", i);
 	one_ms = util_mono_ms() - t0;
-	one_us = usec_per_call(rc, "evalsha");
+	one_us = bench_redis_us(rc, "evalsha");
 
 	printf("n=%zu raw_us=%lld lpush_us=%.2f batch_ms=%lld batch_us=%.2f "
 	       "one_ms=%lld one_us=%.2f\n",
