@@ -46,6 +46,27 @@ struct lr_backend {
 	json_t *(*processes)(json_t *completed);
 };
 
+/* How long commands of one name took (lr_poll.c). */
+struct lr_estimate {
+	char name[24]; /* "" for a free slot */
+	int64_t ms;    /* moving average */
+	long n;        /* samples */
+};
+
+#define LR_ESTIMATES 16
+
+/* One command's polls (lr_poll.c). */
+struct lr_poll {
+	const char *name; /* borrowed */
+	int64_t start_ms; /* when it could start (util_mono_ms) */
+	int64_t est_ms;   /* how long it is expected to take */
+	int64_t due_ms;   /* the first poll */
+	int64_t step_ms;  /* the last wait after the first */
+	int64_t sent_ms;  /* when the last poll was sent */
+	int polls;        /* waits so far */
+	bool late;        /* due already when the wait began */
+};
+
 struct lr {
 	const struct lr_backend *be;
 	const struct cb_cred *cred; /* borrowed */
@@ -55,6 +76,14 @@ struct lr {
 	int session_poll_ms;
 	int command_poll_ms;
 	long long ncommands;
+	struct lr_estimate est[LR_ESTIMATES];
+	int64_t seen_ms;      /* util_mono_ms() when a command of the session
+			    was last seen complete, 0 if none */
+	int64_t queue_ms;     /* when the device is likely done with what
+				 was sent to it, 0 if nothing is */
+	long outstanding;     /* commands sent and not yet settled */
+	struct lr_cmd *ahead; /* sent ahead, not yet taken; in order */
+	long long nahead;
 	void (*tick)(void *arg); /* called while waiting; see lr_set_tick */
 	void *tick_arg;
 	int64_t keepalive_ms; /* util_mono_ms() of the last keepalive */
@@ -106,6 +135,18 @@ void lr_wait(struct lr *lr, int64_t ms);
 void lr_keepalive(struct lr *lr, const char *sid);
 /* True once the worker is stopping. */
 bool lr_stopping(const struct lr *lr);
+
+/* The expected time of a command named name, in ms. */
+int64_t lr_poll_estimate(struct lr *lr, const char *name);
+/* Starts the polls of a command submitted at submit_ms. */
+void lr_poll_start(
+    struct lr *lr, struct lr_poll *p, const char *name, int64_t submit_ms);
+/* How long to wait before the next poll (set p->sent_ms when it goes). */
+int64_t lr_poll_next(struct lr *lr, struct lr_poll *p);
+/* The command was seen settled: learns from its time. */
+void lr_poll_done(struct lr *lr, const struct lr_poll *p);
+/* A new session: no command of it seen yet. */
+void lr_poll_reset(struct lr *lr);
 
 /* Sets the error and returns -1. */
 int lr_fail(struct lr *lr, enum lr_errkind kind, const char *fmt, ...)
