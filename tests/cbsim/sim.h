@@ -231,10 +231,8 @@ struct sim {
 	int64_t start_ms;   /* epoch ms at sim_new() */
 	int64_t latency_ms; /* delay added to each API answer */
 	int64_t command_ms; /* how long commands stay pending */
-	/* A session's commands run one at a time, in order. */
-	bool command_serial;
-	char *token;      /* API / Live Response key; owned */
-	char *siem_token; /* SIEM key; owned */
+	char *token;        /* API / Live Response key; owned */
+	char *siem_token;   /* SIEM key; owned */
 	struct sim_device *devices;
 	struct sim_session *sessions; /* oldest first */
 	struct sim_notif *notifs;     /* oldest first */
@@ -250,6 +248,8 @@ struct sim {
 	struct sim_pause *pauses; /* disjoint, oldest first; owned */
 	size_t npauses, pausecap;
 	struct sim_stats stats;
+	/* A session's commands run one at a time, in order. */
+	bool command_serial;
 };
 
 /* Returns a new, empty simulator with default keys and timings. */
