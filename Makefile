@@ -53,6 +53,8 @@ PROGS     = $(DAEMONS) $(BIN)/lr-cbsim
 UNITS     = $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 BENCHES   = $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
 TOOLS     = $(patsubst tests/tools/%.c,$(BIN)/t-%,$(TOOL_SRC))
+# Programs the shell benches run (not bench_*): bin/t-NAME, built by all.
+BENCH_TOOLS = $(BIN)/t-seqclient
 
 ALL_LIBS  = $(LIBS_REDIS) $(LIBS_CURL) $(LIBS_JSON) $(LIBS_EVENT) $(LIBS_SQL)
 
@@ -67,7 +69,7 @@ say = @printf '  %-6s %s\n'
 endif
 
 .PHONY: all test test-asan test-unit demo deps deps-browser screenshots install clean help format check-format bench
-all: $(PROGS) $(UNITS) $(TOOLS)
+all: $(PROGS) $(UNITS) $(TOOLS) $(BENCH_TOOLS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -137,6 +139,11 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(say) LD $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+$(BIN)/t-seqclient: $(B)/tests/bench/seqclient.o
+	@mkdir -p $(dir $@)
+	$(say) LD $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CURL) $(LIBS_JSON) -lpthread
 
 # deps: install the Debian packages that are missing (needs root or sudo).
 deps:

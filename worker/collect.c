@@ -41,6 +41,8 @@ struct collect_job {
 	bool revoked;                 /* progress said the job is not ours */
 	bool reopened;                /* a dropped session was replaced once */
 	long long cmds0;              /* lr_commands() when it was opened */
+	struct lr_outputs *outputs;   /* net start, reg.exe, sc.exe: their
+					 deletes still to wait for */
 	enum collect_outcome outcome; /* how the failure counts */
 };
 
@@ -237,6 +239,15 @@ collect_user_ok(const char *name)
 /* ------------------------------------------------------------------ */
 /* The steps */
 
+/* Waits for the deletes of the output files, if any are outstanding. */
+static void
+collect_outputs_done(struct collect_job *j)
+{
+	lr_outputs_finish(j->lr, j->outputs);
+	lr_outputs_free(j->lr, j->outputs);
+	j->outputs = NULL;
+}
+
 /* True unless the device is known not to run Windows (no registry). */
 static bool
 collect_windows(const struct collect_job *j)
@@ -250,8 +261,9 @@ collect_windows(const struct collect_job *j)
  * our next request: net start and, on Windows, reg.exe and sc.exe, each
  * into an output file that is fetched and deleted (lr_outputs_*), then
  * the process list and the listing of C:\Users, which the later steps
- * take up.  Sets "services" (with the registry's detail).  0 or -1
- * (error set). */
+ * take up.  The deletes of the output files are waited for at the end
+ * (collect_close): the device works on them meanwhile.  Sets "services"
+ * (with the registry's detail).  0 or -1 (error set). */
 static int
 collect_first(struct collect_job *j)
 {
@@ -263,31 +275,27 @@ collect_first(struct collect_job *j)
 	const char *data, *err;
 	json_t *services;
 	size_t len;
-	int ret = -1;
 
 	if (collect_step(j, "net start") == -1)
 		return collect_fail(j, NULL);
+	collect_outputs_done(j); /* a dropped session's */
 	out = lr_outputs_send(j->lr, j->sid, lines, collect_windows(j) ? 3 : 1);
+	j->outputs = out;
 	lr_send_ahead(j->lr, j->sid, "process list", NULL, NULL);
 	lr_send_ahead(
 	    j->lr, j->sid, "directory list", BROWSERS_USERS_DIR, NULL);
-	if (lr_outputs_finish(j->lr, out, j->o->max_file_size) == -1) {
-		collect_fail(j, lr_error(j->lr));
-		goto out;
-	}
-	if (lr_outputs_get(out, 0, &data, &len, &kind, &err) == -1) {
-		collect_fail_as(j, err, collect_kind(kind));
-		goto out;
-	}
+	if (lr_outputs_fetch(j->lr, out, j->o->max_file_size) == -1)
+		return collect_fail(j, lr_error(j->lr));
+	if (lr_outputs_get(out, 0, &data, &len, &kind, &err) == -1)
+		return collect_fail_as(j, err, collect_kind(kind));
 	services = netstart_parse(data, len);
 	if (json_array_size(services) == 0)
 		log_warnx("device %" PRId64
 			  ": net start output has no services (%zu bytes)",
 		    j->device_id, len);
 	json_object_set_new(j->result, "services", services);
-	ret = 0;
 	if (!collect_windows(j))
-		goto out;
+		return 0;
 	if (lr_outputs_get(out, 1, &reg.data, &reg.len, &kind, &reg.err) == 0)
 		reg.err = NULL;
 	if (lr_outputs_get(out, 2, &sc.data, &sc.len, &kind, &sc.err) == 0)
@@ -295,10 +303,8 @@ collect_first(struct collect_job *j)
 	if (collect_step(j, "services registry") == -1 ||
 	    services_collect(j->lr, j->sid, j->o, j->sink, j->device_id,
 		j->result, &reg, &sc) == -1)
-		ret = collect_fail(j, lr_error(j->lr));
-out:
-	lr_outputs_free(j->lr, out);
-	return ret;
+		return collect_fail(j, lr_error(j->lr));
+	return 0;
 }
 
 /* Closes the session, if one is open, and counts it. */
@@ -307,6 +313,7 @@ collect_close(struct collect_job *j)
 {
 	if (j->sid == NULL)
 		return;
+	collect_outputs_done(j);
 	lr_ahead_drop(j->lr);
 	collect_step(j, "closing session");
 	if (lr_session_close(j->lr, j->sid) == 0) {

@@ -168,12 +168,16 @@ struct lr_outputs;
 struct lr_outputs *lr_outputs_send(
     struct lr *lr, const char *sid, const char *const *cmdlines, size_t n);
 /* Waits for the creates in order, sending each one's "get file" as it
- * completes, then fetches each file (at most max bytes) and deletes it
- * on every path but shutdown, as lr_run_output does.  0 when each output
- * has its bytes or its own error, -1 when the job cannot go on (the
- * worker stops, or the cloud dropped the session): lr's error says
- * which.  Once only. */
-int lr_outputs_finish(struct lr *lr, struct lr_outputs *o, size_t max);
+ * completes, then fetches each file (at most max bytes) and sends its
+ * delete, on every path but shutdown, as lr_run_output does.  0 when
+ * each output has its bytes or its own error, -1 when the job cannot go
+ * on (the worker stops, or the cloud dropped the session): lr's error
+ * says which.  Once only. */
+int lr_outputs_fetch(struct lr *lr, struct lr_outputs *o, size_t max);
+/* Waits for the deletes lr_outputs_fetch() sent (a failure is logged;
+ * lr's error is left as it was).  The caller may send other commands
+ * first: the device works on them all.  NULL-safe. */
+void lr_outputs_finish(struct lr *lr, struct lr_outputs *o);
 /* Output i: 0 with *data (borrowed from o, NUL-terminated) and *len, or
  * -1 with *kind and *err (borrowed from o). */
 int lr_outputs_get(const struct lr_outputs *o, size_t i, const char **data,

@@ -46,6 +46,13 @@ struct lr_backend {
 	json_t *(*processes)(json_t *completed);
 };
 
+/* How a device runs a session's commands (lr_poll.c). */
+enum lr_device_mode {
+	LR_DEVICE_UNKNOWN = 0,
+	LR_DEVICE_IN_ORDER, /* one after another, as a sensor does */
+	LR_DEVICE_AT_ONCE,  /* all at once */
+};
+
 /* How long commands of one name took (lr_poll.c). */
 struct lr_estimate {
 	char name[24]; /* "" for a free slot */
@@ -57,14 +64,18 @@ struct lr_estimate {
 
 /* One command's polls (lr_poll.c). */
 struct lr_poll {
-	const char *name; /* borrowed */
-	int64_t start_ms; /* when it could start (util_mono_ms) */
-	int64_t est_ms;   /* how long it is expected to take */
-	int64_t due_ms;   /* the first poll */
-	int64_t step_ms;  /* the last wait after the first */
-	int64_t sent_ms;  /* when the last poll was sent */
-	int polls;        /* waits so far */
-	bool late;        /* due already when the wait began */
+	const char *name;     /* borrowed */
+	int64_t start_ms;     /* when it could start (util_mono_ms) */
+	int64_t est_ms;       /* how long it is expected to take */
+	int64_t due_ms;       /* the first poll */
+	int64_t step_ms;      /* the last wait after the first */
+	int64_t sent_ms;      /* when the last poll was sent */
+	int polls;            /* waits so far */
+	bool late;            /* due already when the wait began */
+	bool known;           /* est_ms is this name's own, not a guess */
+	long long seq;        /* the command's place in the order sent */
+	bool probe;           /* the first poll tells how the device works */
+	int64_t probe_due_ms; /* the first poll, were it not a probe */
 };
 
 struct lr {
@@ -76,13 +87,14 @@ struct lr {
 	int session_poll_ms;
 	int command_poll_ms;
 	long long ncommands;
-	struct lr_estimate est[LR_ESTIMATES];
-	int64_t seen_ms;      /* util_mono_ms() when a command of the session
+	int64_t seen_ms;    /* util_mono_ms() when a command of the session
 			    was last seen complete, 0 if none */
-	int64_t queue_ms;     /* when the device is likely done with what
+	long long seen_seq; /* the last sent of those seen complete */
+	enum lr_device_mode device; /* found out once per session */
+	int64_t queue_ms;           /* when the device is likely done with what
 				 was sent to it, 0 if nothing is */
-	long outstanding;     /* commands sent and not yet settled */
-	struct lr_cmd *ahead; /* sent ahead, not yet taken; in order */
+	long outstanding;           /* commands sent and not yet settled */
+	struct lr_cmd *ahead;       /* sent ahead, not yet taken; in order */
 	long long nahead;
 	void (*tick)(void *arg); /* called while waiting; see lr_set_tick */
 	void *tick_arg;
@@ -138,9 +150,11 @@ bool lr_stopping(const struct lr *lr);
 
 /* The expected time of a command named name, in ms. */
 int64_t lr_poll_estimate(struct lr *lr, const char *name);
-/* Starts the polls of a command submitted at submit_ms. */
-void lr_poll_start(
-    struct lr *lr, struct lr_poll *p, const char *name, int64_t submit_ms);
+/* Starts the polls of a command submitted at submit_ms, likely to start
+ * at start_ms (after those sent before it), the seq-th sent
+ * (lr->ncommands then). */
+void lr_poll_start(struct lr *lr, struct lr_poll *p, const char *name,
+    int64_t start_ms, int64_t submit_ms, long long seq);
 /* How long to wait before the next poll (set p->sent_ms when it goes). */
 int64_t lr_poll_next(struct lr *lr, struct lr_poll *p);
 /* The command was seen settled: learns from its time. */

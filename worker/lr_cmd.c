@@ -190,6 +190,7 @@ struct lr_cmd {
 	int64_t submit_ms;   /* util_mono_ms() when it was sent */
 	int64_t start_ms;    /* when the device likely starts it: after
 			      the commands sent before it */
+	long long seq;       /* lr->ncommands once it was sent */
 	struct lr_cmd *next; /* in lr->ahead */
 };
 
@@ -228,6 +229,7 @@ lr_send(struct lr *lr, const char *sid, const char *name, const char *arg,
 	/* A sensor runs a session's commands in order. */
 	c->start_ms = lr->queue_ms > t0 ? lr->queue_ms : t0;
 	lr->queue_ms = c->start_ms + lr_poll_estimate(lr, name);
+	c->seq = lr->ncommands;
 	lr->outstanding++;
 	return c;
 }
@@ -283,7 +285,7 @@ lr_await(struct lr *lr, struct lr_cmd *c)
 	 * time counts from then, as far as this worker can tell. */
 	deadline = (c->submit_ms > now ? c->submit_ms : now) +
 		   (int64_t)lr->command_timeout_s * 1000;
-	lr_poll_start(lr, &p, c->name, c->start_ms);
+	lr_poll_start(lr, &p, c->name, c->start_ms, c->submit_ms, c->seq);
 	cmd = json_incref(c->sub);
 	while ((r = lr_settled(lr, c, cmd)) == 1) {
 		if ((left = deadline - util_mono_ms()) <= 0) {

@@ -135,7 +135,7 @@ struct lr_output {
 };
 
 struct lr_outputs {
-	const char *sid; /* borrowed */
+	char *sid; /* owned */
 	struct lr_output *v;
 	size_t n;
 };
@@ -157,7 +157,7 @@ lr_outputs_send(
 	struct lr_outputs *o = xcalloc(1, sizeof(*o));
 	char rnd[13];
 
-	o->sid = sid;
+	o->sid = xstrdup(sid);
 	o->n = n;
 	o->v = xcalloc(n + 1, sizeof(*o->v));
 	for (size_t i = 0; i < n; i++) {
@@ -220,7 +220,7 @@ lr_output_fetched(
 }
 
 int
-lr_outputs_finish(struct lr *lr, struct lr_outputs *o, size_t max)
+lr_outputs_fetch(struct lr *lr, struct lr_outputs *o, size_t max)
 {
 	char err[sizeof(lr->err)] = "";
 	enum lr_errkind kind = LR_OK;
@@ -242,7 +242,25 @@ lr_outputs_finish(struct lr *lr, struct lr_outputs *o, size_t max)
 			u->cmd =
 			    lr_send(lr, o->sid, "delete file", u->path, NULL);
 	}
-	for (i = 0; i < o->n; i++) {
+	if (kind == LR_OK && lr_stopping(lr))
+		return lr_fail(lr, LR_ESTOPPED,
+		    "the worker shut down while running commands");
+	if (kind != LR_OK)
+		return lr_fail(lr, kind, "%s", err);
+	return 0;
+}
+
+void
+lr_outputs_finish(struct lr *lr, struct lr_outputs *o)
+{
+	char err[sizeof(lr->err)];
+	enum lr_errkind kind = lr->errkind;
+
+	if (o == NULL)
+		return;
+	/* The deletes' outcome is only logged: the error stays the job's. */
+	snprintf(err, sizeof(err), "%s", lr->err);
+	for (size_t i = 0; i < o->n; i++) {
 		struct lr_output *u = &o->v[i];
 		json_t *res;
 
@@ -254,12 +272,8 @@ lr_outputs_finish(struct lr *lr, struct lr_outputs *o, size_t max)
 		u->cmd = NULL;
 		json_decref(res);
 	}
-	if (kind == LR_OK && lr_stopping(lr))
-		return lr_fail(lr, LR_ESTOPPED,
-		    "the worker shut down while running commands");
-	if (kind != LR_OK)
-		return lr_fail(lr, kind, "%s", err);
-	return 0;
+	lr->errkind = kind;
+	snprintf(lr->err, sizeof(lr->err), "%s", err);
 }
 
 int
@@ -287,6 +301,7 @@ lr_outputs_free(struct lr *lr, struct lr_outputs *o)
 		free(o->v[i].err);
 	}
 	free(o->v);
+	free(o->sid);
 	free(o);
 }
 
@@ -295,8 +310,9 @@ lr_run_output(struct lr *lr, const char *sid, const char *cmdline, size_t max,
     char **data, size_t *len)
 {
 	struct lr_outputs *o = lr_outputs_send(lr, sid, &cmdline, 1);
-	int ret = lr_outputs_finish(lr, o, max);
+	int ret = lr_outputs_fetch(lr, o, max);
 
+	lr_outputs_finish(lr, o);
 	if (ret == 0 && o->v[0].kind != LR_OK)
 		ret = lr_fail(lr, o->v[0].kind, "%s", o->v[0].err);
 	*data = NULL;
