@@ -87,14 +87,16 @@ struct lr {
 	int session_poll_ms;
 	int command_poll_ms;
 	long long ncommands;
-	int64_t seen_ms;    /* util_mono_ms() when a command of the session
-			    was last seen complete, 0 if none */
-	long long seen_seq; /* the last sent of those seen complete */
+	/* util_mono_ms() when a command of the session was last seen
+	 * complete (0 if none), and the last sent of those. */
+	int64_t seen_ms;
+	long long seen_seq;
 	enum lr_device_mode device; /* found out once per session */
-	int64_t queue_ms;           /* when the device is likely done with what
-				 was sent to it, 0 if nothing is */
-	long outstanding;           /* commands sent and not yet settled */
-	struct lr_cmd *ahead;       /* sent ahead, not yet taken; in order */
+	/* When the device is likely done with what was sent to it (0 if
+	 * nothing is), and how many commands are sent and not settled. */
+	int64_t queue_ms;
+	long outstanding;
+	struct lr_cmd *ahead; /* sent ahead, not yet taken; in order */
 	long long nahead;
 	void (*tick)(void *arg); /* called while waiting; see lr_set_tick */
 	void *tick_arg;

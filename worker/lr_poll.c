@@ -14,11 +14,12 @@
  * most LR_POLL_MAX_MS.
  *
  * Whether the device works through the commands in order or runs them
- * all at once is found out once per session: the first command queued
- * behind another is looked at as soon as that one is seen complete.
- * Done already, the device runs them at once, and from then on each
- * command is expected its own time after its submit; not done, they run
- * in order, at the cost of that one request. */
+ * all at once is found out once per session: a command queued behind
+ * others is looked at when it would be done had it run beside them, if
+ * that is well before it can be done after them.  Done, the device runs
+ * them at once, and from then on each command is expected its own time
+ * after its submit; not done, they run in order, at the cost of that one
+ * request.  Until then, in order. */
 #include <pthread.h>
 #include <string.h>
 
@@ -92,7 +93,7 @@ void
 lr_poll_start(struct lr *lr, struct lr_poll *p, const char *name,
     int64_t start_ms, int64_t submit_ms, long long seq)
 {
-	int64_t now = util_mono_ms();
+	int64_t now = util_mono_ms(), probe;
 
 	memset(p, 0, sizeof(*p));
 	p->name = name;
@@ -113,14 +114,15 @@ lr_poll_start(struct lr *lr, struct lr_poll *p, const char *name,
 	/* A little early when known, so the estimate can come down. */
 	p->due_ms = p->start_ms + (p->known ? p->est_ms * 9 / 10 : p->est_ms);
 	p->late = p->due_ms <= now;
-	/* The first command queued behind one just seen complete tells how
-	 * the device works: done already, it ran beside the other. */
+	/* A command queued behind others tells how the device works, if
+	 * looked at once it would be done had it run beside them, and
+	 * well before it can be done after them. */
+	probe = submit_ms + p->est_ms > now ? submit_ms + p->est_ms : now;
 	if (lr->device == LR_DEVICE_UNKNOWN && start_ms > submit_ms &&
-	    seq == lr->seen_seq + 1 && submit_ms + p->est_ms <= now &&
-	    p->due_ms > now) {
+	    probe < start_ms + p->est_ms / 2 && probe < p->due_ms) {
 		p->probe = true;
 		p->probe_due_ms = p->due_ms;
-		p->due_ms = now;
+		p->due_ms = probe;
 	}
 }
 
