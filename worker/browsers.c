@@ -4,9 +4,10 @@
  * "User Data" folder (a browser never used has none: no entry, no error),
  * then one "get file" per profile (plus a copy, its fetch and its delete
  * when the browser holds the file open).  The listings are sent all at
- * once, then the files all at once (lr_send_ahead), so the device works
- * through them while the worker reads and stores what came back; a copy
- * runs on its own when a fetch found the file locked.  Nothing the listings show
+ * once, and each listing's files as soon as it is read (lr_send_ahead),
+ * so the device works through them while the worker reads and stores
+ * what came back; a copy runs on its own when a fetch found the file
+ * locked.  Nothing the listings show
  * absent is asked for.  Limits keep a device with many users or profiles
  * within one session's command budget and one result's size; what they
  * leave out is logged. */
@@ -214,9 +215,21 @@ browsers_send_lists(struct browsers_job *j, json_t *order)
 	return n;
 }
 
+/* Sends the "get file" of target t, to be taken up by its fetch. */
+static void
+browsers_send_file(struct browsers_job *j, const struct browsers_target *t)
+{
+	char *path = profiles_history_path(
+	    t->user, &profiles_browsers[t->browser], t->profile);
+
+	lr_send_ahead(j->f.lr, j->f.sid, "get file", path, NULL);
+	free(path);
+}
+
 /* Reads the listings of every user's browsers and appends the History
- * files to fetch to *t (*nt of them), within the job's limits.  0, or -1
- * when the job cannot go on. */
+ * files to fetch to *t (*nt of them), within the job's limits, sending
+ * each one's "get file" at once: the device works on them while the
+ * other listings are read.  0, or -1 when the job cannot go on. */
 static int
 browsers_targets(struct browsers_job *j, json_t *order, size_t nsent,
     struct browsers_target **t, size_t *nt, struct browsers_skips *sk)
@@ -260,9 +273,12 @@ browsers_targets(struct browsers_job *j, json_t *order, size_t nsent,
 					sk->files++;
 					continue;
 				}
+				/* The gets sent so far are counted: room
+				 * for their copies, and this file's. */
 				if (!browsers_room(
-					j, BROWSERS_FILE_COMMANDS *
-					       (long long)(*nt + 1))) {
+					j, (BROWSERS_FILE_COMMANDS - 1) *
+						   (long long)*nt +
+					       BROWSERS_FILE_COMMANDS)) {
 					sk->commands++;
 					continue;
 				}
@@ -271,26 +287,13 @@ browsers_targets(struct browsers_job *j, json_t *order, size_t nsent,
 				(*t)[*nt].browser = bi;
 				(*t)[*nt].profile =
 				    xstrdup(json_string_value(p));
+				browsers_send_file(j, &(*t)[*nt]);
 				(*nt)++;
 			}
 			json_decref(profiles);
 		}
 	}
 	return 0;
-}
-
-/* Sends the "get file" of every History file at once. */
-static void
-browsers_send_files(
-    struct browsers_job *j, const struct browsers_target *t, size_t nt)
-{
-	for (size_t i = 0; i < nt; i++) {
-		char *path = profiles_history_path(
-		    t[i].user, &profiles_browsers[t[i].browser], t[i].profile);
-
-		lr_send_ahead(j->f.lr, j->f.sid, "get file", path, NULL);
-		free(path);
-	}
 }
 
 /* Fetches every target into history, telling the step per user.  0 or
@@ -385,13 +388,12 @@ browsers_collect(
 	size_t nt = 0, nsent;
 	int ret = -1;
 
-	/* Each phase's commands at once: the listings, then the files. */
+	/* The listings at once, then each listing's files as it is read. */
 	if (j->step(j->arg, "history folders") == -1)
 		goto out;
 	nsent = browsers_send_lists(j, order);
 	if (browsers_targets(j, order, nsent, &t, &nt, &sk) == -1)
 		goto out;
-	browsers_send_files(j, t, nt);
 	ret = browsers_fetch(j, t, nt, history);
 out:
 	for (size_t i = 0; i < nt; i++)
