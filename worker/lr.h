@@ -127,17 +127,15 @@ int lr_send_ahead(struct lr *lr, const char *sid, const char *name,
     const char *arg, json_t *extra);
 /* Forgets every command sent ahead (the session is closing or gone). */
 void lr_ahead_drop(struct lr *lr);
-/* Commands sent ahead and not yet taken. */
-long long lr_ahead_count(const struct lr *lr);
-/* The argument c was sent with (borrowed), or NULL. */
-const char *lr_cmd_arg(const struct lr_cmd *c);
 
 /* Runs a command to completion: name ("process list"), arg (the path or
  * command line, or NULL), extra fields (borrowed, or NULL: "wait",
  * "output_file").  Returns the completed command object (new reference)
  * or NULL; LR_ECOMMAND carries result_desc and the HRESULT, LR_EGONE says
  * the cloud dropped the session.  A submit whose answer was lost is looked
- * up in the session's commands, never sent twice blindly. */
+ * up in the session's commands, never sent twice blindly.  A command sent
+ * ahead (lr_send_ahead) on the same sid, name and arg is waited for
+ * rather than sent again. */
 json_t *lr_command(struct lr *lr, const char *sid, const char *name,
     const char *arg, json_t *extra);
 /* Runs "get file" on path and downloads the bytes (at most max).  On 0,

@@ -96,8 +96,7 @@ struct lr {
 	 * nothing is), and how many commands are sent and not settled. */
 	int64_t queue_ms;
 	long outstanding;
-	struct lr_cmd *ahead; /* sent ahead, not yet taken; in order */
-	long long nahead;
+	struct lr_cmd *ahead;    /* sent ahead, not yet taken; in order */
 	void (*tick)(void *arg); /* called while waiting; see lr_set_tick */
 	void *tick_arg;
 	int64_t keepalive_ms; /* util_mono_ms() of the last keepalive */

@@ -248,12 +248,6 @@ lr_cmd_free(struct lr *lr, struct lr_cmd *c)
 	free(c);
 }
 
-const char *
-lr_cmd_arg(const struct lr_cmd *c)
-{
-	return c->arg;
-}
-
 /* Why a command that is no longer pending did not complete: 0 when it
  * completed, else -1 with the error set. */
 static int
@@ -337,7 +331,6 @@ lr_send_ahead(struct lr *lr, const char *sid, const char *name, const char *arg,
 	for (pp = &lr->ahead; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = c; /* in the order sent */
-	lr->nahead++;
 	return 0;
 }
 
@@ -354,7 +347,6 @@ lr_ahead_take(struct lr *lr, const char *sid, const char *name, const char *arg)
 			    strcmp(arg, c->arg) == 0))) {
 			*pp = c->next;
 			c->next = NULL;
-			lr->nahead--;
 			return c;
 		}
 	return NULL;
@@ -371,15 +363,8 @@ lr_ahead_drop(struct lr *lr)
 		    "session %s: %s sent ahead, not needed", c->sid, c->name);
 		lr_cmd_free(lr, c);
 	}
-	lr->nahead = 0;
 	lr->outstanding = 0;
 	lr->queue_ms = 0;
-}
-
-long long
-lr_ahead_count(const struct lr *lr)
-{
-	return lr->nahead;
 }
 
 json_t *
