@@ -150,8 +150,8 @@ int lr_get_file_to(struct lr *lr, const char *sid, const char *path, size_t max,
 int lr_delete_file(struct lr *lr, const char *sid, const char *path);
 /* Runs cmdline with "create process" writing its output to a new file
  * under c:\windows\temp, fetches that file (at most max bytes) and
- * deletes it on every path but shutdown (a failed delete is only a
- * warning).  0 with *data (new, NUL-terminated, *len bytes), or -1 with
+ * deletes it on every path (a failed delete is only a warning; at
+ * shutdown the delete is sent, not waited for).  0 with *data (new, NUL-terminated, *len bytes), or -1 with
  * the error of the create or the fetch. */
 int lr_run_output(struct lr *lr, const char *sid, const char *cmdline,
     size_t max, char **data, size_t *len);
@@ -167,14 +167,16 @@ struct lr_outputs *lr_outputs_send(
     struct lr *lr, const char *sid, const char *const *cmdlines, size_t n);
 /* Waits for the creates in order, sending each one's "get file" as it
  * completes, then fetches each file (at most max bytes) and sends its
- * delete, on every path but shutdown, as lr_run_output does.  0 when
+ * delete on every path (at shutdown, every delete not yet sent is sent
+ * all the same, and not waited for).  0 when
  * each output has its bytes or its own error, -1 when the job cannot go
  * on (the worker stops, or the cloud dropped the session): lr's error
  * says which.  Once only. */
 int lr_outputs_fetch(struct lr *lr, struct lr_outputs *o, size_t max);
 /* Waits for the deletes lr_outputs_fetch() sent (a failure is logged;
- * lr's error is left as it was).  The caller may send other commands
- * first: the device works on them all.  NULL-safe. */
+ * lr's error is left as it was; at shutdown they are not waited for).
+ * The caller may send other commands first: the device works on them
+ * all.  NULL-safe. */
 void lr_outputs_finish(struct lr *lr, struct lr_outputs *o);
 /* Output i: 0 with *data (borrowed from o, NUL-terminated) and *len, or
  * -1 with *kind and *err (borrowed from o). */

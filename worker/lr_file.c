@@ -2,6 +2,7 @@
  * download, "delete file", and command lines run into output files that
  * are fetched and deleted (several at once: lr_outputs_*), on any back
  * end. */
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +220,38 @@ lr_output_fetched(
 	json_decref(cmd);
 }
 
+/* The worker is stopping: sends the delete of every file whose delete
+ * was not sent, whatever the stop flag says, without waiting for them
+ * (the device runs them before the session's close; waiting for each
+ * behind the commands queued before it could outlast the shutdown). */
+static void
+lr_outputs_force(struct lr *lr, struct lr_outputs *o)
+{
+	volatile sig_atomic_t *stop = lr->stop;
+	enum lr_errkind kind = lr->errkind;
+	char err[sizeof(lr->err)];
+
+	snprintf(err, sizeof(err), "%s", lr->err);
+	lr->stop = NULL;
+	cbhttp_set_stop(lr->http, NULL);
+	for (size_t i = 0; i < o->n; i++) {
+		struct lr_output *u = &o->v[i];
+
+		if (!u->created || u->cmd != NULL)
+			continue;
+		log_info(
+		    "session %s: deleting %s before stopping", o->sid, u->path);
+		if ((u->cmd = lr_send(
+			 lr, o->sid, "delete file", u->path, NULL)) == NULL)
+			log_warnx("session %s: could not delete %s: %s", o->sid,
+			    u->path, lr->err);
+	}
+	lr->stop = stop;
+	cbhttp_set_stop(lr->http, stop);
+	lr->errkind = kind;
+	snprintf(lr->err, sizeof(lr->err), "%s", err);
+}
+
 int
 lr_outputs_fetch(struct lr *lr, struct lr_outputs *o, size_t max)
 {
@@ -242,6 +275,8 @@ lr_outputs_fetch(struct lr *lr, struct lr_outputs *o, size_t max)
 			u->cmd =
 			    lr_send(lr, o->sid, "delete file", u->path, NULL);
 	}
+	if (kind != LR_EGONE && lr_stopping(lr))
+		lr_outputs_force(lr, o);
 	if (kind == LR_OK && lr_stopping(lr))
 		return lr_fail(lr, LR_ESTOPPED,
 		    "the worker shut down while running commands");
@@ -266,6 +301,11 @@ lr_outputs_finish(struct lr *lr, struct lr_outputs *o)
 
 		if (u->cmd == NULL)
 			continue;
+		if (lr_stopping(lr)) { /* sent: the device runs it */
+			lr_cmd_free(lr, u->cmd);
+			u->cmd = NULL;
+			continue;
+		}
 		if ((res = lr_await(lr, u->cmd)) == NULL && u->got)
 			log_warnx("session %s: could not delete %s: %s", o->sid,
 			    u->path, lr->err);

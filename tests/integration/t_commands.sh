@@ -2,9 +2,9 @@
 # lr-cbsim's "command_serial" runs a session's commands one after another
 # (pending, in progress, complete), as a sensor does.  Against it the
 # worker has sent net start, reg.exe, sc.exe, the process list and
-# C:\Users before the first of them completed, deletes every file it made,
-# and collects exactly what it collects from a device that runs every
-# command at once.
+# C:\Users before the first of them completed, deletes every file it made
+# (a worker stopped in the middle too), and collects exactly what it
+# collects from a device that runs every command at once.
 . "$(dirname "$0")/lib.sh"
 
 # device ID: users with browsers, one History held open (a copy).
@@ -27,6 +27,7 @@ EOD
 printf '{"command_serial": true, "command_ms": 100, "devices": [%s]}\n' "$(device 5101)" >"$tmp/serial.json"
 printf '{"command_ms": 100, "devices": [%s]}\n' "$(device 5101)" >"$tmp/atonce.json"
 printf '{"command_serial": true, "command_ms": 3000, "devices": [%s]}\n' "$(device 5109)" >"$tmp/slow.json"
+printf '{"command_serial": true, "command_ms": 1500, "devices": [%s]}\n' "$(device 5110)" >"$tmp/stop.json"
 start_redis
 
 # --- the simulator: one command at a time, in order -------------------
@@ -93,5 +94,27 @@ done
 is "History of every profile, the locked one copied" \
     "$(jq -c '[.[] | "\(.user)/\(.browser)/\(.profile)\(if .copied then "*" else "" end)"]' "$tmp/serial.browser_history")" \
     '["asmith/edge/Default","bob/chrome/Default","jdoe/chrome/Default*","jdoe/chrome/Profile 1","jdoe/edge/Default"]'
+
+# --- the worker stops with the first commands on the device -------------
+# Commands take 1.5 s: the stop lands while net start, reg.exe and sc.exe
+# are queued or being fetched; every output file is deleted all the same.
+start_cbsim_named stop "$tmp/stop.json"
+printf '[default]\nurl=%s\ntoken=%s\norg_key=ABCD1234\n' "$stop_URL" "$LR_TOKEN" >"$tmp/stop.psc"
+chmod 600 "$tmp/stop.psc"
+ok "queued 5110" poll_once --synthetic 5110
+start_worker w3 --credentials "$tmp/stop.psc"
+ok "the first commands are on the device" wait_for 30 sh -c \
+    "[ \"\$(curl -s $stop_URL/_sim/stats | jq '.commands_by_name[\"create process\"] // 0')\" = 3 ]"
+sleep 1
+kill -TERM $w3_PID
+sleep 0.2
+kill -TERM $w3_PID
+wait $w3_PID
+is "w3 exits 0 after two signals" "$?" 0
+stop_stat() { curl -s "$stop_URL/_sim/stats" | jq -r ".$1"; }
+is "no output file left on the device" "$(stop_stat temp_files_left)" 0
+is "one delete per output file" "$(curl -s "$stop_URL/_sim/stats" | jq '.commands_by_name["delete file"]')" 3
+is "its session closed" "$(stop_stat sessions_closed)" 1
+is "the job went back to the queue" "$(rcli HGET lr:result:5110 status)" queued
 ok "invariants hold" invariants
 finish
