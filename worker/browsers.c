@@ -3,7 +3,11 @@
  * One "directory list" for C:\Users, one per user and browser for its
  * "User Data" folder (a browser never used has none: no entry, no error),
  * then one "get file" per profile (plus a copy, its fetch and its delete
- * when the browser holds the file open).  Nothing the listings show
+ * when the browser holds the file open).  The listings are sent all at
+ * once, and each listing's files as soon as it is read (lr_send_ahead),
+ * so the device works through them while the worker reads and stores
+ * what came back; a copy runs on its own when a fetch found the file
+ * locked.  Nothing the listings show
  * absent is asked for.  Limits keep a device with many users or profiles
  * within one session's command budget and one result's size; what they
  * leave out is logged. */
@@ -157,64 +161,167 @@ browsers_file(struct browsers_job *j, const char *user,
 	return entry;
 }
 
-/* Every History file of one user.  0 or -1. */
-static int
-browsers_user(struct browsers_job *j, const char *user, json_t *history,
-    struct browsers_skips *sk)
+/* One History file to fetch: a user's profile of a browser. */
+struct browsers_target {
+	const char *user; /* borrowed from the scan */
+	size_t browser;   /* index in profiles_browsers */
+	char *profile;    /* owned */
+};
+
+/* The users of scan in the order they are looked at: the logged-in ones
+ * first, so that a limit reached leaves out users who are not there.
+ * New array. */
+static json_t *
+browsers_order(json_t *scan, json_t *logged_in)
 {
-	char *step = xasprintf("history %s", user);
-	json_t *profiles, *p, *entry;
-	size_t bi, i, more;
-	int ret = -1;
+	json_t *order = json_array(), *u;
+	size_t i;
 
-	if (j->step(j->arg, step) == -1)
-		goto out;
-	for (bi = 0; bi < PROFILES_NBROWSERS; bi++) {
-		const struct profiles_browser *b = &profiles_browsers[bi];
-
-		if (!browsers_room(j, 1)) {
-			sk->commands++;
-			continue;
-		}
-		profiles = browsers_profiles(j->f.lr, j->f.sid, user, b, &more);
-		if (profiles == NULL && browsers_reopen(j) == 0)
-			profiles = browsers_profiles(
-			    j->f.lr, j->f.sid, user, b, &more);
-		if (profiles == NULL) {
-			if (!browsers_permanent(lr_errkind(j->f.lr)))
-				goto out;
-			/* Access denied, say: the rest can still be read. */
-			log_warnx("device %" PRId64
-				  ": could not list the %s profiles of %s: %s",
-			    j->f.device_id, b->what, user, lr_error(j->f.lr));
-			continue;
-		}
-		sk->profiles += more;
-		json_array_foreach(profiles, i, p)
+	for (int pass = 0; pass < 2; pass++)
+		json_array_foreach(scan, i, u)
 		{
-			if (json_array_size(history) >= BROWSERS_MAX_FILES) {
-				sk->files++;
-				continue;
-			}
-			if (!browsers_room(j, BROWSERS_FILE_COMMANDS)) {
+			if (profiles_has(logged_in, json_string_value(u)) ==
+			    (pass == 0))
+				json_array_append(order, u);
+		}
+	return order;
+}
+
+/* Sends every user's "User Data" listings at once, as many as the
+ * session's budget allows.  Returns how many were sent, in order. */
+static size_t
+browsers_send_lists(struct browsers_job *j, json_t *order)
+{
+	size_t i, bi, n = 0;
+	json_t *u;
+
+	json_array_foreach(order, i, u)
+	{
+		for (bi = 0; bi < PROFILES_NBROWSERS; bi++) {
+			char *dir, *pattern;
+
+			if (!browsers_room(j, 1))
+				return n;
+			dir = profiles_user_data_path(
+			    json_string_value(u), &profiles_browsers[bi]);
+			pattern = xasprintf("%s\\*", dir);
+			if (lr_send_ahead(j->f.lr, j->f.sid, "directory list",
+				pattern, NULL) == 0)
+				n++;
+			free(pattern);
+			free(dir);
+		}
+	}
+	return n;
+}
+
+/* Sends the "get file" of target t, to be taken up by its fetch. */
+static void
+browsers_send_file(struct browsers_job *j, const struct browsers_target *t)
+{
+	char *path = profiles_history_path(
+	    t->user, &profiles_browsers[t->browser], t->profile);
+
+	lr_send_ahead(j->f.lr, j->f.sid, "get file", path, NULL);
+	free(path);
+}
+
+/* Reads the listings of every user's browsers and appends the History
+ * files to fetch to *t (*nt of them), within the job's limits, sending
+ * each one's "get file" at once: the device works on them while the
+ * other listings are read.  0, or -1 when the job cannot go on. */
+static int
+browsers_targets(struct browsers_job *j, json_t *order, size_t nsent,
+    struct browsers_target **t, size_t *nt, struct browsers_skips *sk)
+{
+	size_t i, bi, k = 0, pi, more;
+	json_t *u, *profiles, *p;
+
+	json_array_foreach(order, i, u)
+	{
+		const char *user = json_string_value(u);
+
+		for (bi = 0; bi < PROFILES_NBROWSERS; bi++, k++) {
+			const struct profiles_browser *b =
+			    &profiles_browsers[bi];
+
+			if (k >= nsent && !browsers_room(j, 1)) {
 				sk->commands++;
 				continue;
 			}
-			entry = browsers_file(j, user, b, json_string_value(p));
-			if (entry == NULL) {
-				json_decref(profiles);
-				goto out;
+			profiles = browsers_profiles(
+			    j->f.lr, j->f.sid, user, b, &more);
+			if (profiles == NULL && browsers_reopen(j) == 0)
+				profiles = browsers_profiles(
+				    j->f.lr, j->f.sid, user, b, &more);
+			if (profiles == NULL) {
+				if (!browsers_permanent(lr_errkind(j->f.lr)))
+					return -1;
+				/* Access denied, say: the rest can still be
+				 * read. */
+				log_warnx(
+				    "device %" PRId64
+				    ": could not list the %s profiles of %s: %s",
+				    j->f.device_id, b->what, user,
+				    lr_error(j->f.lr));
+				continue;
 			}
-			j->nvisits += (long)json_array_size(
-			    json_object_get(entry, "visits"));
-			json_array_append_new(history, entry);
+			sk->profiles += more;
+			json_array_foreach(profiles, pi, p)
+			{
+				if (*nt >= BROWSERS_MAX_FILES) {
+					sk->files++;
+					continue;
+				}
+				/* The gets sent so far are counted: room
+				 * for their copies, and this file's. */
+				if (!browsers_room(
+					j, (BROWSERS_FILE_COMMANDS - 1) *
+						   (long long)*nt +
+					       BROWSERS_FILE_COMMANDS)) {
+					sk->commands++;
+					continue;
+				}
+				*t = xrealloc(*t, (*nt + 1) * sizeof(**t));
+				(*t)[*nt].user = user;
+				(*t)[*nt].browser = bi;
+				(*t)[*nt].profile =
+				    xstrdup(json_string_value(p));
+				browsers_send_file(j, &(*t)[*nt]);
+				(*nt)++;
+			}
+			json_decref(profiles);
 		}
-		json_decref(profiles);
 	}
-	ret = 0;
-out:
-	free(step);
-	return ret;
+	return 0;
+}
+
+/* Fetches every target into history, telling the step per user.  0 or
+ * -1. */
+static int
+browsers_fetch(struct browsers_job *j, const struct browsers_target *t,
+    size_t nt, json_t *history)
+{
+	json_t *entry;
+
+	for (size_t i = 0; i < nt; i++) {
+		if (i == 0 || strcmp(t[i].user, t[i - 1].user) != 0) {
+			char *step = xasprintf("history %s", t[i].user);
+			int r = j->step(j->arg, step);
+
+			free(step);
+			if (r == -1)
+				return -1;
+		}
+		entry = browsers_file(j, t[i].user,
+		    &profiles_browsers[t[i].browser], t[i].profile);
+		if (entry == NULL)
+			return -1;
+		j->nvisits +=
+		    (long)json_array_size(json_object_get(entry, "visits"));
+		json_array_append_new(history, entry);
+	}
+	return 0;
 }
 
 /* An entry and where it goes in the contract's order. */
@@ -276,23 +383,23 @@ browsers_collect(
     struct browsers_job *j, json_t *scan, json_t *logged_in, json_t *history)
 {
 	struct browsers_skips sk = {0, 0, 0};
-	json_t *u;
-	size_t i;
-	int pass, ret = 0;
+	struct browsers_target *t = NULL;
+	json_t *order = browsers_order(scan, logged_in);
+	size_t nt = 0, nsent;
+	int ret = -1;
 
-	/* The logged-in users first: should a limit be reached, it leaves
-	 * out users who are not there. */
-	for (pass = 0; pass < 2 && ret == 0; pass++) {
-		json_array_foreach(scan, i, u)
-		{
-			const char *name = json_string_value(u);
-
-			if (profiles_has(logged_in, name) != (pass == 0))
-				continue;
-			if ((ret = browsers_user(j, name, history, &sk)) == -1)
-				break;
-		}
-	}
+	/* The listings at once, then each listing's files as it is read. */
+	if (j->step(j->arg, "history folders") == -1)
+		goto out;
+	nsent = browsers_send_lists(j, order);
+	if (browsers_targets(j, order, nsent, &t, &nt, &sk) == -1)
+		goto out;
+	ret = browsers_fetch(j, t, nt, history);
+out:
+	for (size_t i = 0; i < nt; i++)
+		free(t[i].profile);
+	free(t);
+	json_decref(order);
 	browsers_sort(history, scan);
 	if (sk.files > 0)
 		log_warnx(

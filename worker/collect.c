@@ -2,9 +2,13 @@
  *
  * The order is cb-api.md Appendix A.1: device, session, check-in,
  * net start (create process with an output file, get it, delete it),
- * process list, then every user folder's browser History (browsers.c).  The session is closed whatever
- * happens once it was opened, and the error left in the result is a
- * sentence for an analyst. */
+ * process list, then every user folder's browser History (browsers.c).
+ * Commands that need nothing from each other are sent at once (a sensor
+ * runs them one after another), so the device is not left waiting for
+ * our next request: net start, reg.exe, sc.exe, the process list and
+ * C:\Users first; then every user's browser folders; then every History
+ * file.  The session is closed whatever happens once it was opened, and
+ * the error left in the result is a sentence for an analyst. */
 #include "collect.h"
 
 #include <inttypes.h>
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "browsers.h"
 #include "log.h"
@@ -36,6 +41,8 @@ struct collect_job {
 	bool revoked;                 /* progress said the job is not ours */
 	bool reopened;                /* a dropped session was replaced once */
 	long long cmds0;              /* lr_commands() when it was opened */
+	struct lr_outputs *outputs;   /* net start, reg.exe, sc.exe: their
+					 deletes still to wait for */
 	enum collect_outcome outcome; /* how the failure counts */
 };
 
@@ -232,27 +239,71 @@ collect_user_ok(const char *name)
 /* ------------------------------------------------------------------ */
 /* The steps */
 
-/* net start: create process with an output file, get the file, delete it
- * (lr_run_output).  Sets "services".  0 or -1. */
-static int
-collect_services(struct collect_job *j)
+/* Waits for the deletes of the output files, if any are outstanding. */
+static void
+collect_outputs_done(struct collect_job *j)
 {
+	lr_outputs_finish(j->lr, j->outputs);
+	lr_outputs_free(j->lr, j->outputs);
+	j->outputs = NULL;
+}
+
+/* True unless the device is known not to run Windows (no registry). */
+static bool
+collect_windows(const struct collect_job *j)
+{
+	const char *os = json_string_value(json_object_get(j->result, "os"));
+
+	return os == NULL || strncasecmp(os, "WINDOWS", 7) == 0;
+}
+
+/* The first commands, sent at once so that the device never waits for
+ * our next request: net start and, on Windows, reg.exe and sc.exe, each
+ * into an output file that is fetched and deleted (lr_outputs_*), then
+ * the process list and the listing of C:\Users, which the later steps
+ * take up.  The deletes of the output files are waited for at the end
+ * (collect_close): the device works on them meanwhile.  Sets "services"
+ * (with the registry's detail).  0 or -1 (error set). */
+static int
+collect_first(struct collect_job *j)
+{
+	static const char *const lines[] = {
+	    COLLECT_NET_START, SERVICES_REG_QUERY, SERVICES_SC_QUERY};
+	struct services_output reg = {0}, sc = {0};
+	struct lr_outputs *out;
+	enum lr_errkind kind;
+	const char *data, *err;
 	json_t *services;
-	char *data = NULL;
-	size_t len = 0;
+	size_t len;
 
 	if (collect_step(j, "net start") == -1)
 		return collect_fail(j, NULL);
-	if (lr_run_output(j->lr, j->sid, COLLECT_NET_START, j->o->max_file_size,
-		&data, &len) == -1)
+	collect_outputs_done(j); /* a dropped session's */
+	out = lr_outputs_send(j->lr, j->sid, lines, collect_windows(j) ? 3 : 1);
+	j->outputs = out;
+	lr_send_ahead(j->lr, j->sid, "process list", NULL, NULL);
+	lr_send_ahead(
+	    j->lr, j->sid, "directory list", BROWSERS_USERS_DIR, NULL);
+	if (lr_outputs_fetch(j->lr, out, j->o->max_file_size) == -1)
 		return collect_fail(j, lr_error(j->lr));
+	if (lr_outputs_get(out, 0, &data, &len, &kind, &err) == -1)
+		return collect_fail_as(j, err, collect_kind(kind));
 	services = netstart_parse(data, len);
 	if (json_array_size(services) == 0)
 		log_warnx("device %" PRId64
 			  ": net start output has no services (%zu bytes)",
 		    j->device_id, len);
 	json_object_set_new(j->result, "services", services);
-	free(data);
+	if (!collect_windows(j))
+		return 0;
+	if (lr_outputs_get(out, 1, &reg.data, &reg.len, &kind, &reg.err) == 0)
+		reg.err = NULL;
+	if (lr_outputs_get(out, 2, &sc.data, &sc.len, &kind, &sc.err) == 0)
+		sc.err = NULL;
+	if (collect_step(j, "services registry") == -1 ||
+	    services_collect(j->lr, j->sid, j->o, j->sink, j->device_id,
+		j->result, &reg, &sc) == -1)
+		return collect_fail(j, lr_error(j->lr));
 	return 0;
 }
 
@@ -262,6 +313,8 @@ collect_close(struct collect_job *j)
 {
 	if (j->sid == NULL)
 		return;
+	collect_outputs_done(j);
+	lr_ahead_drop(j->lr);
 	collect_step(j, "closing session");
 	if (lr_session_close(j->lr, j->sid) == 0) {
 		j->sink->count(j->sink->arg, "sessions_closed", 1);
@@ -420,13 +473,9 @@ collect_in_session(struct collect_job *j, long *nvisits)
 
 	if (collect_checkin(j) == -1)
 		return -1;
-	if (collect_services(j) == -1 &&
-	    (collect_reopen(j) == -1 || collect_services(j) == -1))
+	if (collect_first(j) == -1 &&
+	    (collect_reopen(j) == -1 || collect_first(j) == -1))
 		return -1;
-	if (collect_step(j, "services registry") == -1 ||
-	    services_collect(
-		j->lr, j->sid, j->o, j->sink, j->device_id, j->result) == -1)
-		return collect_fail(j, lr_error(j->lr));
 	if ((logged_in = collect_logged_in(j)) == NULL &&
 	    (collect_reopen(j) == -1 ||
 		(logged_in = collect_logged_in(j)) == NULL))

@@ -1,8 +1,8 @@
 /* lr.c - the Live Response client: requests and their errors, devices
  * and sessions, on any back end (commands and files are in lr_cmd.c).
  *
- * Polling follows the SDKs: the session every second until it is active,
- * commands every half second until complete.  Statuses compare without
+ * Polling follows the SDKs for the session: every second until it is
+ * active.  Commands are polled when they are likely done (lr_poll.c).  Statuses compare without
  * case (v6 answers in lower case), and command id 0 is a valid id. */
 #include "lr.h"
 
@@ -57,6 +57,7 @@ lr_free(struct lr *lr)
 {
 	if (lr == NULL)
 		return;
+	lr_ahead_drop(lr);
 	cbhttp_free(lr->http);
 	free(lr);
 }
@@ -392,6 +393,8 @@ lr_session_open(struct lr *lr, int64_t device_id, bool adopt)
 	}
 check:
 	lr->keepalive_ms = util_mono_ms();
+	lr_ahead_drop(lr); /* an earlier session's */
+	lr_poll_reset(lr);
 	/* The id goes into URL paths: refuse anything but "1:21212"-like. */
 	if (sid != NULL &&
 	    (strlen(sid) > 100 ||

@@ -46,6 +46,38 @@ struct lr_backend {
 	json_t *(*processes)(json_t *completed);
 };
 
+/* How a device runs a session's commands (lr_poll.c). */
+enum lr_device_mode {
+	LR_DEVICE_UNKNOWN = 0,
+	LR_DEVICE_IN_ORDER, /* one after another, as a sensor does */
+	LR_DEVICE_AT_ONCE,  /* all at once */
+};
+
+/* How long commands of one name took (lr_poll.c). */
+struct lr_estimate {
+	char name[24]; /* "" for a free slot */
+	int64_t ms;    /* moving average */
+	long n;        /* samples */
+};
+
+#define LR_ESTIMATES 16
+
+/* One command's polls (lr_poll.c). */
+struct lr_poll {
+	const char *name;     /* borrowed */
+	int64_t start_ms;     /* when it could start (util_mono_ms) */
+	int64_t est_ms;       /* how long it is expected to take */
+	int64_t due_ms;       /* the first poll */
+	int64_t step_ms;      /* the last wait after the first */
+	int64_t sent_ms;      /* when the last poll was sent */
+	int polls;            /* waits so far */
+	bool late;            /* due already when the wait began */
+	bool known;           /* est_ms is this name's own, not a guess */
+	long long seq;        /* the command's place in the order sent */
+	bool probe;           /* the first poll tells how the device works */
+	int64_t probe_due_ms; /* the first poll, were it not a probe */
+};
+
 struct lr {
 	const struct lr_backend *be;
 	const struct cb_cred *cred; /* borrowed */
@@ -55,6 +87,16 @@ struct lr {
 	int session_poll_ms;
 	int command_poll_ms;
 	long long ncommands;
+	/* util_mono_ms() when a command of the session was last seen
+	 * complete (0 if none), and the last sent of those. */
+	int64_t seen_ms;
+	long long seen_seq;
+	enum lr_device_mode device; /* found out once per session */
+	/* When the device is likely done with what was sent to it (0 if
+	 * nothing is), and how many commands are sent and not settled. */
+	int64_t queue_ms;
+	long outstanding;
+	struct lr_cmd *ahead;    /* sent ahead, not yet taken; in order */
 	void (*tick)(void *arg); /* called while waiting; see lr_set_tick */
 	void *tick_arg;
 	int64_t keepalive_ms; /* util_mono_ms() of the last keepalive */
@@ -106,6 +148,20 @@ void lr_wait(struct lr *lr, int64_t ms);
 void lr_keepalive(struct lr *lr, const char *sid);
 /* True once the worker is stopping. */
 bool lr_stopping(const struct lr *lr);
+
+/* The expected time of a command named name, in ms. */
+int64_t lr_poll_estimate(struct lr *lr, const char *name);
+/* Starts the polls of a command submitted at submit_ms, likely to start
+ * at start_ms (after those sent before it), the seq-th sent
+ * (lr->ncommands then). */
+void lr_poll_start(struct lr *lr, struct lr_poll *p, const char *name,
+    int64_t start_ms, int64_t submit_ms, long long seq);
+/* How long to wait before the next poll (set p->sent_ms when it goes). */
+int64_t lr_poll_next(struct lr *lr, struct lr_poll *p);
+/* The command was seen settled: learns from its time. */
+void lr_poll_done(struct lr *lr, const struct lr_poll *p);
+/* A new session: no command of it seen yet. */
+void lr_poll_reset(struct lr *lr);
 
 /* Sets the error and returns -1. */
 int lr_fail(struct lr *lr, enum lr_errkind kind, const char *fmt, ...)

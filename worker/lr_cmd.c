@@ -1,10 +1,13 @@
 /* lr_cmd.c - Live Response commands and files, on any back end.
  *
- * A command is submitted, then polled every half second until it is
+ * A command is submitted (lr_send), then polled (lr_await) until it is
  * complete, its deadline passes or the worker stops; the session is kept
- * alive meanwhile.  A submit whose answer is lost is looked up in the
- * session's commands rather than sent twice, and a 404 on a command route
- * says the cloud dropped the session. */
+ * alive meanwhile.  When to poll is lr_poll.c's.  Commands a job will
+ * need can be sent ahead (lr_send_ahead): the device works on them while
+ * the job waits for others, and lr_command() takes them up.  A submit
+ * whose answer is lost is looked up in the session's commands rather
+ * than sent twice, and a 404 on a command route says the cloud dropped
+ * the session.  Files are in lr_file.c. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -180,12 +183,24 @@ lr_submit(struct lr *lr, const char *sid, const char *name, const char *arg,
 	return sub;
 }
 
-json_t *
-lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
+struct lr_cmd {
+	char *sid, *name, *arg; /* owned copies */
+	json_t *sub;            /* the submit's answer */
+	long long id;
+	int64_t submit_ms;   /* util_mono_ms() when it was sent */
+	int64_t start_ms;    /* when the device likely starts it: after
+			      the commands sent before it */
+	long long seq;       /* lr->ncommands once it was sent */
+	struct lr_cmd *next; /* in lr->ahead */
+};
+
+struct lr_cmd *
+lr_send(struct lr *lr, const char *sid, const char *name, const char *arg,
     json_t *extra)
 {
-	int64_t deadline, left;
-	json_t *sub, *cmd = NULL;
+	struct lr_cmd *c;
+	int64_t t0 = util_mono_ms();
+	json_t *sub;
 	long long id;
 
 	if (lr_stopping(lr)) {
@@ -204,193 +219,161 @@ lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
 		return NULL;
 	}
 	log_debug("session %s: %s is command %lld", sid, name, id);
-	deadline = util_mono_ms() + (int64_t)lr->command_timeout_s * 1000;
-	cmd = json_incref(sub);
-	for (;;) {
-		enum lr_state state = lr_command_state(cmd);
-
-		if (state == LR_STATE_COMPLETE)
-			break;
-		if (state == LR_STATE_ERROR) {
-			lr_command_failed(lr, name, arg, cmd);
-			goto fail;
-		}
-		if (state == LR_STATE_CANCELLED) {
-			lr_fail(lr, LR_ECOMMAND, "%s was cancelled", name);
-			goto fail;
-		}
-		if ((left = deadline - util_mono_ms()) <= 0) {
-			lr_fail(lr, LR_ETIMEOUT,
-			    "%s did not complete within %d s", name,
-			    lr->command_timeout_s);
-			goto fail;
-		}
-		lr_wait(lr,
-		    left < lr->command_poll_ms ? left : lr->command_poll_ms);
-		lr_keepalive(lr, sid);
-		if (lr_stopping(lr)) {
-			lr_fail(lr, LR_ESTOPPED,
-			    "the worker shut down during %s", name);
-			goto fail;
-		}
-		json_decref(cmd);
-		if ((cmd = lr->be->command_get(lr, sid, id)) == NULL) {
-			lr_gone(lr, sid);
-			goto fail;
-		}
-	}
-	/* Keep what the submit answer said that the poll may not repeat
-	 * (v3 "get file" gives file_id only there). */
-	json_object_set(cmd, "_submitted", sub);
-	json_decref(sub);
-	return cmd;
-fail:
-	json_decref(cmd);
-	json_decref(sub);
-	return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->sid = xstrdup(sid);
+	c->name = xstrdup(name);
+	c->arg = arg != NULL ? xstrdup(arg) : NULL;
+	c->sub = sub;
+	c->id = id;
+	c->submit_ms = t0;
+	/* A sensor runs a session's commands in order. */
+	c->start_ms = lr->queue_ms > t0 ? lr->queue_ms : t0;
+	lr->queue_ms = c->start_ms + lr_poll_estimate(lr, name);
+	c->seq = lr->ncommands;
+	lr->outstanding++;
+	return c;
 }
 
-/* "get file" on path, then its content into out (or memory when out is
- * NULL): r holds the answer on 0.  0 or -1 (error set). */
+void
+lr_cmd_free(struct lr *lr, struct lr_cmd *c)
+{
+	if (c == NULL)
+		return;
+	if (lr->outstanding > 0 && --lr->outstanding == 0)
+		lr->queue_ms = 0; /* nothing queued: the next starts at once */
+	json_decref(c->sub);
+	free(c->sid);
+	free(c->name);
+	free(c->arg);
+	free(c);
+}
+
+/* Why a command that is no longer pending did not complete: 0 when it
+ * completed, else -1 with the error set. */
 static int
-lr_fetch(struct lr *lr, const char *sid, const char *path, size_t max,
-    FILE *out, struct cbhttp_resp *r)
+lr_settled(struct lr *lr, const struct lr_cmd *c, json_t *cmd)
 {
-	char file_id[128];
-	json_t *cmd;
-	int rc, ret = -1;
-
-	memset(r, 0, sizeof(*r));
-	if ((cmd = lr_command(lr, sid, "get file", path, NULL)) == NULL)
-		return -1;
-	if (lr->be->file_id(json_object_get(cmd, "_submitted"), cmd, file_id,
-		sizeof(file_id)) == -1) {
-		lr_fail(lr, LR_EPROTO,
-		    "Carbon Black Cloud did not say where the fetched file %s is",
-		    path);
-		goto out;
+	switch (lr_command_state(cmd)) {
+	case LR_STATE_COMPLETE:
+		return 0;
+	case LR_STATE_ERROR:
+		return lr_command_failed(lr, c->name, c->arg, cmd);
+	case LR_STATE_CANCELLED:
+		return lr_fail(lr, LR_ECOMMAND, "%s was cancelled", c->name);
+	default:
+		return 1;
 	}
-	rc = lr->be->file_content(lr, sid, file_id, max, out, r);
-	/* The cloud's copy is no longer needed, whatever happened. */
-	if (lr->be->file_delete != NULL)
-		lr->be->file_delete(lr, sid, file_id);
-	if (rc == -1) {
-		if (r->too_large)
-			lr_fail(lr, LR_ETOOLARGE,
-			    "%s is larger than the %zu-byte limit (--max-file-size)",
-			    path, max);
-		else
-			lr_fail(lr, LR_ETRANSIENT, "could not download %s: %s",
-			    path, r->err);
-		cbhttp_resp_release(r);
-		goto out;
-	}
-	if (r->status != 200) {
-		lr_fail(lr,
-		    r->status == 404              ? LR_ENOTFOUND
-		    : cbhttp_transient(r->status) ? LR_ETRANSIENT
-						  : LR_EPROTO,
-		    "could not download %s: HTTP %ld", path, r->status);
-		cbhttp_resp_release(r);
-		goto out;
-	}
-	ret = 0;
-out:
-	json_decref(cmd);
-	return ret;
-}
-
-int
-lr_get_file(struct lr *lr, const char *sid, const char *path, size_t max,
-    char **data, size_t *len)
-{
-	struct cbhttp_resp r;
-
-	*data = NULL;
-	*len = 0;
-	if (lr_fetch(lr, sid, path, max, NULL, &r) == -1)
-		return -1;
-	/* Take the body: it is NUL-terminated and ours once detached. */
-	*data = r.body != NULL ? r.body : xstrdup("");
-	*len = r.body != NULL ? r.len : 0;
-	r.body = NULL;
-	cbhttp_resp_release(&r);
-	return 0;
-}
-
-int
-lr_get_file_to(struct lr *lr, const char *sid, const char *path, size_t max,
-    FILE *out, size_t *len)
-{
-	struct cbhttp_resp r;
-
-	*len = 0;
-	if (lr_fetch(lr, sid, path, max, out, &r) == -1)
-		return -1;
-	*len = r.len;
-	cbhttp_resp_release(&r);
-	return 0;
-}
-
-int
-lr_delete_file(struct lr *lr, const char *sid, const char *path)
-{
-	json_t *cmd = lr_command(lr, sid, "delete file", path, NULL);
-
-	json_decref(cmd);
-	return cmd != NULL ? 0 : -1;
-}
-
-int
-lr_run_output(struct lr *lr, const char *sid, const char *cmdline, size_t max,
-    char **data, size_t *len)
-{
-	char rnd[13], *out_path, err[sizeof(lr->err)];
-	enum lr_errkind kind;
-	json_t *extra, *cmd;
-	bool created;
-	int ret = -1;
-
-	*data = NULL;
-	*len = 0;
-	util_random_alnum(rnd, 12);
-	out_path = xasprintf("c:\\windows\\temp\\cblr.%s.tmp", rnd);
-	extra = json_pack("{s:b,s:s}", "wait", 1, "output_file", out_path);
-	cmd = lr_command(lr, sid, "create process", cmdline, extra);
-	json_decref(extra);
-	if ((created = cmd != NULL)) {
-		json_decref(cmd);
-		ret = lr_get_file(lr, sid, out_path, max, data, len);
-	}
-	/* The file may be there whatever failed: remove it, keeping the
-	 * error that matters. */
-	kind = lr->errkind;
-	snprintf(err, sizeof(err), "%s", lr->err);
-	if (kind != LR_ESTOPPED && lr_delete_file(lr, sid, out_path) == -1 &&
-	    created)
-		log_warnx("session %s: could not delete %s: %s", sid, out_path,
-		    lr->err);
-	if (ret == -1)
-		lr_fail(lr, kind, "%s", err);
-	free(out_path);
-	return ret;
 }
 
 json_t *
-lr_process_list(struct lr *lr, const char *sid)
+lr_await(struct lr *lr, struct lr_cmd *c)
 {
-	json_t *cmd, *procs;
+	struct lr_poll p;
+	json_t *cmd;
+	int64_t deadline, now = util_mono_ms(), left, wait;
+	int r;
 
-	if ((cmd = lr_command(lr, sid, "process list", NULL, NULL)) == NULL)
+	if (c == NULL)
 		return NULL;
-	procs = lr->be->processes(cmd);
-	if (!json_is_array(procs)) {
-		lr_fail(lr, LR_EPROTO,
-		    "process list came back without a list of processes");
+	/* A command queued behind others starts when they are done: its
+	 * time counts from then, as far as this worker can tell. */
+	deadline = (c->submit_ms > now ? c->submit_ms : now) +
+		   (int64_t)lr->command_timeout_s * 1000;
+	lr_poll_start(lr, &p, c->name, c->start_ms, c->submit_ms, c->seq);
+	cmd = json_incref(c->sub);
+	while ((r = lr_settled(lr, c, cmd)) == 1) {
+		if ((left = deadline - util_mono_ms()) <= 0) {
+			lr_fail(lr, LR_ETIMEOUT,
+			    "%s did not complete within %d s", c->name,
+			    lr->command_timeout_s);
+			goto fail;
+		}
+		wait = lr_poll_next(lr, &p);
+		lr_wait(lr, left < wait ? left : wait);
+		lr_keepalive(lr, c->sid);
+		if (lr_stopping(lr)) {
+			lr_fail(lr, LR_ESTOPPED,
+			    "the worker shut down during %s", c->name);
+			goto fail;
+		}
 		json_decref(cmd);
-		return NULL;
+		p.sent_ms = util_mono_ms();
+		if ((cmd = lr->be->command_get(lr, c->sid, c->id)) == NULL) {
+			lr_gone(lr, c->sid);
+			goto fail;
+		}
 	}
-	json_incref(procs);
+	lr_poll_done(lr, &p);
+	if (r == -1)
+		goto fail;
+	/* Keep what the submit answer said that the poll may not repeat
+	 * (v3 "get file" gives file_id only there). */
+	json_object_set(cmd, "_submitted", c->sub);
+	lr_cmd_free(lr, c);
+	return cmd;
+fail:
 	json_decref(cmd);
-	return procs;
+	lr_cmd_free(lr, c);
+	return NULL;
+}
+
+int
+lr_send_ahead(struct lr *lr, const char *sid, const char *name, const char *arg,
+    json_t *extra)
+{
+	struct lr_cmd *c = lr_send(lr, sid, name, arg, extra), **pp;
+
+	if (c == NULL) {
+		log_debug("session %s: could not send %s ahead: %s", sid, name,
+		    lr->err);
+		return -1;
+	}
+	for (pp = &lr->ahead; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = c; /* in the order sent */
+	return 0;
+}
+
+/* Takes the command sent ahead on sid as name on arg, or NULL. */
+static struct lr_cmd *
+lr_ahead_take(struct lr *lr, const char *sid, const char *name, const char *arg)
+{
+	struct lr_cmd **pp, *c;
+
+	for (pp = &lr->ahead; (c = *pp) != NULL; pp = &c->next)
+		if (strcmp(c->sid, sid) == 0 && strcmp(c->name, name) == 0 &&
+		    ((arg == NULL && c->arg == NULL) ||
+			(arg != NULL && c->arg != NULL &&
+			    strcmp(arg, c->arg) == 0))) {
+			*pp = c->next;
+			c->next = NULL;
+			return c;
+		}
+	return NULL;
+}
+
+void
+lr_ahead_drop(struct lr *lr)
+{
+	struct lr_cmd *c;
+
+	while ((c = lr->ahead) != NULL) {
+		lr->ahead = c->next;
+		log_debug(
+		    "session %s: %s sent ahead, not needed", c->sid, c->name);
+		lr_cmd_free(lr, c);
+	}
+	lr->outstanding = 0;
+	lr->queue_ms = 0;
+}
+
+json_t *
+lr_command(struct lr *lr, const char *sid, const char *name, const char *arg,
+    json_t *extra)
+{
+	struct lr_cmd *c = lr_ahead_take(lr, sid, name, arg);
+
+	if (c != NULL)
+		return lr_await(lr, c);
+	return lr_await(lr, lr_send(lr, sid, name, arg, extra));
 }

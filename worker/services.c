@@ -1,7 +1,8 @@
 /* services.c - the service keys and states of a Windows device, read
  * through Live Response (reg.exe and sc.exe through "create process",
  * "reg enum key" when reg.exe fails), merged with net start's list
- * (services_merge.c) and compared with the last run.  The text the tools
+ * (services_merge.c) and compared with the last run.  reg.exe and sc.exe
+ * are run by collect.c, at once with net start.  The text the tools
  * print is parsed in services_parse.c. */
 #include "services.h"
 
@@ -34,67 +35,52 @@ services_error_add(json_t *result, const char *sentence)
 	free(msg);
 }
 
-/* lr_run_output(), with *err (new string) on -1. */
-static int
-services_run(struct lr *lr, const char *sid, const struct collect_opts *o,
-    const char *cmdline, char **data, size_t *len, char **err)
-{
-	if (lr_run_output(lr, sid, cmdline, o->max_file_size, data, len) == 0)
-		return 0;
-	*err = xstrdup(lr_error(lr));
-	return -1;
-}
-
 /* reg.exe query /s, parsed: a new array of entries, or NULL with *err
  * set (new string). */
 static json_t *
-services_reg_query(struct lr *lr, const char *sid, const struct collect_opts *o,
-    int64_t device_id, char **err)
+services_reg_query(
+    const struct services_output *out, int64_t device_id, char **err)
 {
 	json_t *keys = NULL;
-	char *data;
-	size_t len;
 
-	if (services_run(lr, sid, o, SERVICES_REG_QUERY, &data, &len, err) ==
-	    0) {
-		keys = services_parse_reg(data, len, SERVICES_MAX_KEYS);
-		if (json_array_size(keys) == 0) {
-			*err = xasprintf(
-			    "reg.exe printed no service keys (%zu bytes)", len);
-			json_decref(keys);
-			keys = NULL;
-		}
+	if (out->err != NULL) {
+		*err = xstrdup(out->err);
+		return NULL;
+	}
+	keys = services_parse_reg(out->data, out->len, SERVICES_MAX_KEYS);
+	if (json_array_size(keys) == 0) {
+		*err = xasprintf(
+		    "reg.exe printed no service keys (%zu bytes)", out->len);
+		json_decref(keys);
+		keys = NULL;
 	}
 	log_debug("device %" PRId64
 		  ": reg.exe query printed %zu bytes, %zu keys",
-	    device_id, len, json_array_size(keys));
-	free(data);
+	    device_id, out->len, json_array_size(keys));
 	return keys;
 }
 
 /* sc.exe queryex, parsed: a new array of services, or NULL with *err set
  * (new string). */
 static json_t *
-services_sc_query(struct lr *lr, const char *sid, const struct collect_opts *o,
-    int64_t device_id, char **err)
+services_sc_query(
+    const struct services_output *out, int64_t device_id, char **err)
 {
 	json_t *sc = NULL;
-	char *data;
-	size_t len;
 
-	if (services_run(lr, sid, o, SERVICES_SC_QUERY, &data, &len, err) ==
-	    0) {
-		sc = services_parse_sc(data, len, SERVICES_MAX_KEYS);
-		if (json_array_size(sc) == 0) {
-			*err = xasprintf(
-			    "sc.exe printed no services (%zu bytes)", len);
-			json_decref(sc);
-			sc = NULL;
-		}
+	if (out->err != NULL) {
+		*err = xstrdup(out->err);
+		return NULL;
+	}
+	sc = services_parse_sc(out->data, out->len, SERVICES_MAX_KEYS);
+	if (json_array_size(sc) == 0) {
+		*err = xasprintf(
+		    "sc.exe printed no services (%zu bytes)", out->len);
+		json_decref(sc);
+		sc = NULL;
 	}
 	log_debug("device %" PRId64 ": sc.exe printed %zu bytes, %zu services",
-	    device_id, len, json_array_size(sc));
-	free(data);
+	    device_id, out->len, json_array_size(sc));
 	return sc;
 }
 
@@ -227,7 +213,8 @@ services_keyed(const json_t *merged, size_t n)
 
 int
 services_collect(struct lr *lr, const char *sid, const struct collect_opts *o,
-    const struct collect_sink *sink, int64_t device_id, json_t *result)
+    const struct collect_sink *sink, int64_t device_id, json_t *result,
+    const struct services_output *reg, const struct services_output *sc_out)
 {
 	const char *os = json_string_value(json_object_get(result, "os"));
 	json_t *netstart = json_object_get(result, "services");
@@ -238,14 +225,12 @@ services_collect(struct lr *lr, const char *sid, const struct collect_opts *o,
 
 	if (os != NULL && strncasecmp(os, "WINDOWS", 7) != 0)
 		return 0; /* no registry, no reg commands */
-	keys = services_reg_query(lr, sid, o, device_id, &reg_err);
+	keys = services_reg_query(reg, device_id, &reg_err);
 	if (keys == NULL && (services_stopped(lr, o) ||
 				services_fallback(lr, sid, o, device_id,
 				    reg_err, &keys, &names_err, result) == -1))
 		goto out;
-	sc = services_sc_query(lr, sid, o, device_id, &sc_err);
-	if (sc == NULL && services_stopped(lr, o))
-		goto out;
+	sc = services_sc_query(sc_out, device_id, &sc_err);
 	ret = 0;
 	if (sc == NULL)
 		log_warnx(

@@ -106,8 +106,19 @@ json_t *services_merge(
  * registry step failed is no baseline). */
 bool services_mark(json_t *services, const json_t *prev);
 
+/* What reg.exe query (SERVICES_REG_QUERY) or sc.exe queryex
+ * (SERVICES_SC_QUERY) printed, run by the caller into an output file:
+ * data and len (borrowed), or err (borrowed) when the command or its
+ * fetch failed. */
+struct services_output {
+	const char *data;
+	size_t len;
+	const char *err;
+};
+
 /* The registry step of a collection, after net start has set "services"
- * in result: reads the keys and sc's states through session sid, merges
+ * in result: reads the keys from reg (through session sid, one "reg enum
+ * key" each, when reg.exe failed) and the states from sc, merges
  * them, marks them against the previous done run (sink->previous) and
  * sets "services_baseline".  Devices that are not Windows (result "os")
  * are skipped.  sc.exe failing only loses what it adds (the match falls
@@ -117,6 +128,7 @@ bool services_mark(json_t *services, const json_t *prev);
  * sentence).  Returns 0, or -1 only when the job must stop (shutdown). */
 int services_collect(struct lr *lr, const char *sid,
     const struct collect_opts *o, const struct collect_sink *sink,
-    int64_t device_id, json_t *result);
+    int64_t device_id, json_t *result, const struct services_output *reg,
+    const struct services_output *sc);
 
 #endif

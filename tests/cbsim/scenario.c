@@ -29,7 +29,8 @@ static const char *const scenario_device_keys[] = {"id", "name", "os",
 /* Keys the top-level object may have. */
 static const char *const scenario_keys[] = {"latency_ms", "command_ms",
     "devices", "notifications", "token", "siem_token", "org_key",
-    "lowercase_session_status", "alerts", "session_idle_s", NULL};
+    "lowercase_session_status", "alerts", "session_idle_s", "command_serial",
+    NULL};
 
 /* Warns about keys of obj not in known. */
 static void
@@ -522,6 +523,15 @@ scenario_load(struct sim *s, const char *path, char *err, size_t errsize)
 			goto out;
 		}
 		s->lowercase_status = json_is_true(e);
+	}
+	if ((e = json_object_get(root, "command_serial")) != NULL &&
+	    !json_is_null(e)) {
+		if (!json_is_boolean(e)) {
+			snprintf(msg, sizeof(msg),
+			    "command_serial: expected a boolean");
+			goto out;
+		}
+		s->command_serial = json_is_true(e);
 	}
 	if (scenario_alerts(
 		s, json_object_get(root, "alerts"), msg, sizeof(msg)) == -1)

@@ -3,7 +3,10 @@
  *
  * Command outcomes are decided when a command is submitted (so "get file"
  * captures the bytes of that moment); the command merely reports "pending"
- * until command_ms has passed.  A closed session keeps its id and status so
+ * until command_ms has passed.  With command_serial, a session's commands
+ * run one after another as a sensor works through its queue: each starts
+ * when the one before it is done ("pending" until then, "in progress"
+ * while it runs) and takes command_ms.  A closed session keeps its id and status so
  * that polling it answers CLOSE, but drops its commands and files. */
 #include "sim.h"
 
@@ -523,6 +526,20 @@ sim_run_get_file(struct sim *s, struct sim_session *ss, struct sim_command *c,
 	json_object_set_new(c->obj, "file_id", json_integer(f->id));
 }
 
+/* Records how many of ss's commands are submitted and not done at
+ * now_ms, if more than ever before. */
+static void
+sim_count_waiting(struct sim *s, const struct sim_session *ss, int64_t now_ms)
+{
+	long long n = 0;
+
+	for (size_t i = ss->ncmds; i > 0 && ss->cmds[i - 1].done_ms > now_ms;
+	     i--)
+		n++;
+	if (n > s->stats.commands_waiting_peak)
+		s->stats.commands_waiting_peak = n;
+}
+
 struct sim_command *
 sim_command_run(struct sim *s, struct sim_session *ss, const char *name,
     json_t *req, int64_t now_ms)
@@ -546,8 +563,14 @@ sim_command_run(struct sim *s, struct sim_session *ss, const char *name,
 	c->result = json_object();
 	c->failed = false;
 	c->file_uuid[0] = '\0';
-	c->done_ms = now_ms + s->command_ms;
+	c->submit_ms = now_ms;
+	c->start_ms = now_ms;
+	if (s->command_serial && ss->ncmds > 0 &&
+	    ss->cmds[ss->ncmds - 1].done_ms > now_ms)
+		c->start_ms = ss->cmds[ss->ncmds - 1].done_ms;
+	c->done_ms = c->start_ms + s->command_ms;
 	ss->ncmds++;
+	sim_count_waiting(s, ss, now_ms);
 	sessions_touch(ss, now_ms);
 
 	/* Open sessions always have a device (deleting one drops them), but
@@ -600,8 +623,12 @@ sim_command_json(const struct sim_command *c, int64_t now_ms)
 {
 	json_t *o = json_copy(c->obj);
 
-	if (now_ms < 0 || now_ms < c->done_ms) {
+	if (now_ms < 0 || now_ms < c->start_ms) {
 		json_object_set_new(o, "status", json_string("pending"));
+		return o;
+	}
+	if (now_ms < c->done_ms) {
+		json_object_set_new(o, "status", json_string("in progress"));
 		return o;
 	}
 	json_object_set_new(
@@ -849,10 +876,12 @@ sim_stats_json(const struct sim *s)
 		   (json_int_t)st->sessions_dropped, "rate_limited",
 		   (json_int_t)st->rate_limited, "requests_in_pause",
 		   (json_int_t)st->requests_in_pause));
-	json_object_update_new(
-	    o, json_pack("{s:I, s:I, s:I}", "copies", (json_int_t)st->copies,
-		   "temp_files", (json_int_t)ntemp, "temp_files_left",
-		   (json_int_t)st->temp_files_left));
+	json_object_update_new(o,
+	    json_pack("{s:I, s:I, s:I, s:I, s:b}", "copies",
+		(json_int_t)st->copies, "temp_files", (json_int_t)ntemp,
+		"temp_files_left", (json_int_t)st->temp_files_left,
+		"commands_waiting_peak", (json_int_t)st->commands_waiting_peak,
+		"command_serial", s->command_serial));
 	return o;
 }
 

@@ -96,11 +96,14 @@ struct sim_file {
 };
 
 /* A command.  Its outcome is decided when it is submitted; it reports
- * "pending" until done_ms. */
+ * "pending" until start_ms, "in progress" until done_ms (only when
+ * commands run one after another: start_ms is the submit otherwise). */
 struct sim_command {
 	json_t *obj;        /* v3 object minus status; owned */
 	json_t *result;     /* fields added when done; owned */
 	bool failed;        /* ends "error" rather than "complete" */
+	int64_t submit_ms;  /* epoch ms when it was submitted */
+	int64_t start_ms;   /* epoch ms when the sensor starts it */
 	int64_t done_ms;    /* epoch ms when it completes */
 	char file_uuid[37]; /* "get file": v6 file_details.file_id */
 };
@@ -166,6 +169,8 @@ struct sim_stats {
 	long long copies;             /* cmd.exe copy command lines run */
 	long long temp_files_left;    /* files in C:\Windows\Temp at the
 					 end of a session (not deleted) */
+	/* The most commands of one session submitted and not yet done. */
+	long long commands_waiting_peak;
 };
 
 /* Routes /_sim/fault can break (names in faults.c). */
@@ -243,6 +248,8 @@ struct sim {
 	struct sim_pause *pauses; /* disjoint, oldest first; owned */
 	size_t npauses, pausecap;
 	struct sim_stats stats;
+	/* A session's commands run one at a time, in order. */
+	bool command_serial;
 };
 
 /* Returns a new, empty simulator with default keys and timings. */
