@@ -354,8 +354,7 @@ run(void *arg)
 		dev = devices[next_device++];
 		pthread_mutex_unlock(&mu);
 		if (collect(c, dev) == -1) {
-			fprintf(
-			    stderr, "seqclient: device %lld failed\n", dev);
+			fprintf(stderr, "seqclient: device %lld failed\n", dev);
 			pthread_mutex_lock(&mu);
 			failed++;
 			pthread_mutex_unlock(&mu);
