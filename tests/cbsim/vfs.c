@@ -114,6 +114,14 @@ vfs_put(struct vfs *v, const char *path, struct vfs_blob *blob, int64_t mtime_s)
 	e->mtime_s = mtime_s;
 }
 
+void
+vfs_put_new(
+    struct vfs *v, const char *path, struct vfs_blob *blob, int64_t mtime_s)
+{
+	vfs_put(v, path, blob, mtime_s);
+	vfs_blob_unref(blob);
+}
+
 int
 vfs_set(struct vfs *v, const char *path, unsigned attrs, bool locked)
 {

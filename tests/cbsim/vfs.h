@@ -58,6 +58,9 @@ char *vfs_normalize(const char *path);
  * directory). */
 void vfs_put(
     struct vfs *v, const char *path, struct vfs_blob *blob, int64_t mtime_s);
+/* vfs_put() of a new blob, dropping the caller's reference to it. */
+void vfs_put_new(
+    struct vfs *v, const char *path, struct vfs_blob *blob, int64_t mtime_s);
 /* Sets the attributes and the lock of the existing entry at path.  0, or
  * -1 if there is none. */
 int vfs_set(struct vfs *v, const char *path, unsigned attrs, bool locked);
