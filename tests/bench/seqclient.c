@@ -20,11 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
+
+#include "util.h"
 
 static const char *url, *org, *token;
 static int poll_ms = 500;
@@ -65,23 +66,6 @@ on_data(char *d, size_t size, size_t n, void *arg)
 	b->n += size * n;
 	b->p[b->n] = '\0';
 	return size * n;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-
-	nanosleep(&ts, NULL);
 }
 
 /* One request on the API (path under the org's liveresponse/sessions
@@ -170,7 +154,7 @@ command(CURL *c, const char *sid, const char *name, const char *arg,
 	for (int i = 0; i < 1000; i++) {
 		json_decref(cmd);
 		if (i > 0)
-			sleep_ms(poll_ms);
+			util_sleep_ms(poll_ms, NULL);
 		if (req(c, "GET", path, NULL, &cmd, NULL) != 200 || cmd == NULL)
 			return NULL;
 		st = json_string_value(json_object_get(cmd, "status"));
@@ -264,7 +248,7 @@ collect(CURL *c, long long dev)
 		const char *st;
 
 		if (i > 0)
-			sleep_ms(1000);
+			util_sleep_ms(1000, NULL);
 		if (req(c, "GET", path, NULL, &g, NULL) != 200 || i > 60) {
 			json_decref(g);
 			goto close;
@@ -397,13 +381,13 @@ main(int argc, char **argv)
 	for (int k = 0; k < ndevices; k++)
 		devices[k] = atoll(argv[i + k]);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	t0 = now_ms();
+	t0 = util_mono_ms();
 	for (i = 0; i < nthreads; i++)
 		pthread_create(&th[i], NULL, run, NULL);
 	for (i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
 	printf("devices %d failed %d ms %lld commands %d\n", ndevices, failed,
-	    (long long)(now_ms() - t0), ncommands);
+	    (long long)(util_mono_ms() - t0), ncommands);
 	curl_global_cleanup();
 	free(devices);
 	return failed == 0 ? 0 : 1;
