@@ -73,6 +73,31 @@ out_len(struct store_batch *b, char prefix, size_t n)
 	out_add(b, buf + i, sizeof(buf) - i);
 }
 
+/* A new command at the end of the batch, its text to follow in b->out;
+ * cmd_end() closes it. */
+static struct store_cmd *
+cmd_begin(struct store_batch *b)
+{
+	struct store_cmd *c;
+
+	if (b->ncmds == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->cmds = xrealloc(b->cmds, b->cap * sizeof(*b->cmds));
+	}
+	c = &b->cmds[b->ncmds];
+	c->batch = b;
+	c->idx = b->ncmds++;
+	c->off = b->used;
+	return c;
+}
+
+static void
+cmd_end(struct store_batch *b, struct store_cmd *c)
+{
+	c->len = b->used - c->off;
+	json_array_append_new(b->replies, json_null());
+}
+
 /* The command is written in Redis's protocol at once (what hiredis would
  * format when sending it), so a batch of many small commands costs one
  * growing buffer, not a copy of every argument. */
@@ -88,15 +113,7 @@ store_batch_add(struct store_batch *b, const char *arg0, ...)
 	for (a = arg0; a != NULL; a = va_arg(ap, const char *))
 		n++;
 	va_end(ap);
-
-	if (b->ncmds == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 8;
-		b->cmds = xrealloc(b->cmds, b->cap * sizeof(*b->cmds));
-	}
-	c = &b->cmds[b->ncmds];
-	c->batch = b;
-	c->idx = b->ncmds++;
-	c->off = b->used;
+	c = cmd_begin(b);
 	out_len(b, '*', n);
 	va_start(ap, arg0);
 	for (a = arg0; a != NULL; a = va_arg(ap, const char *)) {
@@ -107,8 +124,7 @@ store_batch_add(struct store_batch *b, const char *arg0, ...)
 		out_add(b, "\r\n", 2);
 	}
 	va_end(ap);
-	c->len = b->used - c->off;
-	json_array_append_new(b->replies, json_null());
+	cmd_end(b, c);
 }
 
 void
@@ -127,19 +143,10 @@ store_batch_reserve(struct store_batch *b, size_t ncmds, size_t bytes)
 void
 store_batch_add_text(struct store_batch *b, const char *proto, size_t len)
 {
-	struct store_cmd *c;
+	struct store_cmd *c = cmd_begin(b);
 
-	if (b->ncmds == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 8;
-		b->cmds = xrealloc(b->cmds, b->cap * sizeof(*b->cmds));
-	}
-	c = &b->cmds[b->ncmds];
-	c->batch = b;
-	c->idx = b->ncmds++;
-	c->off = b->used;
 	out_add(b, proto, len);
-	c->len = len;
-	json_array_append_new(b->replies, json_null());
+	cmd_end(b, c);
 }
 
 static void
