@@ -115,6 +115,25 @@ lease_session_acquire(struct rconn *rc, const char *prefix, const char *member,
 }
 
 int
+lease_session_renew(struct rconn *rc, const char *prefix, const char *member,
+    int64_t device, long long token, int limit, int lease_ms)
+{
+	char *key = xasprintf("%s:sessions", prefix);
+	char *result = xasprintf("%s:result:%lld", prefix, (long long)device);
+	char lim[16], lease[16], tok[24];
+	const char *argv[6] = {key, result, member, lim, lease, tok};
+	long long v;
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(lease, sizeof(lease), "%d", lease_ms);
+	snprintf(tok, sizeof(tok), "%lld", token);
+	v = eval_int(rc, &session_script, 2, 6, argv);
+	free(key);
+	free(result);
+	return v < 0 ? -1 : (int)v;
+}
+
+int
 lease_session_release(struct rconn *rc, const char *prefix, const char *member)
 {
 	redisReply *r =

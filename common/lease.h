@@ -37,6 +37,11 @@ int lease_unregister(struct rconn *rc, const char *prefix,
  * a slot for member while fewer than limit live leases exist; expired
  * leases (a dead worker's) are dropped.  Returns 1 when held, 0 when the
  * budget is spent, -1 on error. */
+/* The same while the job of claim token on device runs: 2 (and the slot
+ * given back) when the claim is no longer the attempt on record. */
+int lease_session_renew(struct rconn *rc, const char *prefix,
+    const char *member, int64_t device, long long token, int limit,
+    int lease_ms);
 int lease_session_acquire(struct rconn *rc, const char *prefix,
     const char *member, int limit, int lease_ms);
 /* Gives the slot back.  0 or -1. */

@@ -124,9 +124,21 @@ worker_tick(void *arg)
 	    util_mono_ms() - t->slot_renewed < WORKER_SLOT_RENEW_MS)
 		return;
 	t->slot_renewed = util_mono_ms();
-	r = lease_session_acquire(t->rc, t->w->cfg->prefix, t->slot,
-	    t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS);
-	if (r == 0)
+	r = t->job == NULL
+		? lease_session_acquire(t->rc, t->w->cfg->prefix, t->slot,
+		      t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS)
+		: lease_session_renew(t->rc, t->w->cfg->prefix, t->slot,
+		      t->job->device_id, t->job->token,
+		      t->w->cfg->session_limit, WORKER_SLOT_LEASE_MS);
+	if (r == 2) {
+		/* Its job runs elsewhere now: the budget gets the slot back
+		 * at once; the attempt stops when it next writes. */
+		log_warnx(
+		    "device %" PRId64
+		    ": another attempt owns the job; gave its session slot back",
+		    t->job->device_id);
+		t->slot[0] = '\0';
+	} else if (r == 0)
 		log_warnx(
 		    "session slot %s was lost (its lease ran out) and the budget is full: %d sessions may be open for a while",
 		    t->slot, t->w->cfg->session_limit + 1);

@@ -100,6 +100,15 @@ test_session_budget(void)
 	CHECK(lease_session_release(rc, "lr", "w1/1") == 0);
 	CHECK(lease_session_acquire(rc, "lr", "w3/4", 2, 60000) == 1);
 	CHECK(num("ZSCORE lr:sessions %s", "dead/9") == -1);
+	/* A renewal while the job runs: held while the claim is on record,
+	 * given back once another attempt owns the job. */
+	cmd("HSET lr:result:4 token %s", "17");
+	CHECK(lease_session_renew(rc, "lr", "w3/4", 4, 17, 2, 60000) == 1);
+	CHECK(num("ZSCORE lr:sessions %s", "w3/4") > 0);
+	cmd("HSET lr:result:4 token %s", "18");
+	CHECK(lease_session_renew(rc, "lr", "w3/4", 4, 17, 2, 60000) == 2);
+	CHECK(num("ZSCORE lr:sessions %s", "w3/4") == -1);
+	CHECK(lease_session_acquire(rc, "lr", "w4/5", 2, 60000) == 1);
 	return 0;
 }
 
