@@ -30,9 +30,10 @@
 #define WORKER_CLAIM_S 2     /* idle wait: how soon stop is seen */
 #define WORKER_REDIS_MS 5000 /* Redis command timeout */
 #define WORKER_SLOT_LEASE_MS \
-	60000                       /* a session slot outlives its holder
+	60000                      /* a session slot outlives its holder
 				      by at most this */
-#define WORKER_SLOT_RENEW_MS 15000  /* renewed this often while held */
+#define WORKER_SLOT_RENEW_MS 15000 /* renewed this often while held */
+#define WORKER_SLOT_POLL_MS 250 /* a job waiting for a slot asks this often */
 #define WORKER_ABORT_GRACE_MS 15000 /* after abort: close, hand back */
 #define WORKER_EXIT_GRACE_MS 5000   /* then threads still busy are left */
 
@@ -204,7 +205,7 @@ worker_sink_slot(void *arg, bool take)
 			json_decref(f);
 			said = true;
 		}
-		util_sleep_ms(1000, t->w->abort);
+		util_sleep_ms(WORKER_SLOT_POLL_MS, t->w->abort);
 	}
 	t->slot_renewed = util_mono_ms();
 	return 0;
