@@ -192,6 +192,24 @@ services_utf16(const unsigned char *p, size_t len)
 	return out;
 }
 
+/* The next line of the text at *rest (split in place, without its CR LF
+ * or LF), its length in *n, and *rest moved past it; NULL at the end. */
+static char *
+text_line(char **rest, size_t *n)
+{
+	char *line = *rest, *next;
+
+	if (line == NULL || *line == '\0')
+		return NULL;
+	if ((next = strchr(line, '\n')) != NULL)
+		*next++ = '\0';
+	*rest = next;
+	*n = strlen(line);
+	if (*n > 0 && line[*n - 1] == '\r')
+		line[--*n] = '\0';
+	return line;
+}
+
 char *
 services_text(const unsigned char *p, size_t len)
 {
@@ -318,18 +336,11 @@ services_parse_reg(const void *data, size_t len, size_t max_keys)
 	struct reg_parse rp = {
 	    .out = json_array(), .index = json_object(), .max_keys = max_keys};
 	char *text, *line, *next;
-	size_t i;
+	size_t i, n;
 	json_t *e;
 
 	text = services_text(data, data != NULL ? len : 0);
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		size_t n;
-
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		n = strlen(line);
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
+	for (next = text; (line = text_line(&next, &n)) != NULL;) {
 		if (strspn(line, " \t") == n) {
 			reg_flush(&rp); /* a blank line ends a key */
 			continue;
@@ -577,17 +588,11 @@ services_parse_sc(const void *data, size_t len, size_t max)
 	    .out = json_array(), .index = json_object(), .max = max};
 	char *text, *line, *next;
 
-	text = services_text(data, data != NULL ? len : 0);
-	for (line = text; line != NULL && *line != '\0'; line = next) {
-		size_t n;
+	size_t n;
 
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		n = strlen(line);
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
+	text = services_text(data, data != NULL ? len : 0);
+	for (next = text; (line = text_line(&next, &n)) != NULL;)
 		sc_line(&sp, line);
-	}
 	free(text);
 	json_decref(sp.index);
 	return sp.out;
